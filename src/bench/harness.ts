@@ -1,0 +1,106 @@
+/**
+ * A small benchmark harness: warm up, then time several rounds of N operations and report the
+ * median round (robust against a noisy neighbour), as a table for people and JSON for tools.
+ * Benchmarks are an edge of the system and may read the real clock.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+
+export interface Measurement {
+  /** What was measured, e.g. "seal aes-128-gcm 1200B". */
+  name: string;
+  /** Extra columns: provider, suite, … */
+  labels: Record<string, string>;
+  /** Median time per operation, microseconds. */
+  usPerOp: number;
+  /** Operations per second at the median. */
+  opsPerSec: number;
+  /** Throughput in Gbit/s when bytesPerOp is given. */
+  gbps?: number;
+  bytesPerOp?: number;
+  rounds: number;
+  opsPerRound: number;
+}
+
+export interface BenchOptions {
+  iterations?: number;
+  rounds?: number;
+  bytesPerOp?: number;
+  labels?: Record<string, string>;
+}
+
+export function measure(name: string, fn: () => void, opts: BenchOptions = {}): Measurement {
+  const ops = opts.iterations ?? 20_000;
+  const rounds = opts.rounds ?? 7;
+  // Warm-up: let the JIT settle before timing.
+  for (let i = 0; i < Math.min(ops, 5_000); i++) fn();
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < ops; i++) fn();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e3 / ops);
+  }
+  times.sort((a, b) => a - b);
+  const usPerOp = times[times.length >> 1]!;
+  const m: Measurement = {
+    name,
+    labels: opts.labels ?? {},
+    usPerOp,
+    opsPerSec: 1e6 / usPerOp,
+    rounds,
+    opsPerRound: ops,
+  };
+  if (opts.bytesPerOp !== undefined) {
+    m.bytesPerOp = opts.bytesPerOp;
+    m.gbps = (opts.bytesPerOp * 8) / (usPerOp * 1e3);
+  }
+  return m;
+}
+
+export interface BenchReport {
+  bench: string;
+  date: string;
+  node: string;
+  cpu: string;
+  results: Measurement[];
+}
+
+export function report(bench: string, results: Measurement[]): BenchReport {
+  return {
+    bench,
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    results,
+  };
+}
+
+export function formatTable(r: BenchReport): string {
+  const labelKeys = [...new Set(r.results.flatMap((m) => Object.keys(m.labels)))];
+  const header = ['benchmark', ...labelKeys, 'µs/op', 'ops/s', 'Gbit/s'];
+  const rows = r.results.map((m) => [
+    m.name,
+    ...labelKeys.map((k) => m.labels[k] ?? ''),
+    m.usPerOp.toFixed(3),
+    Math.round(m.opsPerSec).toLocaleString('en-US'),
+    m.gbps !== undefined ? m.gbps.toFixed(3) : '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 || i <= labelKeys.length ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [
+    `${r.bench} — node ${r.node}, ${r.cpu}`,
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map(line),
+  ].join('\n');
+}
+
+export function emit(r: BenchReport, opts: { json?: boolean; out?: string }): void {
+  const json = JSON.stringify(r, null, 2);
+  if (opts.out) writeFileSync(opts.out, json + '\n');
+  if (opts.json) {
+    process.stdout.write(json + '\n');
+    return;
+  }
+  process.stdout.write(formatTable(r) + '\n\n' + json + '\n');
+}

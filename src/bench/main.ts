@@ -1,0 +1,31 @@
+/** `tquic bench <name>`: the registry of benchmarks. */
+import { emit } from './harness.js';
+import type { BenchReport } from './harness.js';
+
+export interface BenchModule {
+  run(opts: { iterations?: number }): Promise<BenchReport> | BenchReport;
+}
+
+const BENCHES: Record<string, { summary: string; load: () => Promise<BenchModule> }> = {
+  crypto: { summary: 'AEAD seal/open of a 1200-byte packet and header protection, per provider', load: () => import('./crypto.js') },
+};
+
+export default async function bench(values: Record<string, unknown>, positionals: string[]): Promise<number> {
+  const name = positionals[0];
+  if (!name || !(name in BENCHES)) {
+    const list = Object.entries(BENCHES)
+      .map(([n, b]) => `  ${n.padEnd(10)} ${b.summary}`)
+      .join('\n');
+    process.stderr.write(`${name ? `tquic bench: unknown benchmark '${name}'\n` : ''}Usage: tquic bench <name>\n\nBenchmarks:\n${list}\n`);
+    return name ? 2 : 1;
+  }
+  const iterations = typeof values.iterations === 'string' ? Number(values.iterations) : undefined;
+  if (iterations !== undefined && !(Number.isInteger(iterations) && iterations > 0)) {
+    process.stderr.write(`tquic bench: --iterations must be a positive integer\n`);
+    return 2;
+  }
+  const mod = await BENCHES[name]!.load();
+  const r = await mod.run({ ...(iterations !== undefined ? { iterations } : {}) });
+  emit(r, { json: values.json === true, ...(typeof values.out === 'string' ? { out: values.out } : {}) });
+  return 0;
+}

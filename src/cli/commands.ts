@@ -1,0 +1,44 @@
+/** The table of `tquic` subcommands; `run` is absent for commands not built yet. */
+export interface CommandModule {
+  default(values: Record<string, string | boolean | string[] | boolean[] | undefined>, positionals: string[]): Promise<number>;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage?: string;
+  options?: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }>;
+  optionHelp?: Record<string, string>;
+  run?: () => Promise<CommandModule>;
+}
+
+export const COMMANDS: Command[] = [
+  {
+    name: 'demo',
+    summary: 'run the built-in demonstration (what `npm start` runs)',
+    options: { crypto: { type: 'string' } },
+    optionHelp: { crypto: 'crypto provider: node or noble (default: both)' },
+    run: () => import('./demo.js'),
+  },
+  { name: 'client', summary: 'connect to a QUIC server and download URLs (hq-interop, h3)' },
+  { name: 'server', summary: 'serve files over QUIC (hq-interop, h3)' },
+  { name: 'sim', summary: 'run a scenario in the deterministic network simulator' },
+  {
+    name: 'bench',
+    summary: 'run a benchmark and print its figures as a table and JSON',
+    usage: '<name> [options]   (names: crypto)',
+    options: {
+      json: { type: 'boolean' },
+      out: { type: 'string' },
+      iterations: { type: 'string' },
+    },
+    optionHelp: {
+      json: 'print only the JSON document',
+      out: 'also write the JSON document to this file',
+      iterations: 'operations per measurement (default depends on the benchmark)',
+    },
+    run: () => import('../bench/main.js'),
+  },
+  { name: 'cert', summary: 'generate a self-signed development certificate and key' },
+  { name: 'interop', summary: 'run interop test cases against a peer (quic-interop-runner contract)' },
+];

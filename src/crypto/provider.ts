@@ -1,0 +1,209 @@
+/**
+ * The crypto provider interface (DESIGN §5) and the table of TLS 1.3 cipher suites QUIC uses.
+ *
+ * Two providers implement it: `noble` (pure JavaScript, the portable reference) and `node`
+ * (OpenSSL through node:crypto). Everything above this file speaks only to the interface, so
+ * the choice is one option (`--crypto noble|node`).
+ *
+ * Key exchange and signatures belong to the TLS engine (a later issue); they will be added as
+ * further members of `CryptoProvider` (e.g. `keyExchange(group)`, `sign(scheme, key, data)`)
+ * without changing what is here.
+ */
+
+/** Hash functions used by the TLS 1.3 cipher suites (RFC 8446 §B.4). */
+export type HashName = 'sha256' | 'sha384';
+
+/** Output length in bytes of each hash. */
+export const HASH_LENGTH: Readonly<Record<HashName, number>> = { sha256: 32, sha384: 48 };
+
+/** TLS 1.3 cipher suite code points (RFC 8446 §B.4) that QUIC can use (RFC 9001 §5.3). */
+export const CipherSuite = {
+  TLS_AES_128_GCM_SHA256: 0x1301,
+  TLS_AES_256_GCM_SHA384: 0x1302,
+  TLS_CHACHA20_POLY1305_SHA256: 0x1303,
+} as const;
+export type CipherSuite = (typeof CipherSuite)[keyof typeof CipherSuite];
+
+export type AeadAlgorithm = 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305';
+
+/** Static parameters of a cipher suite. */
+export interface SuiteInfo {
+  readonly suite: CipherSuite;
+  readonly name: string;
+  readonly aead: AeadAlgorithm;
+  /** AEAD key length (RFC 9001 §5.1: "quic key" length). */
+  readonly keyLength: number;
+  /** IV length: 12 for all three suites (RFC 9001 §5.3, the AEAD nonce length). */
+  readonly ivLength: number;
+  /** Header protection key length (RFC 9001 §5.4.3: AES key length; §5.4.4: 32 for ChaCha20). */
+  readonly hpKeyLength: number;
+  readonly hash: HashName;
+  /** Authentication tag length: 16 for all three (RFC 9001 §5.3). */
+  readonly tagLength: number;
+  /**
+   * RFC 9001 §6.6: the number of packets that may be protected with one key (confidentiality
+   * limit). AES-GCM: 2^23. ChaCha20-Poly1305: greater than the number of possible packets
+   * (2^62), i.e. effectively unlimited.
+   */
+  readonly confidentialityLimit: number;
+  /**
+   * RFC 9001 §6.6: the number of packets that may fail authentication with one key before the
+   * connection must be closed with AEAD_LIMIT_REACHED. AES-GCM: 2^52. ChaCha20-Poly1305: 2^36.
+   */
+  readonly integrityLimit: number;
+}
+
+const SUITES: ReadonlyMap<number, SuiteInfo> = new Map<number, SuiteInfo>([
+  [
+    CipherSuite.TLS_AES_128_GCM_SHA256,
+    {
+      suite: CipherSuite.TLS_AES_128_GCM_SHA256,
+      name: 'TLS_AES_128_GCM_SHA256',
+      aead: 'aes-128-gcm',
+      keyLength: 16,
+      ivLength: 12,
+      hpKeyLength: 16,
+      hash: 'sha256',
+      tagLength: 16,
+      confidentialityLimit: 2 ** 23,
+      integrityLimit: 2 ** 52,
+    },
+  ],
+  [
+    CipherSuite.TLS_AES_256_GCM_SHA384,
+    {
+      suite: CipherSuite.TLS_AES_256_GCM_SHA384,
+      name: 'TLS_AES_256_GCM_SHA384',
+      aead: 'aes-256-gcm',
+      keyLength: 32,
+      ivLength: 12,
+      hpKeyLength: 32,
+      hash: 'sha384',
+      tagLength: 16,
+      confidentialityLimit: 2 ** 23,
+      integrityLimit: 2 ** 52,
+    },
+  ],
+  [
+    CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+    {
+      suite: CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+      name: 'TLS_CHACHA20_POLY1305_SHA256',
+      aead: 'chacha20-poly1305',
+      keyLength: 32,
+      ivLength: 12,
+      hpKeyLength: 32,
+      hash: 'sha256',
+      tagLength: 16,
+      confidentialityLimit: 2 ** 62,
+      integrityLimit: 2 ** 36,
+    },
+  ],
+]);
+
+/** The parameters of a suite; throws RangeError for a suite QUIC cannot use. */
+export function suiteInfo(suite: number): SuiteInfo {
+  const s = SUITES.get(suite);
+  if (s === undefined) throw new RangeError(`unsupported cipher suite 0x${suite.toString(16)}`);
+  return s;
+}
+
+export function isSupportedSuite(suite: number): suite is CipherSuite {
+  return SUITES.has(suite);
+}
+
+/** All suites, in the default preference order. */
+export const ALL_SUITES: readonly CipherSuite[] = [
+  CipherSuite.TLS_AES_128_GCM_SHA256,
+  CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+  CipherSuite.TLS_AES_256_GCM_SHA384,
+];
+
+/** The AEAD tag length shared by all QUIC suites (RFC 9001 §5.3). */
+export const AEAD_TAG_LENGTH = 16;
+
+/**
+ * An AEAD bound to one key (RFC 9001 §5.3). The nonce is passed per call (12 bytes); the
+ * object may keep a prepared key (KeyObject, expanded schedule) but no per-packet state.
+ *
+ * The in-place methods are the hot path (DESIGN §4 rule 1: one copy on transmit): the payload
+ * is encrypted where it lies in the datagram buffer and the tag written right after it.
+ * Backends that cannot write into a caller buffer (node:crypto, noble's AES-GCM) produce the
+ * ciphertext in a temporary and copy it back; noble's ChaCha20-Poly1305 works truly in place.
+ */
+export interface Aead {
+  readonly suite: CipherSuite;
+  readonly tagLength: number;
+  /**
+   * Encrypts buf[offset, offset+length) in place and writes the 16-byte tag at
+   * buf[offset+length, offset+length+16). Returns the sealed length (length + 16).
+   * `aad` must not overlap the encrypted region (it may precede it in the same buffer).
+   * Throws RangeError when the buffer has no room for the tag.
+   */
+  sealInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number;
+  /**
+   * Decrypts buf[offset, offset+length) (ciphertext ‖ tag) in place. Returns the plaintext
+   * length (length - 16), or -1 when authentication fails or the input is shorter than a tag.
+   * On failure the buffer is left unchanged, so the caller may retry with another key.
+   */
+  openInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number;
+  /** Convenience: returns a fresh ciphertext ‖ tag. */
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** Convenience: returns a fresh plaintext, or null when authentication fails (never throws). */
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null;
+}
+
+/** Length of the header protection mask actually used (RFC 9001 §5.4.1). */
+export const HP_MASK_LENGTH = 5;
+/** Length of the ciphertext sample (RFC 9001 §5.4.2). */
+export const HP_SAMPLE_LENGTH = 16;
+
+/** Header protection bound to one hp key (RFC 9001 §5.4). */
+export interface HeaderProtection {
+  /**
+   * The 5-byte mask for a 16-byte sample (only the first 16 bytes of `sample` are read).
+   * AES suites: AES-ECB(hp_key, sample)[0..5] (RFC 9001 §5.4.3). ChaCha20: counter = sample[0..4]
+   * little-endian, nonce = sample[4..16], mask = ChaCha20(hp_key, counter, nonce, {0,0,0,0,0})
+   * (RFC 9001 §5.4.4). Writes into `out` (≥ 5 bytes) when given and returns it.
+   */
+  mask(sample: Uint8Array, out?: Uint8Array): Uint8Array;
+}
+
+export type ProviderName = 'noble' | 'node';
+
+export interface CryptoProvider {
+  readonly name: ProviderName;
+  /** An AEAD for `suite` bound to `key` (length checked against the suite). */
+  aead(suite: CipherSuite, key: Uint8Array): Aead;
+  /** Header protection for `suite` bound to `hpKey`. */
+  headerProtection(suite: CipherSuite, hpKey: Uint8Array): HeaderProtection;
+  /** RFC 5869 §2.2 HKDF-Extract(salt, IKM). */
+  hkdfExtract(hash: HashName, salt: Uint8Array, ikm: Uint8Array): Uint8Array;
+  /** RFC 5869 §2.3 HKDF-Expand(PRK, info, L). */
+  hkdfExpand(hash: HashName, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+  hash(hash: HashName, data: Uint8Array): Uint8Array;
+  hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Uint8Array;
+  /**
+   * Cryptographically secure random bytes, for keys, tokens and the TLS random. The protocol
+   * core draws from a seeded PRNG for everything else (DESIGN §1).
+   */
+  randomBytes(n: number): Uint8Array;
+}
+
+/** Checks a key length for a suite; shared by both providers. */
+export function checkKeyLength(what: string, key: Uint8Array, expected: number): void {
+  if (key.length !== expected) throw new RangeError(`${what}: expected ${expected}-byte key, got ${key.length}`);
+}
+
+/** Shared argument check of sealInPlace. */
+export function checkSealBounds(buf: Uint8Array, offset: number, length: number): void {
+  if (offset < 0 || length < 0 || offset + length + AEAD_TAG_LENGTH > buf.length) {
+    throw new RangeError(`sealInPlace: no room for ${length} bytes + tag at ${offset} in ${buf.length}`);
+  }
+}
+
+/** Shared argument check of openInPlace: false when the region is too short to hold a tag. */
+export function checkOpenBounds(buf: Uint8Array, offset: number, length: number): boolean {
+  if (offset < 0 || offset + length > buf.length) throw new RangeError('openInPlace: region outside buffer');
+  return length >= AEAD_TAG_LENGTH;
+}
