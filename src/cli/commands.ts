@@ -1,6 +1,6 @@
 /** The table of `tquic` subcommands; `run` is absent for commands not built yet. */
 export interface CommandModule {
-  default(values: Record<string, string | boolean | string[] | boolean[] | undefined>, positionals: string[]): Promise<number>;
+  default(values: Record<string, string | boolean | Array<string | boolean> | undefined>, positionals: string[]): Promise<number>;
 }
 
 export interface Command {

@@ -19,7 +19,7 @@
  */
 import { assertNever } from '../util/assert.js';
 
-/** Numeric frame types (RFC 9000 §19 / §22.4, RFC 9221 §4, multipath-21 §10.3, specs/fec.md B7). */
+/** Numeric frame types (RFC 9000 §19 / §22.4, RFC 9221 §4, multipath-21 §4 and §6, specs/fec.md B7). */
 export const FrameType = {
   PADDING: 0x00,
   PING: 0x01,
@@ -74,7 +74,7 @@ export const StreamBits = { OFF: 0x04, LEN: 0x02, FIN: 0x01 } as const;
 
 /** RFC 9000 §19.11: a stream count cannot exceed 2^60. */
 export const MAX_STREAM_COUNT = 2 ** 60;
-/** draft-ietf-quic-multipath-21 §2: path IDs are at most 2^32-1 (nonce construction). */
+/** draft-ietf-quic-multipath-21 §2.1, §2.4: path IDs are at most 2^32-1 (nonce construction). */
 export const MAX_PATH_ID_VALUE = 0xffffffff;
 /** RFC 9000 §19.15: connection IDs in NEW_CONNECTION_ID are 1..20 bytes. */
 export const MAX_CID_LENGTH = 20;

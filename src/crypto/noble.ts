@@ -1,0 +1,233 @@
+/**
+ * The `noble` crypto provider (DESIGN §5): @noble/ciphers and @noble/hashes, pure JavaScript,
+ * portable, the reference the `node` provider is cross-checked against.
+ *
+ * noble's AES-GCM always allocates its output, so `sealInPlace`/`openInPlace` copy the result
+ * back; its ChaCha20-Poly1305 accepts an output buffer and works truly in place (it verifies the
+ * tag before writing any plaintext, so a failed open leaves the buffer unchanged).
+ */
+import { ecb, gcm } from '@noble/ciphers/aes.js';
+import { chacha20, chacha20poly1305, hchacha } from '@noble/ciphers/chacha.js';
+import { randomBytes as nobleRandomBytes } from '@noble/ciphers/utils.js';
+import { expand, extract } from '@noble/hashes/hkdf.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256, sha384 } from '@noble/hashes/sha2.js';
+import {
+  AEAD_TAG_LENGTH,
+  HP_MASK_LENGTH,
+  HP_SAMPLE_LENGTH,
+  checkKeyLength,
+  checkOpenBounds,
+  checkSealBounds,
+  suiteInfo,
+  type Aead,
+  type CipherSuite,
+  type CryptoProvider,
+  type HashName,
+  type HeaderProtection,
+} from './provider.js';
+
+const HASHES = { sha256, sha384 } as const;
+
+class NobleGcm implements Aead {
+  readonly tagLength = AEAD_TAG_LENGTH;
+  private readonly key: Uint8Array;
+
+  constructor(
+    readonly suite: CipherSuite,
+    key: Uint8Array,
+  ) {
+    this.key = key.slice();
+  }
+
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    return gcm(this.key, nonce, aad).encrypt(plaintext);
+  }
+
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null {
+    if (ciphertextAndTag.length < AEAD_TAG_LENGTH) return null;
+    try {
+      return gcm(this.key, nonce, aad).decrypt(ciphertextAndTag);
+    } catch {
+      return null;
+    }
+  }
+
+  sealInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number {
+    checkSealBounds(buf, offset, length);
+    const out = gcm(this.key, nonce, aad).encrypt(buf.subarray(offset, offset + length));
+    buf.set(out, offset);
+    return out.length;
+  }
+
+  openInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number {
+    if (!checkOpenBounds(buf, offset, length)) return -1;
+    let pt: Uint8Array;
+    try {
+      pt = gcm(this.key, nonce, aad).decrypt(buf.subarray(offset, offset + length));
+    } catch {
+      return -1;
+    }
+    buf.set(pt, offset);
+    return pt.length;
+  }
+}
+
+class NobleChaChaPoly implements Aead {
+  readonly tagLength = AEAD_TAG_LENGTH;
+  private readonly key: Uint8Array;
+
+  constructor(
+    readonly suite: CipherSuite,
+    key: Uint8Array,
+  ) {
+    this.key = key.slice();
+  }
+
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    return chacha20poly1305(this.key, nonce, aad).encrypt(plaintext);
+  }
+
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null {
+    if (ciphertextAndTag.length < AEAD_TAG_LENGTH) return null;
+    try {
+      return chacha20poly1305(this.key, nonce, aad).decrypt(ciphertextAndTag);
+    } catch {
+      return null;
+    }
+  }
+
+  sealInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number {
+    checkSealBounds(buf, offset, length);
+    // noble copies the plaintext into the output (a no-op here: same memory), encrypts it there
+    // and appends the tag: a true in-place seal.
+    chacha20poly1305(this.key, nonce, aad).encrypt(
+      buf.subarray(offset, offset + length),
+      buf.subarray(offset, offset + length + AEAD_TAG_LENGTH),
+    );
+    return length + AEAD_TAG_LENGTH;
+  }
+
+  openInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number {
+    if (!checkOpenBounds(buf, offset, length)) return -1;
+    const ptLen = length - AEAD_TAG_LENGTH;
+    try {
+      // The tag is checked before anything is written (RFC 8439 §2.8), so failure changes nothing.
+      chacha20poly1305(this.key, nonce, aad).decrypt(buf.subarray(offset, offset + length), buf.subarray(offset, offset + ptLen));
+    } catch {
+      return -1;
+    }
+    return ptLen;
+  }
+}
+
+/** RFC 9001 §5.4.3: mask = AES-ECB(hp_key, sample). */
+class NobleAesHp implements HeaderProtection {
+  private readonly key: Uint8Array;
+
+  constructor(key: Uint8Array) {
+    this.key = key.slice();
+  }
+
+  mask(sample: Uint8Array, out: Uint8Array = new Uint8Array(HP_MASK_LENGTH)): Uint8Array {
+    if (sample.length < HP_SAMPLE_LENGTH) throw new RangeError('header protection sample too short');
+    const block = ecb(this.key, { disablePadding: true }).encrypt(sample.subarray(0, HP_SAMPLE_LENGTH));
+    for (let i = 0; i < HP_MASK_LENGTH; i++) out[i] = block[i]!;
+    return out;
+  }
+}
+
+/** "expand 32-byte k" as little-endian words (RFC 8439 §2.3). */
+const SIGMA32 = Uint32Array.of(0x61707865, 0x3320646e, 0x79622d32, 0x6b206574);
+const ZERO5 = new Uint8Array(HP_MASK_LENGTH);
+
+/**
+ * RFC 9001 §5.4.4: counter = sample[0..4] (little-endian), nonce = sample[4..16],
+ * mask = ChaCha20(hp_key, counter, nonce, {0,0,0,0,0}).
+ */
+class NobleChaChaHp implements HeaderProtection {
+  private readonly key: Uint8Array;
+  private keyWords: Uint32Array | undefined;
+
+  constructor(key: Uint8Array) {
+    this.key = key.slice();
+  }
+
+  mask(sample: Uint8Array, out: Uint8Array = new Uint8Array(HP_MASK_LENGTH)): Uint8Array {
+    if (sample.length < HP_SAMPLE_LENGTH) throw new RangeError('header protection sample too short');
+    const counter = (sample[0]! | (sample[1]! << 8) | (sample[2]! << 16) | (sample[3]! << 24)) >>> 0;
+    if (counter === 0xffffffff) {
+      this.maskAtMaxCounter(sample, out);
+      return out;
+    }
+    const ks = chacha20(this.key, sample.subarray(4, HP_SAMPLE_LENGTH), ZERO5, undefined, counter);
+    for (let i = 0; i < HP_MASK_LENGTH; i++) out[i] = ks[i]!;
+    return out;
+  }
+
+  /**
+   * noble's chacha20 refuses the initial counter 0xffffffff (its non-wrapping counter policy),
+   * but RFC 9001 §5.4.4 allows any 32-bit counter, and only one block is needed. That block's
+   * words 0..3 are HChaCha20(key, counter ‖ nonce) plus the constants (HChaCha20 is the ChaCha20
+   * block function without the feed-forward, RFC 8439 §2.3 / draft-irtf-cfrg-xchacha §2.2),
+   * which is what this computes. It happens for one sample in 2^32; tests pin it to node.
+   */
+  private maskAtMaxCounter(sample: Uint8Array, out: Uint8Array): void {
+    if (this.keyWords === undefined) this.keyWords = leWords(this.key, 8);
+    const words = new Uint32Array(8);
+    hchacha(SIGMA32, this.keyWords, leWords(sample, 4), words);
+    const w0 = (words[0]! + SIGMA32[0]!) >>> 0;
+    const w1 = (words[1]! + SIGMA32[1]!) >>> 0;
+    out[0] = w0 & 0xff;
+    out[1] = (w0 >>> 8) & 0xff;
+    out[2] = (w0 >>> 16) & 0xff;
+    out[3] = w0 >>> 24;
+    out[4] = w1 & 0xff;
+  }
+}
+
+/** Little-endian 32-bit words of the first 4n bytes (host-endianness independent). */
+function leWords(b: Uint8Array, n: number): Uint32Array {
+  const w = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const o = 4 * i;
+    w[i] = (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+  }
+  return w;
+}
+
+export const nobleProvider: CryptoProvider = {
+  name: 'noble',
+
+  aead(suite: CipherSuite, key: Uint8Array): Aead {
+    const info = suiteInfo(suite);
+    checkKeyLength(info.name, key, info.keyLength);
+    return info.aead === 'chacha20-poly1305' ? new NobleChaChaPoly(info.suite, key) : new NobleGcm(info.suite, key);
+  },
+
+  headerProtection(suite: CipherSuite, hpKey: Uint8Array): HeaderProtection {
+    const info = suiteInfo(suite);
+    checkKeyLength(`${info.name} hp`, hpKey, info.hpKeyLength);
+    return info.aead === 'chacha20-poly1305' ? new NobleChaChaHp(hpKey) : new NobleAesHp(hpKey);
+  },
+
+  hkdfExtract(hash: HashName, salt: Uint8Array, ikm: Uint8Array): Uint8Array {
+    return extract(HASHES[hash], ikm, salt);
+  },
+
+  hkdfExpand(hash: HashName, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+    return expand(HASHES[hash], prk, info, length);
+  },
+
+  hash(hash: HashName, data: Uint8Array): Uint8Array {
+    return HASHES[hash](data);
+  },
+
+  hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Uint8Array {
+    return hmac(HASHES[hash], key, data);
+  },
+
+  randomBytes(n: number): Uint8Array {
+    return nobleRandomBytes(n);
+  },
+};
