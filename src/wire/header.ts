@@ -120,7 +120,8 @@ function violation(what: string): never {
 
 /**
  * Parses the header of the packet starting at buf[offset] into `out` (and returns it). The
- * packet extends at most to buf.length. Throws TransportError only (the packet is to be dropped).
+ * packet extends at most to buf.length. Throws TransportError only (the packet is to be dropped);
+ * after a throw the contents of `out` are unspecified.
  */
 export function parsePacketHeaderInto(
   buf: Uint8Array,
