@@ -23,17 +23,29 @@ export interface Measurement {
 }
 
 export interface BenchOptions {
+  /** Operations per timed round; by default sized so a round takes about 60 ms. */
   iterations?: number;
   rounds?: number;
   bytesPerOp?: number;
   labels?: Record<string, string>;
 }
 
+/** Target duration of one timed round when the iteration count is not fixed. */
+const ROUND_TARGET_US = 60_000;
+
 export function measure(name: string, fn: () => void, opts: BenchOptions = {}): Measurement {
-  const ops = opts.iterations ?? 20_000;
-  const rounds = opts.rounds ?? 7;
-  // Warm-up: let the JIT settle before timing.
-  for (let i = 0; i < Math.min(ops, 5_000); i++) fn();
+  const rounds = opts.rounds ?? 5;
+  // Warm-up and calibration: run for ~ROUND_TARGET_US to let the JIT settle, and size a round
+  // to take about as long (unless the caller fixed the count).
+  let warm = 0;
+  const w0 = process.hrtime.bigint();
+  let elapsedUs = 0;
+  while (elapsedUs < ROUND_TARGET_US || warm < 50) {
+    fn();
+    warm++;
+    if ((warm & 15) === 0) elapsedUs = Number(process.hrtime.bigint() - w0) / 1e3;
+  }
+  const ops = opts.iterations ?? Math.max(50, Math.round((warm * ROUND_TARGET_US) / elapsedUs));
   const times: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const t0 = process.hrtime.bigint();

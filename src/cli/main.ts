@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `tquic` command. Each subcommand lives in its own module and is loaded on demand, so
  * `tquic --help` stays fast and a subcommand's dependencies load only when it runs.
@@ -68,13 +67,3 @@ function commandHelp(cmd: Command): string {
   });
   return [`Usage: tquic ${cmd.name} ${cmd.usage ?? '[options]'}`, '', cmd.summary, ...(opts.length ? ['', 'Options:', ...opts] : [])].join('\n');
 }
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    process.stderr.write(`tquic: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exitCode = 1;
-  },
-);

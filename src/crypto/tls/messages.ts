@@ -37,7 +37,10 @@ export interface ClientHello {
   extensions: Extension[];
 }
 
-/** RFC 8446 §4.1.3 */
+/**
+ * RFC 8446 §4.1.3. A `random` equal to HRR_RANDOM would decode as a HelloRetryRequest; build
+ * one of those instead.
+ */
 export interface ServerHello {
   kind: 'server_hello';
   legacyVersion: number;

@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { COMMANDS } from '../../src/cli/commands.js';
+
+function capture(): { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  return { out: () => out, err: () => err };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('tquic CLI', () => {
+  it('--help lists every planned command', async () => {
+    const c = capture();
+    expect(await main(['--help'])).toBe(0);
+    for (const name of ['client', 'server', 'sim', 'bench', 'cert', 'interop', 'demo']) expect(c.out()).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
+  });
+
+  it('commands not built yet say so and exit 1', async () => {
+    for (const cmd of COMMANDS.filter((x) => !x.run)) {
+      const c = capture();
+      expect(await main([cmd.name])).toBe(1);
+      expect(c.err()).toContain('not built yet');
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('rejects unknown commands and options', async () => {
+    let c = capture();
+    expect(await main(['frobnicate'])).toBe(2);
+    expect(c.err()).toContain("unknown command 'frobnicate'");
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await main(['demo', '--nope'])).toBe(2);
+    expect(c.err()).toMatch(/Unknown option/i);
+  });
+
+  it('demo builds, protects, parses and unprotects an Initial with every provider pair', async () => {
+    const c = capture();
+    expect(await main(['demo'])).toBe(0);
+    expect(c.out()).toContain('all checks passed');
+    expect(c.out().match(/is rejected/g)?.length).toBe(4);
+    expect(c.out()).toContain('ClientHello, 3 cipher suites, SNI localhost, ALPN h3');
+  });
+
+  it('demo refuses an unknown provider', async () => {
+    const c = capture();
+    expect(await main(['demo', '--crypto', 'rot13'])).toBe(2);
+    expect(c.err()).toContain("unknown crypto provider 'rot13'");
+  });
+
+  it('bench without a name lists the benchmarks', async () => {
+    const c = capture();
+    expect(await main(['bench'])).toBe(1);
+    expect(c.err()).toContain('crypto');
+  });
+});
