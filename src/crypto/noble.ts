@@ -8,7 +8,7 @@
  */
 import { ecb, gcm } from '@noble/ciphers/aes.js';
 import { chacha20, chacha20poly1305, hchacha } from '@noble/ciphers/chacha.js';
-import { randomBytes as nobleRandomBytes } from '@noble/ciphers/utils.js';
+import { randomBytes as nobleRandomBytes, type Cipher } from '@noble/ciphers/utils.js';
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
@@ -29,25 +29,33 @@ import {
 
 const HASHES = { sha256, sha384 } as const;
 
-class NobleGcm implements Aead {
+type NobleCipherFactory = (key: Uint8Array, nonce: Uint8Array, aad?: Uint8Array) => Cipher;
+
+/**
+ * An AEAD over one of noble's cipher factories. noble's AES-GCM cannot write into a caller's
+ * buffer, so the in-place methods go through a temporary; the ChaCha20-Poly1305 subclass
+ * below works truly in place.
+ */
+class NobleAead implements Aead {
   readonly tagLength = AEAD_TAG_LENGTH;
-  private readonly key: Uint8Array;
+  protected readonly key: Uint8Array;
 
   constructor(
     readonly suite: CipherSuite,
     key: Uint8Array,
+    protected readonly make: NobleCipherFactory,
   ) {
     this.key = key.slice();
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    return gcm(this.key, nonce, aad).encrypt(plaintext);
+    return this.make(this.key, nonce, aad).encrypt(plaintext);
   }
 
   open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null {
     if (ciphertextAndTag.length < AEAD_TAG_LENGTH) return null;
     try {
-      return gcm(this.key, nonce, aad).decrypt(ciphertextAndTag);
+      return this.make(this.key, nonce, aad).decrypt(ciphertextAndTag);
     } catch {
       return null;
     }
@@ -55,7 +63,7 @@ class NobleGcm implements Aead {
 
   sealInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number {
     checkSealBounds(buf, offset, length);
-    const out = gcm(this.key, nonce, aad).encrypt(buf.subarray(offset, offset + length));
+    const out = this.make(this.key, nonce, aad).encrypt(buf.subarray(offset, offset + length));
     buf.set(out, offset);
     return out.length;
   }
@@ -64,7 +72,7 @@ class NobleGcm implements Aead {
     if (!checkOpenBounds(buf, offset, length)) return -1;
     let pt: Uint8Array;
     try {
-      pt = gcm(this.key, nonce, aad).decrypt(buf.subarray(offset, offset + length));
+      pt = this.make(this.key, nonce, aad).decrypt(buf.subarray(offset, offset + length));
     } catch {
       return -1;
     }
@@ -73,31 +81,12 @@ class NobleGcm implements Aead {
   }
 }
 
-class NobleChaChaPoly implements Aead {
-  readonly tagLength = AEAD_TAG_LENGTH;
-  private readonly key: Uint8Array;
-
-  constructor(
-    readonly suite: CipherSuite,
-    key: Uint8Array,
-  ) {
-    this.key = key.slice();
+class NobleChaChaPoly extends NobleAead {
+  constructor(suite: CipherSuite, key: Uint8Array) {
+    super(suite, key, chacha20poly1305);
   }
 
-  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    return chacha20poly1305(this.key, nonce, aad).encrypt(plaintext);
-  }
-
-  open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null {
-    if (ciphertextAndTag.length < AEAD_TAG_LENGTH) return null;
-    try {
-      return chacha20poly1305(this.key, nonce, aad).decrypt(ciphertextAndTag);
-    } catch {
-      return null;
-    }
-  }
-
-  sealInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number {
+  override sealInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number {
     checkSealBounds(buf, offset, length);
     // noble copies the plaintext into the output (a no-op here: same memory), encrypts it there
     // and appends the tag: a true in-place seal.
@@ -108,7 +97,7 @@ class NobleChaChaPoly implements Aead {
     return length + AEAD_TAG_LENGTH;
   }
 
-  openInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number {
+  override openInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number {
     if (!checkOpenBounds(buf, offset, length)) return -1;
     const ptLen = length - AEAD_TAG_LENGTH;
     try {
@@ -202,7 +191,7 @@ export const nobleProvider: CryptoProvider = {
   aead(suite: CipherSuite, key: Uint8Array): Aead {
     const info = suiteInfo(suite);
     checkKeyLength(info.name, key, info.keyLength);
-    return info.aead === 'chacha20-poly1305' ? new NobleChaChaPoly(info.suite, key) : new NobleGcm(info.suite, key);
+    return info.aead === 'chacha20-poly1305' ? new NobleChaChaPoly(info.suite, key) : new NobleAead(info.suite, key, gcm);
   },
 
   headerProtection(suite: CipherSuite, hpKey: Uint8Array): HeaderProtection {
