@@ -32,20 +32,22 @@ export interface BenchOptions {
 
 /** Target duration of one timed round when the iteration count is not fixed. */
 const ROUND_TARGET_US = 60_000;
+/** Warm-up time: long enough for the JIT to optimise a pure-JS cipher. */
+const WARMUP_US = 300_000;
 
 export function measure(name: string, fn: () => void, opts: BenchOptions = {}): Measurement {
   const rounds = opts.rounds ?? 5;
-  // Warm-up and calibration: run for ~ROUND_TARGET_US to let the JIT settle, and size a round
-  // to take about as long (unless the caller fixed the count).
+  // Warm-up and calibration: run for WARMUP_US to let the JIT settle, and size a round to take
+  // about ROUND_TARGET_US (unless the caller fixed the count).
   let warm = 0;
   const w0 = process.hrtime.bigint();
   let elapsedUs = 0;
-  while (elapsedUs < ROUND_TARGET_US || warm < 50) {
+  while (elapsedUs < (opts.iterations !== undefined ? 0 : WARMUP_US) || warm < 50) {
     fn();
     warm++;
     if ((warm & 15) === 0) elapsedUs = Number(process.hrtime.bigint() - w0) / 1e3;
   }
-  const ops = opts.iterations ?? Math.max(50, Math.round((warm * ROUND_TARGET_US) / elapsedUs));
+  const ops = opts.iterations ?? Math.max(50, Math.round((warm * ROUND_TARGET_US) / Math.max(elapsedUs, 1)));
   const times: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const t0 = process.hrtime.bigint();
