@@ -15,6 +15,7 @@ export * from './packet-protection.js';
 export * from './retry.js';
 export * from './stateless-reset.js';
 export * from './keylog.js';
+export * from './signing.js';
 export { nobleProvider } from './noble.js';
 export { nodeProvider } from './node.js';
 

@@ -5,6 +5,13 @@
  * noble's AES-GCM always allocates its output, so `sealInPlace`/`openInPlace` copy the result
  * back; its ChaCha20-Poly1305 accepts an output buffer and works truly in place (it verifies the
  * tag before writing any plaintext, so a failed open leaves the buffer unchanged).
+ *
+ * Key exchange and signatures use @noble/curves: X25519 (RFC 7748), ECDH and ECDSA on P-256 and
+ * P-384, Ed25519 (RFC 8032). Private keys come from noble's CSPRNG (crypto.getRandomValues).
+ *
+ * Documented limitation: @noble/curves has no RSA, so this provider delegates RSA-PSS signing
+ * and verification (rsa_pss_rsae_*) to node:crypto (`nodeSign`/`nodeVerify` in ./node.js).
+ * Everything else here is pure JavaScript.
  */
 import { ecb, gcm } from '@noble/ciphers/aes.js';
 import { chacha20, chacha20poly1305, hchacha } from '@noble/ciphers/chacha.js';
@@ -12,6 +19,10 @@ import { randomBytes as nobleRandomBytes, type Cipher } from '@noble/ciphers/uti
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { p256, p384 } from '@noble/curves/nist.js';
+import { nodeSign, nodeVerify } from './node.js';
+import { checkSignScheme, verifySchemeFor, type SigningKey, type VerifyKey } from './signing.js';
 import {
   AEAD_TAG_LENGTH,
   HP_MASK_LENGTH,
@@ -19,12 +30,18 @@ import {
   checkKeyLength,
   checkOpenBounds,
   checkSealBounds,
+  checkKeyShareFormat,
+  invalidKeyShare,
+  isAllZero,
+  KEY_EXCHANGE_GROUPS,
   suiteInfo,
+  unsupportedGroup,
   type Aead,
   type CipherSuite,
   type CryptoProvider,
   type HashName,
   type HeaderProtection,
+  type KeyExchange,
 } from './provider.js';
 
 const HASHES = { sha256, sha384 } as const;
@@ -185,6 +202,110 @@ function leWords(b: Uint8Array, n: number): Uint32Array {
   return w;
 }
 
+/** RFC 7748 §6.1: X25519 with a random 32-byte scalar. */
+class NobleX25519Exchange implements KeyExchange {
+  readonly group = 0x001d;
+  readonly publicKey: Uint8Array;
+  private readonly secret: Uint8Array;
+
+  constructor(secret?: Uint8Array) {
+    this.secret = secret?.slice() ?? x25519.utils.randomSecretKey();
+    this.publicKey = x25519.getPublicKey(this.secret);
+  }
+
+  computeSharedSecret(peerPublic: Uint8Array): Uint8Array {
+    checkKeyShareFormat(this.group, peerPublic);
+    let z: Uint8Array;
+    try {
+      // noble refuses the known low-order points outright (they give an all-zero result).
+      z = x25519.getSharedSecret(this.secret, peerPublic);
+    } catch {
+      throw invalidKeyShare(this.group, 'low-order X25519 point');
+    }
+    // RFC 9846 §7.4.2 / RFC 7748 §6.1: abort on an all-zero shared secret.
+    if (isAllZero(z)) throw invalidKeyShare(this.group, 'all-zero X25519 shared secret');
+    return z;
+  }
+}
+
+type NobleEcdsa = typeof p256;
+
+/** RFC 9846 §4.2.8.2 / §7.4.2: ECDH on P-256 or P-384; the shared secret is the X coordinate. */
+class NobleEcdhExchange implements KeyExchange {
+  readonly publicKey: Uint8Array;
+  private readonly secret: Uint8Array;
+
+  constructor(
+    readonly group: number,
+    private readonly curve: NobleEcdsa,
+    secret?: Uint8Array,
+  ) {
+    this.secret = secret?.slice() ?? curve.utils.randomSecretKey();
+    this.publicKey = curve.getPublicKey(this.secret, false); // 0x04‖X‖Y
+  }
+
+  computeSharedSecret(peerPublic: Uint8Array): Uint8Array {
+    checkKeyShareFormat(this.group, peerPublic);
+    let point: Uint8Array;
+    try {
+      // Point.fromBytes checks coordinate ranges and the curve equation (the §4.2.8.2 steps).
+      point = this.curve.getSharedSecret(this.secret, peerPublic, true);
+    } catch {
+      throw invalidKeyShare(this.group, 'not a point on the curve');
+    }
+    return point.slice(1); // compressed form 0x02/0x03‖X: drop the prefix, keep X at full length
+  }
+}
+
+/** ECDSA curve of a key type (the curve is fixed by the scheme in TLS 1.3, RFC 9846 §4.2.3). */
+function ecdsaCurve(type: string): NobleEcdsa | undefined {
+  return type === 'ecdsa-p256' ? p256 : type === 'ecdsa-p384' ? p384 : undefined;
+}
+
+/** CertificateVerify signature with @noble/curves; RSA goes to node:crypto (no RSA in noble). */
+function nobleSign(scheme: number, key: SigningKey, message: Uint8Array): Uint8Array {
+  const info = checkSignScheme(scheme, key);
+  if (info.keyType === 'rsa') return nodeSign(scheme, key, message);
+  const secret = key.rawPrivate!;
+  if (info.keyType === 'ed25519') return ed25519.sign(message, secret);
+  // prehash: SHA-256 for P-256, SHA-384 for P-384 (the curve's hash, as the scheme names);
+  // RFC 6979 deterministic nonce; low-S; DER ECDSA-Sig-Value (RFC 9846 §4.2.3).
+  return ecdsaCurve(info.keyType)!.sign(message, secret, { prehash: true, lowS: true, format: 'der' });
+}
+
+/** Verification with @noble/curves; false for anything that is not a valid signature. */
+function nobleVerify(scheme: number, key: VerifyKey, message: Uint8Array, signature: Uint8Array): boolean {
+  const info = verifySchemeFor(scheme, key);
+  if (info === undefined) return false;
+  if (info.keyType === 'rsa') return nodeVerify(scheme, key, message, signature);
+  const pub = key.rawPublic!;
+  try {
+    // RFC 8032 §5.1.7 strict verification (zip215: false), as OpenSSL does.
+    if (info.keyType === 'ed25519') return ed25519.verify(signature, message, pub, { zip215: false });
+    // lowS: false — OpenSSL and other stacks produce high-S signatures, which are valid ECDSA.
+    return ecdsaCurve(info.keyType)!.verify(signature, message, pub, { prehash: true, lowS: false, format: 'der' });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `keyExchange` of the noble provider. `secret` is a test hook for known-answer vectors (a fixed
+ * private key: the P-256/P-384 scalar or the X25519 key); production code never passes it.
+ */
+export function nobleKeyExchange(group: number, secret?: Uint8Array): KeyExchange {
+  switch (group) {
+    case 0x001d:
+      return new NobleX25519Exchange(secret);
+    case 0x0017:
+      return new NobleEcdhExchange(group, p256, secret);
+    case 0x0018:
+      return new NobleEcdhExchange(group, p384, secret);
+    default:
+      throw unsupportedGroup(group);
+  }
+}
+
 export const nobleProvider: CryptoProvider = {
   name: 'noble',
 
@@ -219,4 +340,13 @@ export const nobleProvider: CryptoProvider = {
   randomBytes(n: number): Uint8Array {
     return nobleRandomBytes(n);
   },
+
+  supportedGroups: KEY_EXCHANGE_GROUPS,
+
+  keyExchange(group: number): KeyExchange {
+    return nobleKeyExchange(group);
+  },
+
+  sign: nobleSign,
+  verify: nobleVerify,
 };

@@ -12,15 +12,30 @@
  *   counter ‖ 96-bit nonce, which is exactly the sample layout of RFC 9001 §5.4.4.
  * - HKDF: Extract is one HMAC (RFC 5869 §2.2); Expand is the RFC 5869 §2.3 HMAC chain, because
  *   node's hkdfSync always runs Extract first and cannot start from a PRK.
+ * - Key exchange (RFC 9846 §4.2.8.2, §7.4.2): `createECDH` for secp256r1/secp384r1 (OpenSSL checks
+ *   that the peer point is on the curve); X25519 through a generated KeyObject pair, the peer's
+ *   raw 32 bytes imported as an OKP JWK (RFC 8037 §2) and `diffieHellman`.
+ * - Signatures (RFC 9846 §4.4.3): `crypto.sign`/`crypto.verify` on the keys' KeyObjects; ECDSA
+ *   with dsaEncoding 'der', RSA-PSS with RSA_PKCS1_PSS_PADDING and salt length = digest length,
+ *   Ed25519 with no digest (PureEdDSA).
  */
 import {
+  constants as cryptoConstants,
   createCipheriv,
   createDecipheriv,
+  createECDH,
   createHash,
   createHmac,
+  createPrivateKey,
+  createPublicKey,
   createSecretKey,
+  diffieHellman,
+  generateKeyPairSync,
   randomBytes as nodeRandomBytes,
+  sign as nodeCryptoSign,
+  verify as nodeCryptoVerify,
   type Cipher,
+  type ECDH,
   type KeyObject,
 } from 'node:crypto';
 import {
@@ -28,17 +43,24 @@ import {
   HASH_LENGTH,
   HP_MASK_LENGTH,
   HP_SAMPLE_LENGTH,
+  KEY_EXCHANGE_GROUPS,
   checkKeyLength,
+  checkKeyShareFormat,
   checkOpenBounds,
   checkSealBounds,
+  invalidKeyShare,
+  isAllZero,
   suiteInfo,
+  unsupportedGroup,
   type Aead,
   type AeadAlgorithm,
   type CipherSuite,
   type CryptoProvider,
   type HashName,
   type HeaderProtection,
+  type KeyExchange,
 } from './provider.js';
+import { checkSignScheme, verifySchemeFor, type SchemeInfo, type SigningKey, type VerifyKey } from './signing.js';
 
 /** A plain Uint8Array view of a Buffer (no copy), so results compare equal to noble's. */
 function u8(b: Buffer): Uint8Array {
@@ -166,6 +188,133 @@ function hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Uint8Array {
   return u8(createHmac(hash, key).update(data).digest());
 }
 
+/** RFC 9846 §4.2.8.2 / §7.4.2: ECDH on secp256r1 or secp384r1 through OpenSSL. */
+class NodeEcdhExchange implements KeyExchange {
+  readonly publicKey: Uint8Array;
+  private readonly ecdh: ECDH;
+
+  constructor(
+    readonly group: number,
+    curve: 'prime256v1' | 'secp384r1',
+    private readonly coordLength: number,
+    secret?: Uint8Array,
+  ) {
+    this.ecdh = createECDH(curve);
+    if (secret === undefined) this.publicKey = u8(this.ecdh.generateKeys()); // uncompressed 0x04‖X‖Y
+    else {
+      this.ecdh.setPrivateKey(secret);
+      this.publicKey = u8(this.ecdh.getPublicKey());
+    }
+  }
+
+  computeSharedSecret(peerPublic: Uint8Array): Uint8Array {
+    checkKeyShareFormat(this.group, peerPublic);
+    let z: Buffer;
+    try {
+      // OpenSSL (EC_POINT_oct2point) rejects coordinates ≥ p and points not on the curve.
+      z = this.ecdh.computeSecret(peerPublic);
+    } catch {
+      throw invalidKeyShare(this.group, 'not a point on the curve');
+    }
+    // §7.4.2: Z is the x-coordinate at full field length; leading zeros are not truncated.
+    if (z.length === this.coordLength) return u8(z);
+    const out = new Uint8Array(this.coordLength);
+    out.set(z, this.coordLength - z.length);
+    return out;
+  }
+}
+
+/** RFC 7748 §6.1 X25519 through OpenSSL KeyObjects. */
+class NodeX25519Exchange implements KeyExchange {
+  readonly group = 0x001d;
+  readonly publicKey: Uint8Array;
+  private readonly privateKey: KeyObject;
+
+  constructor(secret?: Uint8Array) {
+    if (secret === undefined) this.privateKey = generateKeyPairSync('x25519').privateKey;
+    else {
+      // Test hook only: RFC 8410 §7's PKCS#8 OneAsymmetricKey for X25519, a fixed 16-byte header
+      // followed by the 32-byte private key.
+      if (secret.length !== 32) throw new RangeError('X25519 private key must be 32 bytes');
+      const der = Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), secret]);
+      this.privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    }
+    this.publicKey = u8(Buffer.from(createPublicKey(this.privateKey).export({ format: 'jwk' }).x!, 'base64url'));
+  }
+
+  computeSharedSecret(peerPublic: Uint8Array): Uint8Array {
+    checkKeyShareFormat(this.group, peerPublic);
+    let z: Buffer;
+    try {
+      const peer = createPublicKey({
+        key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peerPublic).toString('base64url') },
+        format: 'jwk',
+      });
+      z = diffieHellman({ privateKey: this.privateKey, publicKey: peer });
+    } catch {
+      // OpenSSL fails the derivation itself when the result is all zero (a low-order point).
+      throw invalidKeyShare(this.group, 'X25519 derivation failed (low-order point)');
+    }
+    // RFC 9846 §7.4.2 / RFC 7748 §6.1: abort on an all-zero shared secret.
+    if (isAllZero(z)) throw invalidKeyShare(this.group, 'all-zero X25519 shared secret');
+    return u8(z);
+  }
+}
+
+/** Digest lengths of the signature hashes: the RSA-PSS salt length (RFC 9846 §4.2.3). */
+const SIG_HASH_LENGTH = { sha256: 32, sha384: 48, sha512: 64 } as const;
+
+/** node:crypto sign/verify options for a scheme (RFC 9846 §4.2.3). */
+function nodeSigParams(info: SchemeInfo, key: KeyObject) {
+  switch (info.keyType) {
+    case 'rsa':
+      // RSASSA-PSS, MGF1 with the same hash, salt length = digest length.
+      return { key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: SIG_HASH_LENGTH[info.hash!] };
+    case 'ecdsa-p256':
+    case 'ecdsa-p384':
+      return { key, dsaEncoding: 'der' as const };
+    case 'ed25519':
+      return { key };
+  }
+}
+
+/**
+ * CertificateVerify signature through node:crypto (RFC 9846 §4.4.3). Also used by the noble
+ * provider for RSA-PSS, which @noble/curves does not implement.
+ */
+export function nodeSign(scheme: number, key: SigningKey, message: Uint8Array): Uint8Array {
+  const info = checkSignScheme(scheme, key);
+  return u8(nodeCryptoSign(info.hash, message, nodeSigParams(info, key.keyObject)));
+}
+
+/** Verification through node:crypto; false for anything that is not a valid signature. */
+export function nodeVerify(scheme: number, key: VerifyKey, message: Uint8Array, signature: Uint8Array): boolean {
+  const info = verifySchemeFor(scheme, key);
+  if (info === undefined) return false;
+  try {
+    return nodeCryptoVerify(info.hash, message, nodeSigParams(info, key.keyObject), signature);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `keyExchange` of the node provider. `secret` is a test hook for known-answer vectors (a fixed
+ * private key: the P-256/P-384 scalar or the X25519 key); production code never passes it.
+ */
+export function nodeKeyExchange(group: number, secret?: Uint8Array): KeyExchange {
+  switch (group) {
+    case 0x001d:
+      return new NodeX25519Exchange(secret);
+    case 0x0017:
+      return new NodeEcdhExchange(group, 'prime256v1', 32, secret);
+    case 0x0018:
+      return new NodeEcdhExchange(group, 'secp384r1', 48, secret);
+    default:
+      throw unsupportedGroup(group);
+  }
+}
+
 export const nodeProvider: CryptoProvider = {
   name: 'node',
 
@@ -212,4 +361,13 @@ export const nodeProvider: CryptoProvider = {
   randomBytes(n: number): Uint8Array {
     return u8(nodeRandomBytes(n));
   },
+
+  supportedGroups: KEY_EXCHANGE_GROUPS,
+
+  keyExchange(group: number): KeyExchange {
+    return nodeKeyExchange(group);
+  },
+
+  sign: nodeSign,
+  verify: nodeVerify,
 };

@@ -5,10 +5,13 @@
  * (OpenSSL through node:crypto). Everything above this file speaks only to the interface, so
  * the choice is one option (`--crypto noble|node`).
  *
- * Key exchange and signatures belong to the TLS engine (a later issue); they will be added as
- * further members of `CryptoProvider` (e.g. `keyExchange(group)`, `sign(scheme, key, data)`)
- * without changing what is here.
+ * The TLS 1.3 engine also takes its (EC)DHE key exchange (RFC 9846 §4.2.8.2) and its
+ * CertificateVerify signatures (RFC 9846 §4.4.3) from the provider; the key objects those work
+ * on live in crypto/signing.ts.
  */
+import type { SigningKey, VerifyKey } from './signing.js';
+import { AlertDescription, tlsAlert } from './tls/alert.js';
+import type { TransportError } from '../wire/errors.js';
 
 /** Hash functions used by the TLS 1.3 cipher suites (RFC 8446 §B.4). */
 export type HashName = 'sha256' | 'sha384';
@@ -171,6 +174,36 @@ export interface HeaderProtection {
 
 export type ProviderName = 'noble' | 'node';
 
+/**
+ * One ephemeral (EC)DHE key pair for one group (RFC 9846 §4.2.8). The private key never leaves
+ * the object.
+ */
+export interface KeyExchange {
+  readonly group: number;
+  /**
+   * The key_exchange field of our KeyShareEntry (RFC 9846 §4.2.8.2): 0x04‖X‖Y for
+   * secp256r1/secp384r1 (65/97 bytes), the 32-byte u-coordinate for X25519 (RFC 7748 §6.1).
+   */
+  readonly publicKey: Uint8Array;
+  /**
+   * The shared secret with the peer's key_exchange bytes: the X coordinate of the ECDH point for
+   * the NIST curves (RFC 9846 §7.4.2), the X25519 output for X25519 (RFC 7748 §6.1). An invalid
+   * peer share (wrong length, not uncompressed form, not on the curve, or an all-zero X25519
+   * result) throws a TLS illegal_parameter alert (TransportError), never anything else.
+   */
+  computeSharedSecret(peerPublic: Uint8Array): Uint8Array;
+}
+
+/** RFC 9846 §4.2.7 NamedGroup values both providers implement, in default preference order. */
+export const KEY_EXCHANGE_GROUPS: readonly number[] = [0x001d /* x25519 */, 0x0017 /* secp256r1 */, 0x0018 /* secp384r1 */];
+
+/** Length of a valid key_exchange value per group (RFC 9846 §4.2.8.2). */
+export const KEY_SHARE_LENGTH: ReadonlyMap<number, number> = new Map([
+  [0x001d, 32],
+  [0x0017, 65],
+  [0x0018, 97],
+]);
+
 export interface CryptoProvider {
   readonly name: ProviderName;
   /** An AEAD for `suite` bound to `key` (length checked against the suite). */
@@ -188,6 +221,56 @@ export interface CryptoProvider {
    * core draws from a seeded PRNG for everything else (DESIGN §1).
    */
   randomBytes(n: number): Uint8Array;
+  /** The NamedGroups `keyExchange` accepts (RFC 9846 §4.2.7), preferred first. */
+  readonly supportedGroups: readonly number[];
+  /**
+   * A fresh ephemeral key pair for `group` (private key from the provider's CSPRNG). Throws
+   * RangeError for a group not in `supportedGroups` (the engine negotiates before calling).
+   */
+  keyExchange(group: number): KeyExchange;
+  /**
+   * A CertificateVerify signature (RFC 9846 §4.4.3) of `message` (the full signed content:
+   * 64 spaces ‖ context ‖ 0 ‖ transcript hash) with `scheme`. ECDSA signatures are DER
+   * ECDSA-Sig-Value; RSA is RSASSA-PSS with salt length = hash length. Throws RangeError when
+   * the scheme does not fit the key (see `SigningKey.schemes`).
+   */
+  sign(scheme: number, key: SigningKey, message: Uint8Array): Uint8Array;
+  /**
+   * Verifies a CertificateVerify signature. Returns false (never throws) for a bad or garbled
+   * signature, an unknown scheme, or a scheme that does not fit the key's type.
+   */
+  verify(scheme: number, key: VerifyKey, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+/** The illegal_parameter alert for a bad peer key share (RFC 9846 §4.2.8.2). */
+export function invalidKeyShare(group: number, why: string): TransportError {
+  return tlsAlert(AlertDescription.ILLEGAL_PARAMETER, `invalid key share for group 0x${group.toString(16).padStart(4, '0')}: ${why}`);
+}
+
+/**
+ * Shared check of a peer's key_exchange bytes before they reach a backend (RFC 9846 §4.2.8.2):
+ * exact length, and for the NIST curves the uncompressed form (legacy_form = 4; TLS 1.3 has no
+ * point format negotiation). The on-curve check is the backend's.
+ */
+export function checkKeyShareFormat(group: number, peer: Uint8Array): void {
+  const expected = KEY_SHARE_LENGTH.get(group);
+  if (expected === undefined) throw invalidKeyShare(group, 'unsupported group');
+  if (!(peer instanceof Uint8Array) || peer.length !== expected) {
+    throw invalidKeyShare(group, `expected ${expected} bytes, got ${peer instanceof Uint8Array ? peer.length : typeof peer}`);
+  }
+  if (expected !== 32 && peer[0] !== 0x04) throw invalidKeyShare(group, 'not an uncompressed point (legacy_form must be 4)');
+}
+
+/** RFC 9846 §7.4.2 / RFC 7748 §6.1: an all-zero X25519 shared secret must be rejected. */
+export function isAllZero(b: Uint8Array): boolean {
+  let acc = 0;
+  for (let i = 0; i < b.length; i++) acc |= b[i]!;
+  return acc === 0;
+}
+
+/** RangeError for a group a provider does not implement. */
+export function unsupportedGroup(group: number): RangeError {
+  return new RangeError(`key exchange: unsupported group 0x${group.toString(16).padStart(4, '0')} (supported: x25519, secp256r1, secp384r1)`);
 }
 
 /** Checks a key length for a suite; shared by both providers. */
