@@ -12,6 +12,7 @@
  * agrees.
  */
 import { equalBytes } from '../../util/bytes.js';
+import { ErrorCode, TransportError } from '../../util/transport-error.js';
 import { HASH_LENGTH, type CipherSuite, type KeyExchange } from '../provider.js';
 import { AlertDescription, tlsAlert } from './alert.js';
 import { type TlsCredentials } from './certificates.js';
@@ -54,6 +55,9 @@ export interface TlsServerConfig extends TlsCommonConfig {
   /** Window for the 0-RTT ticket-age freshness check (RFC 8446 §8.3), ms; default 10000. */
   earlyDataAgeWindowMs?: number;
 }
+
+/** RFC 9000 §19.6: the frame type reported with handshake errors. */
+const CRYPTO_FRAME = 0x06;
 
 type State = 'wait_ch' | 'wait_ch2' | 'wait_finished' | 'connected';
 
@@ -100,8 +104,11 @@ export class TlsServer extends TlsEngine {
     const exts = ch.extensions;
     const versions = findExtension(exts, 'supported_versions');
     if (!versions || !versions.versions.includes(TLS13_VERSION)) throw tlsAlert(AlertDescription.PROTOCOL_VERSION, 'client does not offer TLS 1.3');
-    // RFC 9001 §8.4: QUIC forbids middlebox compatibility mode.
-    if (this.quic && ch.legacySessionId.length !== 0) throw tlsAlert(AlertDescription.ILLEGAL_PARAMETER, 'non-empty legacy_session_id in QUIC');
+    // RFC 9001 §8.4: QUIC forbids middlebox compatibility mode; a non-empty session ID is a
+    // PROTOCOL_VIOLATION (a transport error, not an alert).
+    if (this.quic && ch.legacySessionId.length !== 0) {
+      throw new TransportError(ErrorCode.PROTOCOL_VIOLATION, CRYPTO_FRAME, 'non-empty legacy_session_id in a QUIC ClientHello (RFC 9001 §8.4)');
+    }
     if (this.state === 'wait_ch') {
       this.clientRandom = ch.random;
     } else {
