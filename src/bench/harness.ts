@@ -42,7 +42,8 @@ export function measure(name: string, fn: () => void, opts: BenchOptions = {}): 
   let warm = 0;
   const w0 = process.hrtime.bigint();
   let elapsedUs = 0;
-  while (elapsedUs < (opts.iterations !== undefined ? 0 : WARMUP_US) || warm < 50) {
+  const minWarm = opts.iterations !== undefined ? Math.min(opts.iterations, 50) : 50;
+  while (elapsedUs < (opts.iterations !== undefined ? 0 : WARMUP_US) || warm < minWarm) {
     fn();
     warm++;
     if ((warm & 15) === 0) elapsedUs = Number(process.hrtime.bigint() - w0) / 1e3;
@@ -91,13 +92,14 @@ export function report(bench: string, results: Measurement[]): BenchReport {
 
 export function formatTable(r: BenchReport): string {
   const labelKeys = [...new Set(r.results.flatMap((m) => Object.keys(m.labels)))];
-  const header = ['benchmark', ...labelKeys, 'µs/op', 'ops/s', 'Gbit/s'];
+  const withGbps = r.results.some((m) => m.gbps !== undefined);
+  const header = ['benchmark', ...labelKeys, 'µs/op', 'ops/s', ...(withGbps ? ['Gbit/s'] : [])];
   const rows = r.results.map((m) => [
     m.name,
     ...labelKeys.map((k) => m.labels[k] ?? ''),
     m.usPerOp.toFixed(3),
     Math.round(m.opsPerSec).toLocaleString('en-US'),
-    m.gbps !== undefined ? m.gbps.toFixed(3) : '',
+    ...(withGbps ? [m.gbps !== undefined ? m.gbps.toFixed(3) : ''] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 || i <= labelKeys.length ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');

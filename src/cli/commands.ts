@@ -26,7 +26,7 @@ export const COMMANDS: Command[] = [
   {
     name: 'bench',
     summary: 'run a benchmark and print its figures as a table and JSON',
-    usage: '<name> [options]   (names: crypto)',
+    usage: '<name> [options]   (names: crypto, handshake)',
     options: {
       json: { type: 'boolean' },
       out: { type: 'string' },
@@ -39,6 +39,22 @@ export const COMMANDS: Command[] = [
     },
     run: () => import('../bench/main.js'),
   },
-  { name: 'cert', summary: 'generate a self-signed development certificate and key' },
+  {
+    name: 'cert',
+    summary: 'generate a self-signed development certificate and key',
+    options: {
+      out: { type: 'string', short: 'o' },
+      hosts: { type: 'string' },
+      'key-type': { type: 'string' },
+      days: { type: 'string' },
+    },
+    optionHelp: {
+      out: 'directory for cert.pem and key.pem (default: .)',
+      hosts: 'comma-separated DNS names and IP addresses (default: localhost,127.0.0.1,::1)',
+      'key-type': 'ecdsa-p256 (default), ed25519 or rsa',
+      days: 'validity in days (default 30)',
+    },
+    run: () => import('./cert.js'),
+  },
   { name: 'interop', summary: 'run interop test cases against a peer (quic-interop-runner contract)' },
 ];

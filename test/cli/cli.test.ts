@@ -58,3 +58,22 @@ describe('tquic CLI', () => {
     expect(c.err()).toContain('crypto');
   });
 });
+
+describe('tquic cert', () => {
+  it('writes a certificate and key that load as TLS credentials', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { loadCredentials } = await import('../../src/crypto/tls/certificates.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tquic-cert-'));
+    const c = capture();
+    expect(await main(['cert', '--out', dir, '--hosts', 'example.test,10.1.2.3', '--key-type', 'ed25519'])).toBe(0);
+    expect(c.out()).toContain('cert.pem');
+    const creds = loadCredentials(readFileSync(join(dir, 'cert.pem'), 'utf8'), readFileSync(join(dir, 'key.pem'), 'utf8'));
+    expect(creds.key.type).toBe('ed25519');
+    vi.restoreAllMocks();
+    const c2 = capture();
+    expect(await main(['cert', '--key-type', 'dsa'])).toBe(2);
+    expect(c2.err()).toContain('--key-type');
+  });
+});
