@@ -23,10 +23,10 @@ import { ErrorCode, TransportError } from '../util/transport-error.js';
 import { readVarintAt, writeVarintAt } from '../util/varint.js';
 import { writePacketNumber } from './packet-number.js';
 import type { PacketType } from './packet-type.js';
+import { MAX_CID_LENGTH } from './frame.js';
 import { QUIC_V1, QUIC_V2, VERSION_NEGOTIATION, longPacketTypeBits, longPacketTypeFromBits } from './version.js';
 
-/** RFC 9000 §17.2: connection IDs of v1 (and v2) are at most 20 bytes. */
-export const MAX_CID_LENGTH = 20;
+// RFC 9000 §17.2: connection IDs of v1 (and v2) are at most 20 bytes (MAX_CID_LENGTH, frame.ts).
 /** RFC 8999 §5.1: other versions may use up to 255 bytes (the length is one byte). */
 export const MAX_INVARIANT_CID_LENGTH = 255;
 /** RFC 9001 §5.8: the Retry Integrity Tag is 128 bits. */
