@@ -1,0 +1,2 @@
+/** flow/ (layer 2): flow-control credit for connection, stream and stream-count limits. */
+export * from './credit.js';
