@@ -5,3 +5,4 @@ export * from './prng.js';
 export * from './time.js';
 export * from './assert.js';
 export * from './transport-error.js';
+export * from './datagram.js';

@@ -1,0 +1,287 @@
+/**
+ * The packet builder (RFC 9000 §12.2, §13, §14; DESIGN §4 rule 1): one datagram at a time,
+ * coalescing Initial, Handshake and 1-RTT packets. Frames are written straight into the
+ * datagram buffer — stream and CRYPTO bytes copied once, from the send buffer — in the order
+ * ACK, CRYPTO, control frames, stream data; then every packet is sealed in place.
+ *
+ * Limits applied: the peer's max_udp_payload_size; anti-amplification (3× received before
+ * address validation, §8.1); the congestion window and pacer for ack-eliciting packets (RFC 9002
+ * §7), except PTO probes; client Initials padded to 1200 bytes (§14.1).
+ */
+import { protectPacket } from '../crypto/packet-protection.js';
+import { ByteWriter } from '../util/bytes.js';
+import type { Datagram } from '../util/datagram.js';
+import type { Instant } from '../util/time.js';
+import { varintLength } from '../util/varint.js';
+import { ErrorCode } from '../util/transport-error.js';
+import { encodeFrame, encodeStreamHeader, frameLength, streamHeaderLength } from '../wire/frame-codec.js';
+import type { Frame } from '../wire/frame.js';
+import { patchLongHeaderLength, writeLongHeader, writeShortHeader } from '../wire/header.js';
+import { packetNumberLength } from '../wire/packet-number.js';
+import { framesToQlog } from '../qlog/frames.js';
+import { wants } from '../qlog/events.js';
+import type { Connection } from './connection.js';
+import { APPDATA, HANDSHAKE, INITIAL, type RecoveryToken, type SpaceId } from './types.js';
+
+const TAG = 16;
+/** RFC 9000 §14.1 */
+const MIN_INITIAL_DATAGRAM = 1200;
+/** Smallest room worth opening a packet for. */
+const MIN_PACKET_ROOM = 24;
+const PACKET_TYPES = ['initial', 'handshake', '1RTT'] as const;
+
+interface Built {
+  space: SpaceId;
+  start: number;
+  pnOffset: number;
+  payloadEnd: number;
+  pn: number;
+  long: boolean;
+  lengthFieldSize: 2 | 4;
+  tokens: RecoveryToken[];
+  ackEliciting: boolean;
+  frames: Frame[] | undefined;
+}
+
+export function buildDatagram(conn: Connection, now: Instant): Datagram | undefined {
+  const s = conn.settings;
+  let limit = Math.min(s.maxDatagramSize, conn.peerMaxUdpPayload);
+  // RFC 9000 §8.1: anti-amplification before the client's address is validated.
+  if (!conn.isClient && !conn.addressValidated) {
+    const budget = 3 * conn.bytesReceivedUnvalidated - conn.bytesSentUnvalidated;
+    conn.recovery.amplificationLimited = budget < MIN_INITIAL_DATAGRAM;
+    if (budget < MIN_INITIAL_DATAGRAM) return undefined;
+    limit = Math.min(limit, budget);
+  } else {
+    conn.recovery.amplificationLimited = false;
+  }
+
+  const closing = conn.state === 'closing';
+  if (closing && !conn.closePending) return undefined;
+
+  const rec = conn.recovery;
+  const probing = conn.spaces.some((sp) => sp.probes > 0 && !sp.discarded);
+  // RFC 9002 §7: ack-eliciting packets only within the congestion window (probes excepted).
+  let elicitingRoom = probing ? limit : Math.min(limit, rec.cc.cwnd - rec.bytesInFlight);
+  if (!probing && elicitingRoom >= MIN_PACKET_ROOM && hasElicitingWork(conn)) {
+    // RFC 9002 §7.7: pacing.
+    const t = conn.pacer.nextSendTime(now, limit, rec.cc.cwnd, rec.rtt, rec.cc.pacingRate?.(rec.rtt));
+    if (t > now) {
+      conn.pacingDeadline = t;
+      elicitingRoom = 0;
+    } else {
+      conn.pacingDeadline = undefined;
+    }
+  }
+
+  const buf = new Uint8Array(Math.max(limit, MIN_INITIAL_DATAGRAM));
+  const w = new ByteWriter(buf, 0, limit);
+  const built: Built[] = [];
+  const logFrames = wants(conn.qlog, 'quic:packet_sent');
+  for (const space of [INITIAL, HANDSHAKE, APPDATA] as const) {
+    const sp = conn.spaces[space];
+    if (sp.discarded || !sp.seal) continue;
+    if (limit - w.offset < MIN_PACKET_ROOM + TAG + 1 + 4 + 2 + 2 * 21) break;
+    const p = closing ? writeClosePacket(conn, w, space, logFrames) : writePacket(conn, now, w, space, elicitingRoom > MIN_PACKET_ROOM, logFrames);
+    if (p) {
+      built.push(p);
+      if (p.ackEliciting && !probing) elicitingRoom -= p.payloadEnd + TAG - p.start;
+    }
+  }
+  if (built.length === 0) return undefined;
+
+  // RFC 9000 §14.1: datagrams with a client Initial, or a server's ack-eliciting Initial, are
+  // padded to 1200 bytes — inside the last packet, as PADDING frames.
+  const hasInitial = built.some((p) => p.space === INITIAL && (conn.isClient || p.ackEliciting));
+  const last = built[built.length - 1]!;
+  let end = last.payloadEnd + TAG;
+  if (hasInitial && end < MIN_INITIAL_DATAGRAM) {
+    const extra = MIN_INITIAL_DATAGRAM - end;
+    buf.fill(0, last.payloadEnd, last.payloadEnd + extra);
+    last.payloadEnd += extra;
+    end += extra;
+  }
+
+  for (const p of built) {
+    const sp = conn.spaces[p.space];
+    if (p.long) patchLongHeaderLength(buf, p.start, p.pnOffset, p.payloadEnd + TAG, p.lengthFieldSize);
+    const size = protectPacket(sp.seal!, buf.subarray(p.start, p.payloadEnd + TAG), p.pnOffset, p.payloadEnd - p.start, p.pn);
+    const inFlight = p.ackEliciting || (hasInitial && p === last);
+    rec.onPacketSent(now, p.space, { pn: p.pn, timeSent: now, size, ackEliciting: p.ackEliciting, inFlight, tokens: p.tokens });
+    if (inFlight) conn.pacer.onPacketSent(now, size);
+    conn.packetsSent++;
+    if (p.ackEliciting && sp.probes > 0) sp.probes--;
+    if (logFrames) {
+      conn.qlog!.event(now, {
+        name: 'quic:packet_sent',
+        data: { header: { packet_type: PACKET_TYPES[p.space], packet_number: p.pn }, raw: { length: size }, frames: framesToQlog(p.frames!) },
+      });
+    }
+  }
+  conn.bytesSent += end;
+  if (!conn.addressValidated) conn.bytesSentUnvalidated += end;
+  if (built.some((p) => p.ackEliciting)) {
+    // RFC 9000 §10.1: sending the first ack-eliciting packet since the last receive restarts the idle timer.
+    if (!conn.sentElicitingSinceReceive && conn.idleTimeout > 0) conn.idleDeadline = now + conn.effectiveIdleTimeout();
+    conn.sentElicitingSinceReceive = true;
+  }
+  // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
+  if (conn.isClient && built.some((p) => p.space === HANDSHAKE)) conn.discardSpace(now, INITIAL);
+  return { data: buf.subarray(0, end), from: conn.local, to: conn.remote };
+}
+
+function hasElicitingWork(conn: Connection): boolean {
+  for (const sp of conn.spaces) if (!sp.discarded && sp.seal && sp.cryptoSend.hasData) return true;
+  const app = conn.spaces[APPDATA];
+  if (!app.seal) return false;
+  return conn.handshakeDonePending || conn.pathResponses.length > 0 || conn.streams.hasPendingData();
+}
+
+function openPacket(conn: Connection, w: ByteWriter, space: SpaceId): Built {
+  const sp = conn.spaces[space];
+  const pn = sp.nextPn++;
+  const pnLength = packetNumberLength(pn, conn.recovery.largestAcked(space));
+  const start = w.offset;
+  const long = space !== APPDATA;
+  const lengthFieldSize: 2 | 4 = w.end - start > 16000 ? 4 : 2;
+  const pnOffset = long
+    ? writeLongHeader(w, {
+        type: space === INITIAL ? 'initial' : 'handshake',
+        version: conn.version,
+        dcid: conn.remoteCid,
+        scid: conn.localCid,
+        packetNumber: pn,
+        pnLength,
+        lengthFieldSize,
+      })
+    : writeShortHeader(w, { dcid: conn.remoteCid, packetNumber: pn, pnLength });
+  return { space, start, pnOffset, payloadEnd: 0, pn, long, lengthFieldSize, tokens: [], ackEliciting: false, frames: undefined };
+}
+
+/** Finishes a packet's payload, or undoes it when nothing was written. */
+function closePacket(conn: Connection, w: ByteWriter, p: Built, payloadStart: number): Built | undefined {
+  if (w.offset === payloadStart) {
+    w.offset = p.start;
+    conn.spaces[p.space].nextPn--;
+    return undefined;
+  }
+  // RFC 9001 §5.4.2: packet number + payload must leave room for the header-protection sample.
+  const minEnd = p.start + p.pnOffset + 4;
+  if (w.offset < minEnd) w.zeros(minEnd - w.offset);
+  p.payloadEnd = w.offset;
+  w.offset += TAG;
+  return p;
+}
+
+function put(w: ByteWriter, p: Built, f: Frame, token: RecoveryToken | undefined, eliciting: boolean): void {
+  encodeFrame(w, f);
+  if (token) p.tokens.push(token);
+  if (eliciting) p.ackEliciting = true;
+  if (p.frames) p.frames.push(f);
+}
+
+function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: SpaceId, elicitingAllowed: boolean, logFrames: boolean): Built | undefined {
+  const sp = conn.spaces[space];
+  const probe = sp.probes > 0;
+  const canElicit = elicitingAllowed || probe;
+  const app = space === APPDATA;
+  const work =
+    canElicit &&
+    (probe || sp.cryptoSend.hasData || (app && (conn.handshakeDonePending || conn.pathResponses.length > 0 || conn.streams.hasPendingData())));
+  const wantAck = sp.ack.hasRanges && (sp.ack.ackNow || (work && sp.ack.newSinceAck));
+  if (!work && !wantAck) return undefined;
+
+  const p = openPacket(conn, w, space);
+  if (logFrames) p.frames = [];
+  const payloadStart = w.offset;
+  // Frames must leave room for the AEAD tag.
+  const fw = new ByteWriter(w.buf, w.offset, w.end - TAG);
+
+  if (wantAck) {
+    const ack = sp.ack.buildFrame(now, app ? conn.settings.ackDelayExponent : 3);
+    if (frameLength(ack) <= fw.remaining) {
+      put(fw, p, ack, { kind: 'ack', space, largest: ack.ranges[0]!.largest }, false);
+      sp.ack.onAckSent();
+    }
+  }
+  if (work) {
+    if (app) {
+      if (conn.handshakeDonePending && !conn.isClient && fw.remaining >= 1) {
+        put(fw, p, { kind: 'handshake_done' }, { kind: 'handshake_done' }, true);
+        conn.handshakeDonePending = false;
+      }
+      while (conn.pathResponses.length > 0 && fw.remaining >= 9) {
+        put(fw, p, { kind: 'path_response', data: conn.pathResponses.shift()! }, undefined, true);
+      }
+    }
+    // CRYPTO (RFC 9000 §19.6).
+    for (;;) {
+      const room = fw.remaining - 1 - 8 - 4;
+      if (room <= 0) break;
+      const d = sp.cryptoSend.next(room);
+      if (!d) break;
+      put(fw, p, { kind: 'crypto', offset: d.offset, data: d.data }, { kind: 'crypto', space, offset: d.offset, length: d.data.length }, true);
+      sp.cryptoSend.onSent(d.offset, d.data.length);
+    }
+    if (app) {
+      for (const c of conn.streams.pendingControl(now, conn.recovery.rtt.smoothed)) {
+        if (frameLength(c.frame) > fw.remaining) continue;
+        put(fw, p, c.frame, c.token, true);
+        conn.streams.onControlSent(c.token);
+      }
+      writeStreamData(conn, fw, p);
+    }
+    if (probe && !p.ackEliciting && fw.remaining >= 1) put(fw, p, { kind: 'ping' }, { kind: 'ping' }, true);
+  }
+  w.offset = fw.offset;
+  return closePacket(conn, w, p, payloadStart);
+}
+
+/** STREAM frames, bytes copied once from the send buffer into the datagram (DESIGN §4 rule 1). */
+function writeStreamData(conn: Connection, fw: ByteWriter, p: Built): void {
+  for (;;) {
+    const room = fw.remaining;
+    if (room < 8) return;
+    const d = conn.streams.nextStreamData(room - 3);
+    if (!d) return;
+    const { id, offset, data, fin } = d;
+    let len = data.length;
+    let hdr = streamHeaderLength(id, offset, len, true);
+    if (hdr + len > room) {
+      len = room - hdr;
+      if (len <= 0) return;
+      hdr = streamHeaderLength(id, offset, len, true);
+      if (hdr + len > room) len = room - hdr;
+      if (len <= 0) return;
+    }
+    const sendFin = fin && len === data.length;
+    encodeStreamHeader(fw, id, offset, len, sendFin, true);
+    fw.bytes(len === data.length ? data : data.subarray(0, len));
+    conn.streams.onStreamDataSent(id, offset, len, sendFin);
+    p.tokens.push({ kind: 'stream', id, offset, length: len, fin: sendFin });
+    p.ackEliciting = true;
+    if (p.frames) p.frames.push({ kind: 'stream', streamId: id, offset, fin: sendFin, hasLength: true, data: data.subarray(0, len) });
+  }
+}
+
+/** RFC 9000 §10.2.3: CONNECTION_CLOSE; an application close becomes APPLICATION_ERROR before 1-RTT. */
+function writeClosePacket(conn: Connection, w: ByteWriter, space: SpaceId, logFrames: boolean): Built | undefined {
+  const info = conn.closeInfo!;
+  const reason = new TextEncoder().encode(info.reason.slice(0, 200));
+  let f: Frame;
+  if (info.kind === 'application' && space === APPDATA) {
+    f = { kind: 'application_close', errorCode: info.code, reason };
+  } else if (info.kind === 'application') {
+    f = { kind: 'connection_close', errorCode: ErrorCode.APPLICATION_ERROR, frameType: 0, reason: new Uint8Array(0) };
+  } else {
+    f = { kind: 'connection_close', errorCode: info.code, frameType: info.frameType ?? 0, reason };
+  }
+  if (frameLength(f) + 40 + varintLength(0) > w.end - w.offset) return undefined;
+  const p = openPacket(conn, w, space);
+  if (logFrames) p.frames = [];
+  const payloadStart = w.offset;
+  const fw = new ByteWriter(w.buf, w.offset, w.end - TAG);
+  put(fw, p, f, { kind: 'connection_close' }, false);
+  w.offset = fw.offset;
+  return closePacket(conn, w, p, payloadStart);
+}

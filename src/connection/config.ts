@@ -1,0 +1,88 @@
+/** Connection options with their defaults, and the transport parameters they produce. */
+import type { CryptoProvider } from '../crypto/provider.js';
+import type { TlsCredentials } from '../crypto/tls/certificates.js';
+import type { ClientSession } from '../crypto/tls/engine.js';
+import type { QlogSink } from '../qlog/index.js';
+import { QUIC_V1 } from '../wire/version.js';
+
+export interface TransportSettings {
+  /** Our max_idle_timeout (ms); 0 disables our side's timeout (RFC 9000 §10.1). */
+  maxIdleTimeoutMs: number;
+  /** Connection-level receive window: initial_max_data, and its auto-tuning cap. */
+  initialMaxData: number;
+  maxConnectionWindow: number;
+  /** Per-stream receive windows (initial_max_stream_data_*), and their auto-tuning cap. */
+  initialMaxStreamData: number;
+  maxStreamWindow: number;
+  /** Concurrent streams the peer may open (initial_max_streams_bidi / _uni). */
+  maxStreamsBidi: number;
+  maxStreamsUni: number;
+  /** Bytes the application may queue per stream before write() pushes back. */
+  sendBufferSize: number;
+  /** Largest UDP payload we send (before the peer's max_udp_payload_size is applied). */
+  maxDatagramSize: number;
+  /** max_udp_payload_size we advertise (what we can receive). */
+  maxUdpPayloadSize: number;
+  ackDelayExponent: number;
+  maxAckDelayMs: number;
+  /** active_connection_id_limit we advertise. */
+  activeConnectionIdLimit: number;
+  /** Congestion controller by registry name (recovery/cc): 'newreno', 'cubic', … */
+  congestionControl: string;
+  /** Initial RTT before the first sample (µs), RFC 9002 §6.2.2. */
+  initialRtt: number;
+}
+
+export const DEFAULT_TRANSPORT: Readonly<TransportSettings> = {
+  maxIdleTimeoutMs: 30_000,
+  initialMaxData: 1 << 20,
+  maxConnectionWindow: 24 << 20,
+  initialMaxStreamData: 512 << 10,
+  maxStreamWindow: 16 << 20,
+  maxStreamsBidi: 100,
+  maxStreamsUni: 100,
+  sendBufferSize: 1 << 20,
+  maxDatagramSize: 1200,
+  maxUdpPayloadSize: 65527,
+  ackDelayExponent: 3,
+  maxAckDelayMs: 25,
+  activeConnectionIdLimit: 4,
+  congestionControl: 'cubic',
+  initialRtt: 333_000,
+};
+
+export interface ConnectionConfig {
+  provider: CryptoProvider;
+  /** QUIC version to start with (default v1). */
+  version?: number;
+  /** Application protocols in preference order (RFC 9001 §8.1 requires ALPN). */
+  alpn: string[];
+  transport?: Partial<TransportSettings>;
+  /** Length of the connection IDs we issue (0–20, default 8; RFC 9000 §5.1). */
+  cidLength?: number;
+  /** Seed of the connection's PRNG (connection IDs, packet-number skips); tests fix it. */
+  seed?: number;
+  qlog?: QlogSink;
+  /** Wall-clock ms for certificate checks and tickets (DESIGN §1: passed in, never read). */
+  timeMs?: number;
+  keylog?: (line: string) => void;
+  // client
+  serverName?: string;
+  verify?: { mode: 'insecure' } | { mode: 'ca'; ca: Uint8Array[] };
+  session?: ClientSession;
+  // server
+  credentials?: TlsCredentials;
+  tickets?: { key: Uint8Array; lifetimeSeconds?: number; earlyData?: boolean };
+}
+
+export function transportSettings(c: ConnectionConfig): TransportSettings {
+  const t = { ...DEFAULT_TRANSPORT, ...(c.transport ?? {}) };
+  if (t.maxDatagramSize < 1200 || t.maxDatagramSize > 65527) throw new RangeError('maxDatagramSize must be 1200..65527 (RFC 9000 §14)');
+  if (t.maxUdpPayloadSize < 1200) throw new RangeError('maxUdpPayloadSize must be at least 1200');
+  if (t.activeConnectionIdLimit < 2) throw new RangeError('activeConnectionIdLimit must be at least 2');
+  return t;
+}
+
+export function configVersion(c: ConnectionConfig): number {
+  return c.version ?? QUIC_V1;
+}

@@ -1,0 +1,606 @@
+/**
+ * A QUIC connection (RFC 9000), sans-IO (DESIGN §1): datagrams and time in; datagrams,
+ * deadlines and events out. This file holds the state machine, the public API and the receive
+ * path; packet building is in builder.ts, the TLS glue in handshake.ts, frame dispatch in
+ * frames.ts.
+ *
+ *   conn.handleDatagram(now, datagram)   conn.handleTimeout(now)
+ *   conn.pollTransmit(now) → Datagram | undefined      (call until undefined)
+ *   conn.pollTimeout() → Instant | undefined
+ *   conn.pollEvent() → ConnectionEvent | undefined
+ */
+import { DirectionalKeys } from '../crypto/keys.js';
+import { initialKeys } from '../crypto/initial.js';
+import { removeHeaderProtection, decryptPayload, reapplyHeaderProtection } from '../crypto/packet-protection.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import type { TlsClient } from '../crypto/tls/client.js';
+import type { TlsServer } from '../crypto/tls/server.js';
+import type { ClientSession } from '../crypto/tls/engine.js';
+import { createCongestionController } from '../recovery/cc/registry.js';
+import { LossRecovery } from '../recovery/loss.js';
+import { Pacer } from '../recovery/pacer.js';
+import { RttEstimator } from '../recovery/rtt.js';
+import type { QlogSink, QlogEventOf, PacketDroppedTrigger } from '../qlog/index.js';
+import { wants } from '../qlog/events.js';
+import { framesToQlog } from '../qlog/frames.js';
+import { keyTypeOf, qlogEndpoint, qlogPacketType, transportErrorToQlog } from '../qlog/common.js';
+import { StreamManager, type StreamId } from '../streams/index.js';
+import { toHex } from '../util/bytes.js';
+import type { Datagram, SocketAddress } from '../util/datagram.js';
+import { Prng } from '../util/prng.js';
+import type { Duration, Instant } from '../util/time.js';
+import { ErrorCode, TransportError } from '../util/transport-error.js';
+import { errorName } from '../wire/errors.js';
+import { decodeFrames, isAckEliciting, frameTypeOf } from '../wire/frame-codec.js';
+import { reservedBitsFromFirstByte, splitCoalescedPackets, type PacketHeader } from '../wire/header.js';
+import { checkFrameAllowed, type PacketType } from '../wire/legality.js';
+import type { TransportParameters } from '../wire/transport-params.js';
+import { buildDatagram } from './builder.js';
+import { configVersion, transportSettings, type ConnectionConfig, type TransportSettings } from './config.js';
+import { handleFrame } from './frames.js';
+import { createTls, drainTls } from './handshake.js';
+import { PacketSpace } from './space.js';
+import { APPDATA, HANDSHAKE, INITIAL, SPACE_NAMES, type CloseInfo, type ConnectionEvent, type RecoveryToken, type SpaceId } from './types.js';
+import { onTokenAcked, onTokenLost } from './tokens.js';
+
+const SPACE_PTYPE = ['initial', 'handshake', '1rtt'] as const;
+
+export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
+
+export interface ConnectionStats {
+  state: ConnectionState;
+  smoothedRtt: Duration;
+  minRtt: Duration;
+  latestRtt: Duration;
+  cwnd: number;
+  bytesInFlight: number;
+  packetsSent: number;
+  packetsReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  packetsLost: number;
+  packetsDropped: number;
+  ptoCount: number;
+}
+
+/** What the endpoint knows when it creates a connection. */
+export interface ConnectionInit {
+  isClient: boolean;
+  config: ConnectionConfig;
+  local: SocketAddress;
+  remote: SocketAddress;
+  /** Our connection ID (the SCID of our long headers). */
+  localCid: Uint8Array;
+  /** The DCID we send to: client: random (RFC 9000 §7.2); server: the client's SCID. */
+  remoteCid: Uint8Array;
+  /** Server: the DCID of the client's first Initial (original_destination_connection_id). */
+  originalDcid?: Uint8Array;
+  now: Instant;
+}
+
+export class Connection {
+  readonly isClient: boolean;
+  readonly config: ConnectionConfig;
+  state: ConnectionState = 'handshake';
+  readonly version: number;
+  readonly provider: CryptoProvider;
+  readonly settings: TransportSettings;
+  readonly prng: Prng;
+  readonly qlog: QlogSink | undefined;
+  readonly spaces: [PacketSpace, PacketSpace, PacketSpace];
+  readonly tls: TlsClient | TlsServer;
+  readonly recovery: LossRecovery<RecoveryToken>;
+  readonly pacer: Pacer;
+  readonly streams: StreamManager;
+
+  readonly localCid: Uint8Array;
+  remoteCid: Uint8Array;
+  /** Client: the DCID of its first Initial; server: the client's original DCID. */
+  readonly originalDcid: Uint8Array;
+  /** Client: the server's SCID has replaced our random DCID (RFC 9000 §7.2). */
+  remoteCidSet = false;
+  local: SocketAddress;
+  remote: SocketAddress;
+
+  /** RFC 9000 §8.1: until the peer's address is validated a server sends at most 3× what it received. */
+  addressValidated: boolean;
+  bytesReceivedUnvalidated = 0;
+  bytesSentUnvalidated = 0;
+
+  handshakeComplete = false;
+  handshakeConfirmed = false;
+  handshakeDonePending = false;
+  peerParams: TransportParameters | undefined;
+  /** Peer's ack_delay_exponent and max_udp_payload_size (defaults until its parameters arrive). */
+  peerAckDelayExponent = 3;
+  peerMaxUdpPayload = 65527;
+  session: ClientSession | undefined;
+
+  /** Idle timeout in µs once negotiated (RFC 9000 §10.1); 0 = none. */
+  idleTimeout: Duration;
+  idleDeadline: Instant | undefined;
+  /** An ack-eliciting packet was sent since the last packet was received (§10.1 timer restart rule). */
+  sentElicitingSinceReceive = false;
+  pacingDeadline: Instant | undefined;
+  closeDeadline: Instant | undefined;
+  closeInfo: CloseInfo | undefined;
+  /** Send CONNECTION_CLOSE with the next datagram (closing state). */
+  closePending = false;
+  /** Data of PATH_CHALLENGE frames to answer (RFC 9000 §8.2.2). */
+  readonly pathResponses: Uint8Array[] = [];
+  /** Peer's connection IDs from NEW_CONNECTION_ID (sequence → CID), RFC 9000 §5.1.1. */
+  readonly peerCids = new Map<number, { cid: Uint8Array; token: Uint8Array }>();
+  peerRetirePriorTo = 0;
+
+  private readonly events: ConnectionEvent[] = [];
+  private eventHead = 0;
+
+  // Counters (DESIGN §4 rule 6: plain numbers on the owner).
+  packetsSent = 0;
+  packetsReceived = 0;
+  bytesSent = 0;
+  bytesReceived = 0;
+  packetsLost = 0;
+  packetsDropped = 0;
+
+  constructor(init: ConnectionInit) {
+    const c = init.config;
+    this.config = c;
+    this.isClient = init.isClient;
+    this.version = configVersion(c);
+    this.provider = c.provider;
+    this.settings = transportSettings(c);
+    this.prng = new Prng(c.seed ?? 1);
+    this.qlog = c.qlog;
+    this.local = init.local;
+    this.remote = init.remote;
+    this.localCid = init.localCid;
+    this.remoteCid = init.remoteCid;
+    this.originalDcid = init.isClient ? init.remoteCid : (init.originalDcid ?? init.localCid);
+    this.addressValidated = init.isClient;
+    const maxAckDelay = this.settings.maxAckDelayMs * 1000;
+    this.spaces = [new PacketSpace(INITIAL, maxAckDelay), new PacketSpace(HANDSHAKE, maxAckDelay), new PacketSpace(APPDATA, maxAckDelay)];
+    const ik = initialKeys(this.provider, this.version, this.originalDcid, !this.isClient);
+    this.spaces[INITIAL].seal = ik.seal;
+    this.spaces[INITIAL].open = ik.open;
+    const rtt = new RttEstimator(this.settings.initialRtt);
+    const cc = createCongestionController(this.settings.congestionControl, { maxDatagramSize: this.settings.maxDatagramSize });
+    this.recovery = new LossRecovery<RecoveryToken>({ cc, rtt, isServer: !this.isClient });
+    this.pacer = new Pacer(this.settings.maxDatagramSize);
+    const s = this.settings;
+    this.streams = new StreamManager({
+      isClient: this.isClient,
+      limits: {
+        maxStreamsBidi: s.maxStreamsBidi,
+        maxStreamsUni: s.maxStreamsUni,
+        initialMaxStreamDataBidiLocal: s.initialMaxStreamData,
+        initialMaxStreamDataBidiRemote: s.initialMaxStreamData,
+        initialMaxStreamDataUni: s.initialMaxStreamData,
+        maxStreamWindow: s.maxStreamWindow,
+        initialMaxData: s.initialMaxData,
+        maxConnectionWindow: s.maxConnectionWindow,
+        sendBufferSize: s.sendBufferSize,
+      },
+    });
+    this.idleTimeout = s.maxIdleTimeoutMs * 1000;
+    if (this.idleTimeout > 0) this.idleDeadline = init.now + this.idleTimeout;
+    this.tls = createTls(this);
+    this.qlog?.event(init.now, {
+      name: 'quic:connection_started',
+      data: { local: qlogEndpoint(init.local, [this.localCid]), remote: qlogEndpoint(init.remote, [this.remoteCid]) },
+    });
+    if (this.isClient) {
+      (this.tls as TlsClient).start();
+      drainTls(this, init.now);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Public API
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  pollEvent(): ConnectionEvent | undefined {
+    this.pumpStreamEvents();
+    if (this.eventHead >= this.events.length) return undefined;
+    const e = this.events[this.eventHead++]!;
+    if (this.eventHead === this.events.length) {
+      this.events.length = 0;
+      this.eventHead = 0;
+    }
+    return e;
+  }
+
+  /** @internal */
+  emit(e: ConnectionEvent): void {
+    this.events.push(e);
+  }
+
+  /** Opens a stream; undefined when the peer's stream limit is reached (wait for 'streams_available'). */
+  openStream(bidi = true): StreamId | undefined {
+    this.checkUsable();
+    return this.streams.open(bidi);
+  }
+
+  /** Queues data on a stream; returns the bytes accepted (less under backpressure). */
+  streamWrite(id: StreamId, data: Uint8Array, fin = false): number {
+    this.checkUsable();
+    return this.streams.write(id, data, fin);
+  }
+
+  streamFinish(id: StreamId): void {
+    this.checkUsable();
+    this.streams.finish(id);
+  }
+
+  streamRead(id: StreamId, max?: number): { data: Uint8Array; fin: boolean } | undefined {
+    return this.streams.read(id, max);
+  }
+
+  streamReset(id: StreamId, code: number): void {
+    this.checkUsable();
+    this.streams.reset(id, code);
+  }
+
+  streamStopSending(id: StreamId, code: number): void {
+    this.checkUsable();
+    this.streams.stopSending(id, code);
+  }
+
+  setStreamUrgency(id: StreamId, urgency: number): void {
+    this.streams.setUrgency(id, urgency);
+  }
+
+  /**
+   * Closes the connection (RFC 9000 §10.2): CONNECTION_CLOSE of the application type (0x1d) by
+   * default, then the closing state for 3×PTO.
+   */
+  close(now: Instant, code = 0, reason = '', application = true): void {
+    if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return;
+    this.enterClosing(now, { kind: application ? 'application' : 'transport', code, reason, initiator: 'local' });
+  }
+
+  stats(): ConnectionStats {
+    const rtt = this.recovery.rtt;
+    return {
+      state: this.state,
+      smoothedRtt: rtt.smoothed,
+      minRtt: rtt.min,
+      latestRtt: rtt.latest,
+      cwnd: this.recovery.cc.cwnd,
+      bytesInFlight: this.recovery.bytesInFlight,
+      packetsSent: this.packetsSent,
+      packetsReceived: this.packetsReceived,
+      bytesSent: this.bytesSent,
+      bytesReceived: this.bytesReceived,
+      packetsLost: this.packetsLost,
+      packetsDropped: this.packetsDropped,
+      ptoCount: this.recovery.ptoCount,
+    };
+  }
+
+  private checkUsable(): void {
+    if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') throw new RangeError(`connection is ${this.state}`);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receive path
+
+  handleDatagram(now: Instant, d: Datagram): void {
+    if (this.state === 'closed' || this.state === 'draining') return;
+    this.bytesReceived += d.data.length;
+    if (!this.addressValidated) this.bytesReceivedUnvalidated += d.data.length;
+    const split = splitCoalescedPackets(d.data, { shortDcidLength: this.localCid.length });
+    for (const h of split.packets) {
+      if ((this.state as ConnectionState) === 'closed' || (this.state as ConnectionState) === 'draining') return;
+      try {
+        this.handlePacket(now, d, h);
+      } catch (e) {
+        if (!(e instanceof TransportError)) throw e;
+        this.closeWithError(now, e);
+        return;
+      }
+    }
+    if (split.error) this.drop(now, 'invalid', split.error.reason);
+    // RFC 9000 §10.2.1: in the closing state, answer incoming packets with CONNECTION_CLOSE.
+    if (this.state === 'closing') this.closePending = true;
+  }
+
+  private handlePacket(now: Instant, d: Datagram, h: PacketHeader): void {
+    let space: SpaceId;
+    let ptype: PacketType;
+    switch (h.type) {
+      case 'initial':
+        space = INITIAL;
+        ptype = 'initial';
+        break;
+      case 'handshake':
+        space = HANDSHAKE;
+        ptype = 'handshake';
+        break;
+      case '1rtt':
+        space = APPDATA;
+        ptype = '1rtt';
+        break;
+      case '0rtt':
+        return this.drop(now, 'key_unavailable', '0-RTT is not accepted');
+      default:
+        // Retry, Version Negotiation, unsupported versions: not for an established connection.
+        return this.drop(now, 'unsupported', h.type);
+    }
+    if (h.form === 'long' && h.version !== this.version) return this.drop(now, 'unsupported', 'version mismatch');
+    const sp = this.spaces[space];
+    const keys = sp.open;
+    if (sp.discarded || !keys) return this.drop(now, 'key_unavailable', `${SPACE_NAMES[space]} keys`);
+    const packet = d.data.subarray(h.start, h.start + h.packetLength);
+    const hp = removeHeaderProtection(keys.hp, packet, h.pnOffset, sp.ack.largest ?? -1);
+    if (hp === null) return this.drop(now, 'invalid', 'too short');
+    const payload = decryptPayload(keys, packet, hp.headerLength, hp.pn);
+    if (payload === null) {
+      reapplyHeaderProtection(keys.hp, packet, h.pnOffset);
+      return this.drop(now, 'decryption_failure', `${SPACE_NAMES[space]} packet`);
+    }
+    // RFC 9000 §17.2 / §17.3.1: reserved bits must be zero once protection is removed.
+    if (reservedBitsFromFirstByte(hp.firstByte, h.form) !== 0) throw new TransportError(ErrorCode.PROTOCOL_VIOLATION, undefined, 'reserved header bits set');
+    if (sp.ack.isDuplicate(hp.pn)) return this.drop(now, 'duplicate', `pn ${hp.pn}`);
+
+    if (this.isClient && !this.remoteCidSet && h.form === 'long') {
+      // RFC 9000 §7.2: the client switches to the server's chosen connection ID.
+      this.remoteCid = h.scid.slice();
+      this.remoteCidSet = true;
+    }
+    if (!this.isClient && space === HANDSHAKE) {
+      // RFC 9000 §8.1: a Handshake packet from the client validates its address;
+      // RFC 9001 §4.9.1: the server discards Initial keys on first processing one.
+      this.addressValidated = true;
+      this.recovery.peerCompletedAddressValidation = true;
+      this.discardSpace(now, INITIAL);
+    }
+    this.packetsReceived++;
+    const frames = decodeFrames(payload);
+    // RFC 9000 §12.4: a packet without frames is a PROTOCOL_VIOLATION.
+    if (frames.length === 0) throw new TransportError(ErrorCode.PROTOCOL_VIOLATION, undefined, 'packet without frames');
+    let ackEliciting = false;
+    for (const f of frames) {
+      checkFrameAllowed(frameTypeOf(f), ptype);
+      if (isAckEliciting(f)) ackEliciting = true;
+    }
+    if (wants(this.qlog, 'quic:packet_received')) {
+      this.qlog!.event(now, {
+        name: 'quic:packet_received',
+        data: { header: { packet_type: qlogPacketType(ptype), packet_number: hp.pn }, raw: { length: h.packetLength }, frames: framesToQlog(frames) },
+      });
+    }
+    for (const f of frames) {
+      handleFrame(this, now, space, f);
+      if (this.state === 'draining' || this.state === 'closed') break;
+    }
+    if (sp.discarded) return;
+    sp.ack.onPacketReceived(now, hp.pn, ackEliciting, d.ecn);
+    // RFC 9000 §10.1: any processed packet restarts the idle timer.
+    if (this.idleTimeout > 0) this.idleDeadline = now + this.effectiveIdleTimeout();
+    this.sentElicitingSinceReceive = false;
+  }
+
+  /** @internal qlog + counter for a dropped packet. */
+  drop(now: Instant, trigger: PacketDroppedTrigger, detail: string): void {
+    this.packetsDropped++;
+    this.qlog?.event(now, { name: 'quic:packet_dropped', data: { trigger, details: { reason: detail } } });
+  }
+
+  /** RFC 9000 §10.1: the idle timeout is at least 3×PTO. */
+  effectiveIdleTimeout(): Duration {
+    return Math.max(this.idleTimeout, 3 * this.recovery.rtt.pto(this.recovery.maxAckDelay, true));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Keys and handshake state
+
+  /** @internal Installs 1-RTT/Handshake keys from a TLS secret. */
+  installKeys(space: SpaceId, direction: 'read' | 'write', keys: DirectionalKeys): void {
+    const sp = this.spaces[space];
+    if (direction === 'read') sp.open = keys;
+    else sp.seal = keys;
+    if (space === HANDSHAKE) this.recovery.hasHandshakeKeys = true;
+  }
+
+  /** @internal RFC 9001 §4.9: keys of a space are discarded along with its recovery state. */
+  discardSpace(now: Instant, space: SpaceId): void {
+    const sp = this.spaces[space];
+    if (sp.discarded) return;
+    sp.discard();
+    this.recovery.discardSpace(space);
+    if (this.qlog) {
+      const type = space === INITIAL ? 'initial' : 'handshake';
+      for (const side of ['client', 'server'] as const) this.qlog.event(now, { name: 'quic:key_discarded', data: { key_type: keyTypeOf(side, type), trigger: 'tls' } });
+    }
+  }
+
+  /** @internal RFC 9001 §4.1.2: handshake confirmed. */
+  confirmHandshake(now: Instant): void {
+    if (this.handshakeConfirmed) return;
+    this.handshakeConfirmed = true;
+    this.recovery.handshakeConfirmed = true;
+    this.recovery.peerCompletedAddressValidation = true;
+    this.discardSpace(now, HANDSHAKE);
+    this.emit({ type: 'handshake_confirmed' });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Closing (RFC 9000 §10)
+
+  /** @internal A protocol error: close with the RFC's code and the frame type. */
+  closeWithError(now: Instant, e: TransportError): void {
+    if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return;
+    this.enterClosing(now, { kind: 'transport', code: e.code, ...(e.frameType !== undefined ? { frameType: e.frameType } : {}), reason: e.reason, initiator: 'local' });
+  }
+
+  private enterClosing(now: Instant, info: CloseInfo): void {
+    this.state = 'closing';
+    this.closeInfo = info;
+    this.closePending = true;
+    this.closeDeadline = now + 3 * this.recovery.rtt.pto(this.recovery.maxAckDelay, true);
+    this.logClosed(now, info);
+    this.emit({ type: 'closing', info });
+  }
+
+  private logClosed(now: Instant, info: CloseInfo): void {
+    if (!this.qlog) return;
+    const data: QlogEventOf<'quic:connection_closed'>['data'] = { initiator: info.initiator === 'none' ? 'local' : info.initiator, reason: info.reason };
+    if (info.kind === 'transport') {
+      const e = transportErrorToQlog(info.code);
+      data.connection_error = e.error;
+      if (e.error_code !== undefined) data.error_code = e.error_code;
+      data.trigger = 'error';
+    } else if (info.kind === 'application') {
+      data.application_error = 'unknown';
+      data.error_code = info.code;
+      data.trigger = 'application';
+    } else {
+      data.trigger = info.kind === 'idle_timeout' ? 'idle_timeout' : info.kind === 'stateless_reset' ? 'stateless_reset' : 'unspecified';
+    }
+    this.qlog.event(now, { name: 'quic:connection_closed', data });
+  }
+
+  /** @internal The peer closed (CONNECTION_CLOSE received): draining for 3×PTO (§10.2.2). */
+  enterDraining(now: Instant, info: CloseInfo): void {
+    if (this.state === 'draining' || this.state === 'closed') return;
+    const wasClosing = this.state === 'closing';
+    this.state = 'draining';
+    this.closePending = false;
+    if (!wasClosing) {
+      this.closeInfo = info;
+      this.closeDeadline = now + 3 * this.recovery.rtt.pto(this.recovery.maxAckDelay, true);
+      this.logClosed(now, info);
+      this.emit({ type: 'closing', info });
+    }
+  }
+
+  private finishClose(now: Instant, info: CloseInfo): void {
+    if (this.state === 'closed') return;
+    if (this.state !== 'closing' && this.state !== 'draining') {
+      this.closeInfo = info;
+      this.logClosed(now, info);
+      this.emit({ type: 'closing', info });
+    }
+    this.state = 'closed';
+    this.emit({ type: 'closed', info: this.closeInfo ?? info });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Timers (DESIGN §3: a table of deadlines; pollTimeout is the minimum)
+
+  pollTimeout(): Instant | undefined {
+    if (this.state === 'closed') return undefined;
+    let t: Instant | undefined = this.closeDeadline;
+    const min = (x: Instant | undefined): void => {
+      if (x !== undefined && (t === undefined || x < t)) t = x;
+    };
+    if (this.state === 'closing' || this.state === 'draining') return t;
+    min(this.idleDeadline);
+    min(this.recovery.timeout());
+    for (const sp of this.spaces) if (!sp.discarded) min(sp.ack.deadline);
+    min(this.pacingDeadline);
+    return t;
+  }
+
+  handleTimeout(now: Instant): void {
+    if (this.state === 'closed') return;
+    if (this.closeDeadline !== undefined && now >= this.closeDeadline) {
+      this.finishClose(now, this.closeInfo ?? { kind: 'transport', code: 0, reason: '', initiator: 'none' });
+      return;
+    }
+    if (this.state === 'closing' || this.state === 'draining') return;
+    if (this.idleDeadline !== undefined && now >= this.idleDeadline) {
+      // RFC 9000 §10.1: the connection is silently closed.
+      this.finishClose(now, { kind: 'idle_timeout', code: 0, reason: 'idle timeout', initiator: 'none' });
+      return;
+    }
+    for (const sp of this.spaces) if (!sp.discarded) sp.ack.onTimeout(now);
+    if (this.pacingDeadline !== undefined && now >= this.pacingDeadline) this.pacingDeadline = undefined;
+    const lt = this.recovery.timeout();
+    if (lt !== undefined && now >= lt) {
+      const r = this.recovery.onTimeout(now);
+      this.onLostAnySpace(now, r.lost);
+      if (r.probe) this.armProbe(r.probe.space as SpaceId, r.probe.count);
+    }
+  }
+
+  /** RFC 9002 §6.2.4: probes carry new or previously sent data, else PING. */
+  private armProbe(space: SpaceId, count: number): void {
+    const sp = this.spaces[space];
+    if (sp.discarded || !sp.seal) {
+      // The client's anti-deadlock probe goes in whatever space it can send (RFC 9002 §6.2.2.1).
+      const alt = this.spaces[HANDSHAKE].seal && !this.spaces[HANDSHAKE].discarded ? HANDSHAKE : INITIAL;
+      if (this.spaces[alt].seal && !this.spaces[alt].discarded) this.spaces[alt].probes = count;
+      return;
+    }
+    sp.probes = count;
+    if (space !== APPDATA) sp.cryptoSend.requeueUnacked();
+  }
+
+  /** @internal Tokens of acknowledged packets go back to their owners. */
+  onAcked(now: Instant, packets: ReadonlyArray<{ tokens: RecoveryToken[] }>): void {
+    for (const p of packets) for (const t of p.tokens) onTokenAcked(this, now, t);
+  }
+
+  private onLostAnySpace(now: Instant, lost: ReadonlyArray<{ pn: number; tokens: RecoveryToken[]; inFlight: boolean }>): void {
+    // Timeouts can declare packets of several spaces lost; the space only labels the qlog event.
+    this.onLost(now, lost, APPDATA);
+  }
+
+  /** @internal Tokens of lost packets go back to their owners (RFC 9000 §13.3). */
+  onLost(now: Instant, packets: ReadonlyArray<{ pn: number; tokens: RecoveryToken[]; inFlight: boolean }>, space: SpaceId): void {
+    for (const p of packets) {
+      // ACK-only packets come back as lost too; they carried nothing to repeat.
+      if (!p.inFlight && p.tokens.every((t) => t.kind === 'ack')) continue;
+      this.packetsLost++;
+      this.qlog?.event(now, { name: 'quic:packet_lost', data: { header: { packet_type: qlogPacketType(SPACE_PTYPE[space]), packet_number: p.pn } } });
+      for (const t of p.tokens) onTokenLost(this, t);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Transmit
+
+  pollTransmit(now: Instant): Datagram | undefined {
+    if (this.state === 'closed' || this.state === 'draining') return undefined;
+    const d = buildDatagram(this, now);
+    if (d && this.state === 'closing') this.closePending = false;
+    return d;
+  }
+
+  private pumpStreamEvents(): void {
+    for (let e = this.streams.pollEvent(); e; e = this.streams.pollEvent()) {
+      switch (e.type) {
+        case 'opened':
+          this.emit({ type: 'stream_opened', id: e.id });
+          break;
+        case 'readable':
+          this.emit({ type: 'stream_readable', id: e.id });
+          break;
+        case 'writable':
+          this.emit({ type: 'stream_writable', id: e.id });
+          break;
+        case 'reset':
+          this.emit({ type: 'stream_reset', id: e.id, code: e.code });
+          break;
+        case 'stop_sending':
+          this.emit({ type: 'stream_stop_sending', id: e.id, code: e.code });
+          break;
+        case 'finished':
+          this.emit({ type: 'stream_finished', id: e.id });
+          break;
+        case 'available':
+          this.emit({ type: 'streams_available', bidi: e.bidi });
+          break;
+      }
+    }
+  }
+
+  toString(): string {
+    return `Connection(${this.isClient ? 'client' : 'server'} ${toHex(this.localCid)} ${this.state}${this.closeInfo ? ` ${errorName(this.closeInfo.code)}` : ''})`;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Frame dispatch of the receive path: each frame of a decrypted packet goes to the module that
+ * owns it, with the RFC's error for frames that must not arrive (RFC 9000 §12.4, §19).
+ */
+import type { Instant } from '../util/time.js';
+import { ErrorCode, TransportError } from '../util/transport-error.js';
+import { FrameType, frameTypeOf, type Frame } from '../wire/frame.js';
+import type { Connection } from './connection.js';
+import { receiveCrypto } from './handshake.js';
+import { APPDATA, type SpaceId } from './types.js';
+
+function violation(f: Frame, reason: string): TransportError {
+  return new TransportError(ErrorCode.PROTOCOL_VIOLATION, frameTypeOf(f), reason);
+}
+
+export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: Frame): void {
+  switch (f.kind) {
+    case 'padding':
+    case 'ping':
+      return;
+    case 'ack': {
+      // RFC 9000 §19.3: ACK Delay is scaled by the peer's exponent (Initial/Handshake use the
+      // default, RFC 9002 §5.3 ignores it there anyway).
+      const exponent = space === APPDATA ? conn.peerAckDelayExponent : 3;
+      const r = conn.recovery.onAckReceived(now, space, f.ranges, f.ackDelay * 2 ** exponent, f.ecn);
+      conn.onAcked(now, r.acked);
+      conn.onLost(now, r.lost, space);
+      // RFC 9001 §4.1.2: a client may treat an acknowledged 1-RTT packet as confirmation.
+      if (conn.isClient && space === APPDATA && r.acked.length > 0 && conn.handshakeComplete) conn.confirmHandshake(now);
+      return;
+    }
+    case 'crypto': {
+      const sp = conn.spaces[space];
+      sp.cryptoRecv.insert(f.offset, f.data, FrameType.CRYPTO);
+      for (let d = sp.cryptoRecv.read(); d !== undefined; d = sp.cryptoRecv.read()) receiveCrypto(conn, now, space, d);
+      return;
+    }
+    case 'new_token':
+      // RFC 9000 §19.7: only servers send NEW_TOKEN.
+      if (!conn.isClient) throw violation(f, 'NEW_TOKEN from a client');
+      return;
+    case 'stream':
+      return conn.streams.onStreamFrame(f);
+    case 'reset_stream':
+      return conn.streams.onResetStream(f);
+    case 'stop_sending':
+      return conn.streams.onStopSending(f);
+    case 'max_data':
+      return conn.streams.onMaxData(f);
+    case 'max_stream_data':
+      return conn.streams.onMaxStreamData(f);
+    case 'max_streams':
+      return conn.streams.onMaxStreams(f);
+    case 'data_blocked':
+      return conn.streams.onDataBlocked(f);
+    case 'stream_data_blocked':
+      return conn.streams.onStreamDataBlocked(f);
+    case 'streams_blocked':
+      return conn.streams.onStreamsBlocked(f);
+    case 'new_connection_id':
+      return onNewConnectionId(conn, f);
+    case 'retire_connection_id':
+      // We issue no connection IDs beyond sequence 0 yet, and §19.16 forbids retiring the one
+      // the packet was sent to: any sequence number is a violation.
+      throw violation(f, `RETIRE_CONNECTION_ID ${f.sequence} for a connection ID never issued`);
+    case 'path_challenge':
+      // RFC 9000 §8.2.2: echo the data in PATH_RESPONSE (bounded queue).
+      if (conn.pathResponses.length < 4) conn.pathResponses.push(f.data);
+      return;
+    case 'path_response':
+      // No PATH_CHALLENGE of ours is outstanding (no migration yet): ignore (§19.18 MAY).
+      return;
+    case 'connection_close':
+      return conn.enterDraining(now, {
+        kind: 'transport',
+        code: f.errorCode,
+        frameType: f.frameType,
+        reason: new TextDecoder().decode(f.reason),
+        initiator: 'remote',
+      });
+    case 'application_close':
+      return conn.enterDraining(now, { kind: 'application', code: f.errorCode, reason: new TextDecoder().decode(f.reason), initiator: 'remote' });
+    case 'handshake_done':
+      // RFC 9000 §19.20: a server receiving HANDSHAKE_DONE is a PROTOCOL_VIOLATION.
+      if (!conn.isClient) throw violation(f, 'HANDSHAKE_DONE from a client');
+      conn.confirmHandshake(now);
+      return;
+    case 'datagram':
+      // RFC 9221 §3: DATAGRAM without having advertised max_datagram_frame_size.
+      throw violation(f, 'DATAGRAM frames were not negotiated');
+    default:
+      // Multipath and FEC frames: their extensions were not negotiated.
+      throw violation(f, `${f.kind} frame without the extension being negotiated`);
+  }
+}
+
+function onNewConnectionId(conn: Connection, f: Extract<Frame, { kind: 'new_connection_id' }>): void {
+  // RFC 9000 §19.15: a zero-length connection ID peer must not send NEW_CONNECTION_ID.
+  if (conn.remoteCid.length === 0) throw violation(f, 'NEW_CONNECTION_ID with a zero-length connection ID');
+  const existing = conn.peerCids.get(f.sequence);
+  if (existing) {
+    // §19.15: the same sequence number with different contents is a PROTOCOL_VIOLATION.
+    if (!equal(existing.cid, f.cid) || !equal(existing.token, f.resetToken)) throw violation(f, 'NEW_CONNECTION_ID reuses a sequence number');
+    return;
+  }
+  if (f.retirePriorTo > conn.peerRetirePriorTo) conn.peerRetirePriorTo = f.retirePriorTo;
+  if (f.sequence < conn.peerRetirePriorTo) return;
+  conn.peerCids.set(f.sequence, { cid: f.cid, token: f.resetToken });
+  for (const seq of [...conn.peerCids.keys()]) if (seq < conn.peerRetirePriorTo) conn.peerCids.delete(seq);
+  // §5.1.1: more active IDs than our active_connection_id_limit (seq 0, the handshake ID, counts).
+  if (conn.peerCids.size + 1 > conn.settings.activeConnectionIdLimit) {
+    throw new TransportError(ErrorCode.CONNECTION_ID_LIMIT_ERROR, frameTypeOf(f), 'too many active connection IDs');
+  }
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,157 @@
+/**
+ * The TLS engine over packets (RFC 9001 §4): handshake bytes in CRYPTO frames per encryption
+ * level, secrets installed as packet keys, transport parameters exchanged and checked
+ * (RFC 9000 §7.3, §7.4, §18.2).
+ */
+import { DirectionalKeys } from '../crypto/keys.js';
+import { TlsClient } from '../crypto/tls/client.js';
+import { TlsServer } from '../crypto/tls/server.js';
+import type { EncryptionLevel } from '../crypto/tls/engine.js';
+import { equalBytes } from '../util/bytes.js';
+import { parametersSetEvent } from '../qlog/params.js';
+import type { Instant } from '../util/time.js';
+import { ErrorCode, TransportError } from '../util/transport-error.js';
+import { decodeTransportParameters, defaultTransportParameters, encodeTransportParameters, type TransportParameters } from '../wire/transport-params.js';
+import type { Connection } from './connection.js';
+import { APPDATA, HANDSHAKE, INITIAL, type SpaceId } from './types.js';
+
+export function levelToSpace(level: EncryptionLevel): SpaceId | undefined {
+  switch (level) {
+    case 'initial':
+      return INITIAL;
+    case 'handshake':
+      return HANDSHAKE;
+    case 'application':
+      return APPDATA;
+    default:
+      return undefined; // 'early' carries no handshake data in QUIC
+  }
+}
+
+export function spaceToLevel(space: SpaceId): EncryptionLevel {
+  return space === INITIAL ? 'initial' : space === HANDSHAKE ? 'handshake' : 'application';
+}
+
+/** Our transport parameters (RFC 9000 §18.2). */
+export function localTransportParameters(conn: Connection): TransportParameters {
+  const s = conn.settings;
+  const tp = defaultTransportParameters({
+    maxIdleTimeoutMs: s.maxIdleTimeoutMs,
+    maxUdpPayloadSize: s.maxUdpPayloadSize,
+    initialMaxData: s.initialMaxData,
+    initialMaxStreamDataBidiLocal: s.initialMaxStreamData,
+    initialMaxStreamDataBidiRemote: s.initialMaxStreamData,
+    initialMaxStreamDataUni: s.initialMaxStreamData,
+    initialMaxStreamsBidi: s.maxStreamsBidi,
+    initialMaxStreamsUni: s.maxStreamsUni,
+    ackDelayExponent: s.ackDelayExponent,
+    maxAckDelayMs: s.maxAckDelayMs,
+    activeConnectionIdLimit: s.activeConnectionIdLimit,
+    initialSourceConnectionId: conn.localCid,
+    // Issue 4 scope: one path, no migration yet.
+    disableActiveMigration: true,
+  });
+  if (!conn.isClient) {
+    tp.originalDestinationConnectionId = conn.originalDcid;
+  }
+  return tp;
+}
+
+export function createTls(conn: Connection): TlsClient | TlsServer {
+  const c = conn.config;
+  const transportParameters = encodeTransportParameters(localTransportParameters(conn));
+  const common = {
+    provider: conn.provider,
+    alpn: c.alpn,
+    transportParameters,
+    ...(c.keylog ? { keylog: c.keylog } : {}),
+    ...(c.timeMs !== undefined ? { timeMs: c.timeMs } : {}),
+  };
+  if (conn.isClient) {
+    return new TlsClient({
+      ...common,
+      ...(c.serverName !== undefined ? { serverName: c.serverName } : {}),
+      ...(c.verify ? { verify: c.verify } : {}),
+      ...(c.session ? { session: c.session } : {}),
+    });
+  }
+  if (!c.credentials) throw new RangeError('a server connection needs credentials');
+  return new TlsServer({ ...common, credentials: c.credentials, ...(c.tickets ? { tickets: c.tickets } : {}) });
+}
+
+/** Feeds CRYPTO data to TLS and applies everything it produced. */
+export function receiveCrypto(conn: Connection, now: Instant, space: SpaceId, data: Uint8Array): void {
+  conn.tls.receive(spaceToLevel(space), data);
+  drainTls(conn, now);
+}
+
+/** Moves TLS output into the CRYPTO streams and applies TLS events. */
+export function drainTls(conn: Connection, now: Instant): void {
+  for (let o = conn.tls.pollOutput(); o; o = conn.tls.pollOutput()) {
+    const space = levelToSpace(o.level);
+    if (space !== undefined) conn.spaces[space].cryptoSend.write(o.data);
+  }
+  for (let e = conn.tls.pollEvent(); e; e = conn.tls.pollEvent()) {
+    switch (e.type) {
+      case 'secret': {
+        if (e.level === 'early') break; // 0-RTT is not offered or accepted yet
+        const space = e.level === 'handshake' ? HANDSHAKE : APPDATA;
+        conn.installKeys(space, e.direction, DirectionalKeys.fromSecret(conn.provider, e.suite, conn.version, e.secret));
+        break;
+      }
+      case 'peer_transport_parameters':
+        applyPeerParameters(conn, now, e.data);
+        break;
+      case 'handshake_complete':
+        conn.handshakeComplete = true;
+        if (conn.state === 'handshake') conn.state = 'established';
+        conn.emit({ type: 'handshake_complete', info: e.info, peerParameters: conn.peerParams! });
+        conn.qlog?.event(now, { name: 'quic:connection_state_updated', data: { new: 'handshake_complete' } });
+        if (!conn.isClient) {
+          // RFC 9001 §4.1.2: the server's handshake is confirmed once complete; it tells the
+          // client with HANDSHAKE_DONE (RFC 9000 §19.20).
+          conn.handshakeDonePending = true;
+          conn.confirmHandshake(now);
+        }
+        break;
+      case 'session_ticket':
+        conn.session = e.session;
+        break;
+      case 'early_data':
+        break;
+    }
+  }
+}
+
+/** RFC 9000 §7.3, §7.4, §18.2: decode, authenticate the connection IDs, apply. */
+function applyPeerParameters(conn: Connection, now: Instant, data: Uint8Array): void {
+  const tp = decodeTransportParameters(data, { sender: conn.isClient ? 'server' : 'client' });
+  const fail = (reason: string): never => {
+    throw new TransportError(ErrorCode.TRANSPORT_PARAMETER_ERROR, undefined, reason);
+  };
+  // §7.3: initial_source_connection_id must match the SCID of the peer's first packet.
+  if (!tp.initialSourceConnectionId) fail('initial_source_connection_id missing');
+  if (!equalBytes(tp.initialSourceConnectionId!, conn.remoteCid)) fail('initial_source_connection_id does not match the Source Connection ID');
+  if (conn.isClient) {
+    if (!tp.originalDestinationConnectionId) fail('original_destination_connection_id missing');
+    if (!equalBytes(tp.originalDestinationConnectionId!, conn.originalDcid)) fail('original_destination_connection_id does not match');
+    if (tp.retrySourceConnectionId) fail('retry_source_connection_id without a Retry');
+  }
+  conn.peerParams = tp;
+  conn.peerAckDelayExponent = tp.ackDelayExponent;
+  conn.peerMaxUdpPayload = tp.maxUdpPayloadSize;
+  conn.recovery.maxAckDelay = tp.maxAckDelayMs * 1000;
+  // §10.1: the effective idle timeout is the minimum of both, where 0 means "none".
+  const peerIdle = tp.maxIdleTimeoutMs * 1000;
+  if (peerIdle > 0 && (conn.idleTimeout === 0 || peerIdle < conn.idleTimeout)) conn.idleTimeout = peerIdle;
+  if (conn.idleTimeout > 0) conn.idleDeadline = now + conn.effectiveIdleTimeout();
+  conn.streams.setPeerParams({
+    initialMaxData: tp.initialMaxData,
+    initialMaxStreamDataBidiLocal: tp.initialMaxStreamDataBidiLocal,
+    initialMaxStreamDataBidiRemote: tp.initialMaxStreamDataBidiRemote,
+    initialMaxStreamDataUni: tp.initialMaxStreamDataUni,
+    initialMaxStreamsBidi: tp.initialMaxStreamsBidi,
+    initialMaxStreamsUni: tp.initialMaxStreamsUni,
+  });
+  conn.qlog?.event(now, parametersSetEvent(tp, 'remote'));
+}

@@ -1,0 +1,3 @@
+export * from './connection.js';
+export * from './config.js';
+export * from './types.js';

@@ -1,0 +1,55 @@
+/** Types the connection shares with its users and its own modules. */
+import type { Ecn } from '../util/datagram.js';
+import type { StreamId, StreamToken } from '../streams/index.js';
+import type { HandshakeInfo } from '../crypto/tls/engine.js';
+import type { TransportParameters } from '../wire/transport-params.js';
+
+/** Packet-number spaces (RFC 9000 §12.3), numbered as recovery/ numbers them. */
+export const INITIAL = 0;
+export const HANDSHAKE = 1;
+export const APPDATA = 2;
+export type SpaceId = 0 | 1 | 2;
+export const SPACE_NAMES = ['initial', 'handshake', 'application_data'] as const;
+
+/**
+ * What each sent packet carried (DESIGN §3 recovery tokens): on acknowledgement or loss each
+ * token goes back to the module that owns it; nobody re-parses sent packets.
+ */
+export type RecoveryToken =
+  | StreamToken
+  | { kind: 'crypto'; space: SpaceId; offset: number; length: number }
+  | { kind: 'ack'; space: SpaceId; largest: number }
+  | { kind: 'handshake_done' }
+  | { kind: 'ping' }
+  | { kind: 'new_connection_id'; seq: number }
+  | { kind: 'retire_connection_id'; seq: number }
+  | { kind: 'connection_close' };
+
+/** Why a connection ended. */
+export interface CloseInfo {
+  /** Transport (0x1c) or application (0x1d) close, or a silent end. */
+  kind: 'transport' | 'application' | 'idle_timeout' | 'stateless_reset' | 'handshake_timeout';
+  code: number;
+  frameType?: number;
+  reason: string;
+  /** Who closed: the peer sent CONNECTION_CLOSE, or we did, or nobody (timeouts). */
+  initiator: 'local' | 'remote' | 'none';
+}
+
+export type ConnectionEvent =
+  | { type: 'handshake_complete'; info: HandshakeInfo; peerParameters: TransportParameters }
+  /** RFC 9001 §4.1.2: the handshake is confirmed (keys of earlier spaces discarded). */
+  | { type: 'handshake_confirmed' }
+  | { type: 'stream_opened'; id: StreamId }
+  | { type: 'stream_readable'; id: StreamId }
+  | { type: 'stream_writable'; id: StreamId }
+  | { type: 'stream_reset'; id: StreamId; code: number }
+  | { type: 'stream_stop_sending'; id: StreamId; code: number }
+  | { type: 'stream_finished'; id: StreamId }
+  | { type: 'streams_available'; bidi: boolean }
+  /** The connection reached the closing or draining state; no more application data. */
+  | { type: 'closing'; info: CloseInfo }
+  /** All state is gone; the endpoint forgets the connection. */
+  | { type: 'closed'; info: CloseInfo };
+
+export type { Ecn };

@@ -1,0 +1,202 @@
+/**
+ * A QUIC endpoint (RFC 9000 §5.2): routes datagrams to connections by destination connection
+ * ID, creates server connections for valid Initials, answers unknown versions with Version
+ * Negotiation (§6), and drops what §5.2 says to drop. Sans-IO like the connection: the same
+ * handleDatagram / pollTransmit / pollTimeout / handleTimeout / pollEvent loop.
+ */
+import type { Datagram, SocketAddress } from '../util/datagram.js';
+import { Prng } from '../util/prng.js';
+import type { Instant } from '../util/time.js';
+import { Connection } from '../connection/connection.js';
+import type { ConnectionConfig } from '../connection/config.js';
+import { encodeVersionNegotiation } from '../wire/header.js';
+import { QUIC_V1, greaseVersion, longPacketTypeFromBits } from '../wire/version.js';
+
+export interface EndpointOptions {
+  local: SocketAddress;
+  /** Server connections are created from this configuration; absent = a client-only endpoint. */
+  server?: ConnectionConfig;
+  /** Length of our connection IDs, 0–20 (default 8; RFC 9000 §5.1). */
+  cidLength?: number;
+  /** Seed for connection IDs and per-connection PRNG seeds. */
+  seed?: number;
+  /** Versions we accept (default: QUIC v1). */
+  versions?: number[];
+}
+
+export type EndpointEvent = { type: 'connection'; connection: Connection };
+
+/** RFC 9000 §14.1: a server drops Initial packets in datagrams below 1200 bytes. */
+const MIN_INITIAL_DATAGRAM = 1200;
+const MAX_VN_QUEUE = 16;
+
+export class Endpoint {
+  readonly local: SocketAddress;
+  readonly cidLength: number;
+  private readonly prng: Prng;
+  private readonly versions: number[];
+  private readonly byCid = new Map<string, Connection>();
+  private readonly connections = new Set<Connection>();
+  private readonly cidsOf = new Map<Connection, string[]>();
+  private readonly events: EndpointEvent[] = [];
+  private readonly stateless: Datagram[] = [];
+  private rr: Connection[] = [];
+  /** Datagrams dropped before reaching a connection (§5.2), by reason. */
+  readonly dropped = { short: 0, unknownConnection: 0, unsupportedVersion: 0, malformed: 0 };
+
+  constructor(private readonly opts: EndpointOptions) {
+    this.local = opts.local;
+    this.cidLength = opts.cidLength ?? 8;
+    if (!Number.isInteger(this.cidLength) || this.cidLength < 0 || this.cidLength > 20) throw new RangeError('cidLength must be 0..20');
+    this.prng = new Prng(opts.seed ?? 0x5eed);
+    this.versions = opts.versions ?? [QUIC_V1];
+  }
+
+  /** Starts a client connection to `remote`. */
+  connect(now: Instant, remote: SocketAddress, config: ConnectionConfig): Connection {
+    // RFC 9000 §7.2: the client's first DCID is unpredictable and at least 8 bytes.
+    const dcid = this.prng.bytes(Math.max(8, this.cidLength));
+    const conn = new Connection({
+      isClient: true,
+      config: { ...config, seed: config.seed ?? this.prng.nextU32() },
+      local: this.local,
+      remote,
+      localCid: this.newCid(),
+      remoteCid: dcid,
+      now,
+    });
+    this.register(conn, [conn.localCid]);
+    return conn;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  handleDatagram(now: Instant, d: Datagram): void {
+    const b = d.data;
+    if (b.length === 0) return void this.dropped.malformed++;
+    const long = (b[0]! & 0x80) !== 0;
+    let dcid: Uint8Array;
+    if (long) {
+      if (b.length < 7) return void this.dropped.malformed++;
+      const dlen = b[5]!;
+      if (6 + dlen + 1 > b.length) return void this.dropped.malformed++;
+      dcid = b.subarray(6, 6 + dlen);
+    } else {
+      if (1 + this.cidLength > b.length) return void this.dropped.malformed++;
+      dcid = b.subarray(1, 1 + this.cidLength);
+    }
+    const conn = this.byCid.get(cidKey(dcid));
+    if (conn) {
+      conn.handleDatagram(now, d);
+      this.afterActivity(conn);
+      return;
+    }
+    if (!long) return void this.dropped.unknownConnection++; // §5.2.2 (a stateless reset may follow later)
+    const version = ((b[1]! << 24) | (b[2]! << 16) | (b[3]! << 8) | b[4]!) >>> 0;
+    if (version === 0) return void this.dropped.malformed++; // a Version Negotiation packet for no connection
+    const server = this.opts.server;
+    if (!server) return void this.dropped.unknownConnection++;
+    if (!this.versions.includes(version)) {
+      // §6.1: answer with Version Negotiation (only for datagrams that could carry an Initial).
+      if (b.length < MIN_INITIAL_DATAGRAM) return void this.dropped.short++;
+      this.dropped.unsupportedVersion++;
+      const slen = b[6 + dcid.length]!;
+      if (7 + dcid.length + slen > b.length || this.stateless.length >= MAX_VN_QUEUE) return;
+      const scid = b.subarray(7 + dcid.length, 7 + dcid.length + slen);
+      const vn = encodeVersionNegotiation({ dcid: scid, scid: dcid, versions: [...this.versions, greaseVersion(this.prng)], unusedBits: this.prng.nextU32() & 0x7f });
+      this.stateless.push({ data: vn, from: this.local, to: d.from });
+      return;
+    }
+    // §5.2.2: only an Initial in a datagram of at least 1200 bytes creates a connection.
+    if (longPacketTypeFromBits(version, (b[0]! >> 4) & 0x03) !== 'initial') return void this.dropped.unknownConnection++;
+    if (b.length < MIN_INITIAL_DATAGRAM) return void this.dropped.short++;
+    // §7.2: the client's DCID must be at least 8 bytes.
+    if (dcid.length < 8) return void this.dropped.malformed++;
+    const slen = b[6 + dcid.length]!;
+    if (7 + dcid.length + slen > b.length || slen > 20 || dcid.length > 20) return void this.dropped.malformed++;
+    const scid = b.slice(7 + dcid.length, 7 + dcid.length + slen);
+    const c = new Connection({
+      isClient: false,
+      config: { ...server, seed: server.seed ?? this.prng.nextU32() },
+      local: this.local,
+      remote: d.from,
+      localCid: this.newCid(),
+      remoteCid: scid,
+      originalDcid: dcid.slice(),
+      now,
+    });
+    // The client keeps sending to its original DCID until it sees our SCID (§7.2).
+    this.register(c, [c.localCid, c.originalDcid]);
+    c.handleDatagram(now, d);
+    this.events.push({ type: 'connection', connection: c });
+    this.afterActivity(c);
+  }
+
+  /** The next datagram from any connection (round robin), or a stateless reply. */
+  pollTransmit(now: Instant): Datagram | undefined {
+    const s = this.stateless.shift();
+    if (s) return s;
+    const n = this.rr.length;
+    for (let i = 0; i < n; i++) {
+      const conn = this.rr.shift()!;
+      this.rr.push(conn);
+      const d = conn.pollTransmit(now);
+      if (d) return d;
+    }
+    return undefined;
+  }
+
+  pollTimeout(): Instant | undefined {
+    let t: Instant | undefined;
+    for (const c of this.connections) {
+      const x = c.pollTimeout();
+      if (x !== undefined && (t === undefined || x < t)) t = x;
+    }
+    return t;
+  }
+
+  handleTimeout(now: Instant): void {
+    for (const c of [...this.connections]) {
+      const t = c.pollTimeout();
+      if (t !== undefined && t <= now) c.handleTimeout(now);
+      this.afterActivity(c);
+    }
+  }
+
+  pollEvent(): EndpointEvent | undefined {
+    return this.events.shift();
+  }
+
+  private newCid(): Uint8Array {
+    for (;;) {
+      const cid = this.prng.bytes(this.cidLength);
+      if (!this.byCid.has(cidKey(cid))) return cid;
+    }
+  }
+
+  private register(conn: Connection, cids: Uint8Array[]): void {
+    const keys = cids.map(cidKey);
+    for (const k of keys) this.byCid.set(k, conn);
+    this.cidsOf.set(conn, keys);
+    this.connections.add(conn);
+    this.rr.push(conn);
+  }
+
+  /** Forgets connections that reached the closed state. */
+  private afterActivity(conn: Connection): void {
+    if (!conn.isClosed) return;
+    for (const k of this.cidsOf.get(conn) ?? []) if (this.byCid.get(k) === conn) this.byCid.delete(k);
+    this.cidsOf.delete(conn);
+    this.connections.delete(conn);
+    this.rr = this.rr.filter((c) => c !== conn);
+  }
+}
+
+/** A compact Map key for a connection ID (DESIGN §4 rule 4). */
+function cidKey(cid: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < cid.length; i++) s += String.fromCharCode(cid[i]!);
+  return s;
+}

@@ -1,0 +1,163 @@
+/**
+ * A client and a server endpoint joined by an in-memory network in virtual time: the clock
+ * jumps to the earliest deadline (a delivery or a timer). A seeded modifier may drop, delay,
+ * reorder, duplicate or corrupt datagrams. Every run checks the anti-amplification rule.
+ */
+import { Endpoint } from '../../src/endpoint/endpoint.js';
+import type { Connection } from '../../src/connection/connection.js';
+import type { ConnectionConfig } from '../../src/connection/config.js';
+import type { ConnectionEvent } from '../../src/connection/types.js';
+import type { Datagram } from '../../src/util/datagram.js';
+import { Prng } from '../../src/util/prng.js';
+import type { CryptoProvider } from '../../src/crypto/provider.js';
+import { generateDevCertificate } from '../../src/crypto/certgen.js';
+import { loadCredentials, type TlsCredentials } from '../../src/crypto/tls/certificates.js';
+import { MemorySink } from '../../src/qlog/memory.js';
+
+export const CLIENT_ADDR = { host: '10.0.0.1', port: 50000 };
+export const SERVER_ADDR = { host: '10.0.0.2', port: 443 };
+
+let creds: TlsCredentials | undefined;
+export async function testCredentials(): Promise<TlsCredentials> {
+  if (!creds) {
+    const c = await generateDevCertificate({ notBefore: new Date(Date.UTC(2026, 0, 1)), days: 3650 });
+    creds = loadCredentials(c.certPem, c.keyPem);
+  }
+  return creds;
+}
+
+export interface LinkOptions {
+  /** One-way delay in µs (default 10 ms). */
+  delay?: number;
+  /** Extra random delay up to this many µs (reordering). */
+  jitter?: number;
+  loss?: number;
+  duplicate?: number;
+  corrupt?: number;
+  /** Drop datagrams for which this returns true (after the random impairments). */
+  dropIf?: (d: Datagram, index: number, from: 'client' | 'server') => boolean;
+}
+
+interface InFlight {
+  at: number;
+  seq: number;
+  d: Datagram;
+  to: 'client' | 'server';
+}
+
+export interface PairOptions {
+  provider: CryptoProvider;
+  seed?: number;
+  link?: LinkOptions;
+  client?: Partial<ConnectionConfig>;
+  server?: Partial<ConnectionConfig>;
+  qlog?: boolean;
+}
+
+export class Pair {
+  now = 0;
+  readonly prng: Prng;
+  readonly client: Endpoint;
+  readonly server: Endpoint;
+  readonly clientConn: Connection;
+  serverConn: Connection | undefined;
+  readonly clientEvents: ConnectionEvent[] = [];
+  readonly serverEvents: ConnectionEvent[] = [];
+  readonly clientQlog = new MemorySink();
+  readonly serverQlog = new MemorySink();
+  private queue: InFlight[] = [];
+  private seq = 0;
+  private sentIndex = { client: 0, server: 0 };
+  /** Bytes the server sent / received before it validated the client's address. */
+  serverSentUnvalidated = 0;
+  serverReceivedUnvalidated = 0;
+  amplificationViolations = 0;
+  datagrams = { client: 0, server: 0 };
+
+  constructor(
+    readonly opts: PairOptions,
+    credentials: TlsCredentials,
+  ) {
+    this.prng = new Prng(opts.seed ?? 1);
+    const base = { provider: opts.provider, alpn: ['test'], timeMs: Date.UTC(2026, 10, 23) };
+    this.server = new Endpoint({
+      local: SERVER_ADDR,
+      seed: this.prng.nextU32(),
+      server: { ...base, credentials, ...(opts.qlog ? { qlog: this.serverQlog } : {}), ...opts.server },
+    });
+    this.client = new Endpoint({ local: CLIENT_ADDR, seed: this.prng.nextU32() });
+    this.clientConn = this.client.connect(this.now, SERVER_ADDR, { ...base, serverName: 'localhost', ...(opts.qlog ? { qlog: this.clientQlog } : {}), ...opts.client });
+  }
+
+  static async create(opts: PairOptions): Promise<Pair> {
+    return new Pair(opts, await testCredentials());
+  }
+
+  private send(from: 'client' | 'server', d: Datagram): void {
+    const link = this.opts.link ?? {};
+    const idx = this.sentIndex[from]++;
+    this.datagrams[from]++;
+    if (from === 'server' && this.serverConn && !this.serverConn.addressValidated) {
+      this.serverSentUnvalidated += d.data.length;
+      if (this.serverSentUnvalidated > 3 * this.serverReceivedUnvalidated) this.amplificationViolations++;
+    }
+    if (link.loss && this.prng.chance(link.loss)) return;
+    if (link.dropIf?.(d, idx, from)) return;
+    const copies = link.duplicate && this.prng.chance(link.duplicate) ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      const data = d.data.slice();
+      if (link.corrupt && this.prng.chance(link.corrupt)) data[this.prng.nextInt(data.length)]! ^= 1 << this.prng.nextInt(8);
+      const delay = (link.delay ?? 10_000) + (link.jitter ? this.prng.nextInt(link.jitter) : 0);
+      this.queue.push({ at: this.now + delay, seq: this.seq++, d: { ...d, data }, to: from === 'client' ? 'server' : 'client' });
+    }
+  }
+
+  private flush(): void {
+    for (let d = this.client.pollTransmit(this.now); d; d = this.client.pollTransmit(this.now)) this.send('client', d);
+    for (let d = this.server.pollTransmit(this.now); d; d = this.server.pollTransmit(this.now)) this.send('server', d);
+    for (let e = this.clientConn.pollEvent(); e; e = this.clientConn.pollEvent()) this.clientEvents.push(e);
+    for (let e = this.server.pollEvent(); e; e = this.server.pollEvent()) if (!this.serverConn) this.serverConn = e.connection;
+    if (this.serverConn) for (let e = this.serverConn.pollEvent(); e; e = this.serverConn.pollEvent()) this.serverEvents.push(e);
+  }
+
+  /** One step: deliver or fire the earliest thing. Returns false when nothing is left to do. */
+  step(): boolean {
+    this.flush();
+    this.queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    const next = this.queue[0];
+    const tc = this.client.pollTimeout();
+    const ts = this.server.pollTimeout();
+    let t = next?.at;
+    for (const x of [tc, ts]) if (x !== undefined && (t === undefined || x < t)) t = x;
+    if (t === undefined) return false;
+    if (t > this.now) this.now = t;
+    while (this.queue.length > 0 && this.queue[0]!.at <= this.now) {
+      const q = this.queue.shift()!;
+      if (q.to === 'server') {
+        if (!this.serverConn || !this.serverConn.addressValidated) this.serverReceivedUnvalidated += q.d.data.length;
+        this.server.handleDatagram(this.now, q.d);
+      } else {
+        this.client.handleDatagram(this.now, q.d);
+      }
+      this.flush();
+    }
+    this.client.handleTimeout(this.now);
+    this.server.handleTimeout(this.now);
+    this.flush();
+    return true;
+  }
+
+  /** Steps until `done` holds or `maxTime` (µs of virtual time) passes. */
+  runUntil(done: () => boolean, maxTime = 60_000_000): boolean {
+    const deadline = this.now + maxTime;
+    while (!done()) {
+      if (this.now > deadline) return false;
+      if (!this.step()) return done();
+    }
+    return true;
+  }
+
+  handshakeDone(): boolean {
+    return this.clientConn.handshakeConfirmed && this.serverConn?.handshakeComplete === true;
+  }
+}
