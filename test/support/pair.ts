@@ -120,15 +120,25 @@ export class Pair {
     if (this.serverConn) for (let e = this.serverConn.pollEvent(); e; e = this.serverConn.pollEvent()) this.serverEvents.push(e);
   }
 
-  /** One step: deliver or fire the earliest thing. Returns false when nothing is left to do. */
-  step(): boolean {
+  /** When the next delivery or timer is due. */
+  nextEventTime(): number | undefined {
     this.flush();
     this.queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
-    const next = this.queue[0];
-    const tc = this.client.pollTimeout();
-    const ts = this.server.pollTimeout();
-    let t = next?.at;
-    for (const x of [tc, ts]) if (x !== undefined && (t === undefined || x < t)) t = x;
+    let t = this.queue[0]?.at;
+    for (const x of [this.client.pollTimeout(), this.server.pollTimeout()]) if (x !== undefined && (t === undefined || x < t)) t = x;
+    return t;
+  }
+
+  /** Runs everything due within the next `duration` µs, then sets the clock to its end. */
+  runFor(duration: number): void {
+    const end = this.now + duration;
+    for (let t = this.nextEventTime(); t !== undefined && t <= end; t = this.nextEventTime()) this.step();
+    this.now = end;
+  }
+
+  /** One step: deliver or fire the earliest thing. Returns false when nothing is left to do. */
+  step(): boolean {
+    const t = this.nextEventTime();
     if (t === undefined) return false;
     if (t > this.now) this.now = t;
     while (this.queue.length > 0 && this.queue[0]!.at <= this.now) {
