@@ -26,7 +26,7 @@ export const COMMANDS: Command[] = [
   {
     name: 'bench',
     summary: 'run a benchmark and print its figures as a table and JSON',
-    usage: '<name> [options]   (names: crypto, handshake)',
+    usage: '<name> [options]   (names: crypto, handshake, core)',
     options: {
       json: { type: 'boolean' },
       out: { type: 'string' },
