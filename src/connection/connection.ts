@@ -23,7 +23,7 @@ import { RttEstimator } from '../recovery/rtt.js';
 import type { QlogSink, QlogEventOf, PacketDroppedTrigger } from '../qlog/index.js';
 import { wants } from '../qlog/events.js';
 import { framesToQlog } from '../qlog/frames.js';
-import { keyTypeOf, qlogEndpoint, qlogPacketType, transportErrorToQlog } from '../qlog/common.js';
+import { keyTypeOf, qlogEndpoint, qlogPacketType, toMs, transportErrorToQlog } from '../qlog/common.js';
 import { StreamManager, type StreamId } from '../streams/index.js';
 import { toHex } from '../util/bytes.js';
 import type { Datagram, SocketAddress } from '../util/datagram.js';
@@ -524,6 +524,7 @@ export class Connection {
     if (lt !== undefined && now >= lt) {
       const r = this.recovery.onTimeout(now);
       this.onLostAnySpace(now, r.lost);
+      this.logRecovery(now);
       if (r.probe) this.armProbe(r.probe.space as SpaceId, r.probe.count);
     }
   }
@@ -539,6 +540,42 @@ export class Connection {
     }
     sp.probes = count;
     if (space !== APPDATA) sp.cryptoSend.requeueUnacked();
+  }
+
+  private lastMetrics = { cwnd: -1, srtt: -1, inFlight: -1 };
+  private ccState = 'slow_start';
+
+  /**
+   * @internal qlog recovery_metrics_updated when cwnd, RTT or bytes in flight changed, and
+   * congestion_state_updated on a controller state change (DESIGN §4 rule 7: only with a sink).
+   */
+  logRecovery(now: Instant): void {
+    if (!this.qlog) return;
+    const r = this.recovery;
+    const m = this.lastMetrics;
+    if (r.cc.cwnd !== m.cwnd || r.rtt.smoothed !== m.srtt || r.bytesInFlight !== m.inFlight) {
+      m.cwnd = r.cc.cwnd;
+      m.srtt = r.rtt.smoothed;
+      m.inFlight = r.bytesInFlight;
+      this.qlog.event(now, {
+        name: 'quic:recovery_metrics_updated',
+        data: {
+          min_rtt: toMs(r.rtt.min),
+          smoothed_rtt: toMs(r.rtt.smoothed),
+          latest_rtt: toMs(r.rtt.latest),
+          rtt_variance: toMs(r.rtt.rttvar),
+          pto_count: r.ptoCount,
+          congestion_window: r.cc.cwnd,
+          bytes_in_flight: r.bytesInFlight,
+          ...(Number.isFinite(r.cc.ssthresh) ? { ssthresh: r.cc.ssthresh } : {}),
+        },
+      });
+    }
+    const state = r.cc.inRecovery ? 'recovery' : r.cc.inSlowStart ? 'slow_start' : 'congestion_avoidance';
+    if (state !== this.ccState) {
+      this.qlog.event(now, { name: 'quic:congestion_state_updated', data: { old: this.ccState, new: state } });
+      this.ccState = state;
+    }
   }
 
   /** @internal Tokens of acknowledged packets go back to their owners. */

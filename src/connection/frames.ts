@@ -25,6 +25,7 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
       const r = conn.recovery.onAckReceived(now, space, f.ranges, f.ackDelay * 2 ** exponent, f.ecn);
       conn.onAcked(now, r.acked);
       conn.onLost(now, r.lost, space);
+      conn.logRecovery(now);
       // RFC 9001 §4.1.2: a client may treat an acknowledged 1-RTT packet as confirmation.
       if (conn.isClient && space === APPDATA && r.acked.length > 0 && conn.handshakeComplete) conn.confirmHandshake(now);
       return;

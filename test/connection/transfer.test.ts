@@ -79,6 +79,9 @@ describe.each([
     expect(Buffer.compare(Buffer.from(received), Buffer.from(data)), `seed ${seed}: data differs`).toBe(0);
     expect(pair.clientQlog.filter('quic:packet_lost').length, `seed ${seed}: no losses in qlog`).toBeGreaterThan(0);
     expect(pair.clientConn.state, `seed ${seed}`).toBe('established');
+    // qlog shows the controller entering recovery and the window metrics.
+    expect(pair.clientQlog.data('quic:congestion_state_updated').some((d) => d.new === 'recovery'), `seed ${seed}`).toBe(true);
+    expect(pair.clientQlog.filter('quic:recovery_metrics_updated').length).toBeGreaterThan(0);
     // The congestion controller reacted: it left slow start with a finite ssthresh.
     expect(Number.isFinite(pair.clientConn.recovery.cc.ssthresh), `seed ${seed}: cwnd never reduced`).toBe(true);
     expect(pair.amplificationViolations).toBe(0);
