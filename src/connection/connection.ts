@@ -289,6 +289,7 @@ export class Connection {
   // Receive path
 
   handleDatagram(now: Instant, d: Datagram): void {
+    this.lastNow = now;
     if (this.state === 'closed' || this.state === 'draining') return;
     this.bytesReceived += d.data.length;
     if (!this.addressValidated) this.bytesReceivedUnvalidated += d.data.length;
@@ -507,6 +508,7 @@ export class Connection {
   }
 
   handleTimeout(now: Instant): void {
+    this.lastNow = now;
     if (this.state === 'closed') return;
     if (this.closeDeadline !== undefined && now >= this.closeDeadline) {
       this.finishClose(now, this.closeInfo ?? { kind: 'transport', code: 0, reason: '', initiator: 'none' });
@@ -609,8 +611,24 @@ export class Connection {
     return d;
   }
 
+  /** The latest time the connection was driven with, for events raised outside a call with `now`. */
+  private lastNow: Instant = 0;
+
+  private logStream(id: StreamId, side: 'sending' | 'receiving', state: 'receive' | 'reset_received' | 'reset_sent' | 'data_received' | 'data_read'): void {
+    this.qlog?.event(this.lastNow, {
+      name: 'quic:stream_state_updated',
+      data: { stream_id: id, stream_type: id % 4 < 2 ? 'bidirectional' : 'unidirectional', new: state, stream_side: side },
+    });
+  }
+
   private pumpStreamEvents(): void {
     for (let e = this.streams.pollEvent(); e; e = this.streams.pollEvent()) {
+      if (this.qlog) {
+        if (e.type === 'opened') this.logStream(e.id, 'receiving', 'receive');
+        else if (e.type === 'reset') this.logStream(e.id, 'receiving', 'reset_received');
+        else if (e.type === 'stop_sending') this.logStream(e.id, 'sending', 'reset_sent');
+        else if (e.type === 'finished') this.logStream(e.id, 'sending', 'data_received');
+      }
       switch (e.type) {
         case 'opened':
           this.emit({ type: 'stream_opened', id: e.id });

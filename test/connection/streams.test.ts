@@ -4,7 +4,7 @@ import { Pair } from '../support/pair.js';
 
 describe.each(PROVIDER_NAMES)('many streams (%s)', (name) => {
   it('1000 small streams arrive intact; stream credit is returned as streams close', async () => {
-    const pair = await Pair.create({ provider: getProvider(name) });
+    const pair = await Pair.create({ provider: getProvider(name), qlog: true });
     expect(pair.runUntil(() => pair.handshakeDone())).toBe(true);
     const c = pair.clientConn;
     const N = 1000;
@@ -35,6 +35,7 @@ describe.each(PROVIDER_NAMES)('many streams (%s)', (name) => {
       return done.size === N;
     }, 120_000_000);
     expect(ok).toBe(true);
+    expect(pair.serverQlog.data('quic:stream_state_updated').filter((d) => d.new === 'receive').length).toBe(N);
     for (const [id, text] of received) expect(text).toBe(new TextDecoder().decode(payload(id / 4)));
   }, 60_000);
 });
