@@ -16,14 +16,15 @@ import { report, type BenchReport, type Measurement } from './harness.js';
 const CLIENT = { host: '127.0.0.1', port: 1 };
 const SERVER = { host: '127.0.0.1', port: 2 };
 
-interface Run {
+export interface Run {
   seconds: number;
   bytes: number;
   packets: number;
   allocatedBytes: number;
 }
 
-function transfer(provider: CryptoProvider, credentials: TlsCredentials, bytes: number, maxDatagramSize: number): Run {
+/** Moves `bytes` over one stream between an in-memory client and server endpoint. */
+export function transfer(provider: CryptoProvider, credentials: TlsCredentials, bytes: number, maxDatagramSize: number): Run {
   let now = 0;
   const base = { provider, alpn: ['bench'], transport: { maxDatagramSize, initialMaxData: 8 << 20, initialMaxStreamData: 8 << 20 } };
   const server = new Endpoint({ local: SERVER, server: { ...base, credentials } });
