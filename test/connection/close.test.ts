@@ -1,16 +1,20 @@
 /** RFC 9000 §10: idle timeout, immediate close, closing and draining periods. */
-import { describe, expect, it } from 'vitest';
-import { getProvider } from '../../src/crypto/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getProvider, PROVIDER_NAMES } from '../../src/crypto/index.js';
 import type { CloseInfo, ConnectionEvent } from '../../src/connection/types.js';
 import { Pair } from '../support/pair.js';
 
-const provider = getProvider('node');
+let provider = getProvider('node');
 const find = (ev: ConnectionEvent[], type: 'closing' | 'closed'): CloseInfo | undefined => {
   const e = ev.find((x) => x.type === type);
   return e && (e.type === 'closing' || e.type === 'closed') ? e.info : undefined;
 };
 
-describe('closing a connection', () => {
+describe.each(PROVIDER_NAMES)('closing a connection (%s)', (name) => {
+  beforeAll(() => {
+    provider = getProvider(name);
+  });
+
   it('idle timeout: the minimum of both sides, silently, at least 3×PTO', async () => {
     const pair = await Pair.create({ provider, client: { transport: { maxIdleTimeoutMs: 2_000 } }, server: { transport: { maxIdleTimeoutMs: 5_000 } } });
     expect(pair.runUntil(() => pair.handshakeDone())).toBe(true);

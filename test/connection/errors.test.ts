@@ -2,8 +2,8 @@
  * Protocol violations close the connection with the RFC's code and frame type (RFC 9000 §11,
  * §20.1). Bad frames are injected as packets sealed with the sender's own keys.
  */
-import { describe, expect, it } from 'vitest';
-import { getProvider } from '../../src/crypto/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getProvider, PROVIDER_NAMES } from '../../src/crypto/index.js';
 import { protectPacket } from '../../src/crypto/packet-protection.js';
 import type { Connection } from '../../src/connection/connection.js';
 import { APPDATA, INITIAL, type CloseInfo, type ConnectionEvent, type SpaceId } from '../../src/connection/types.js';
@@ -14,7 +14,7 @@ import { FrameType, type Frame } from '../../src/wire/frame.js';
 import { patchLongHeaderLength, writeLongHeader, writeShortHeader } from '../../src/wire/header.js';
 import { CLIENT_ADDR, Pair, SERVER_ADDR } from '../support/pair.js';
 
-const provider = getProvider('node');
+let provider = getProvider('node');
 
 /** A packet from `conn` in `space` carrying `frames` (or raw payload bytes), sealed with its keys. */
 function craft(conn: Connection, space: SpaceId, payload: Frame[] | Uint8Array): Uint8Array {
@@ -65,7 +65,11 @@ async function expectServerCloses(frames: Frame[] | Uint8Array, code: number, fr
 
 const stream = (streamId: number, offset: number, data: Uint8Array, fin = false): Frame => ({ kind: 'stream', streamId, offset, data, fin, hasLength: true });
 
-describe('connection errors', () => {
+describe.each(PROVIDER_NAMES)('connection errors (%s)', (name) => {
+  beforeAll(() => {
+    provider = getProvider(name);
+  });
+
   it('FLOW_CONTROL_ERROR: data beyond the stream window', async () => {
     await expectServerCloses([stream(0, 10 << 20, new Uint8Array(10))], ErrorCode.FLOW_CONTROL_ERROR, FrameType.STREAM | 0x06);
   });
