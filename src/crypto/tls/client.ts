@@ -30,7 +30,7 @@ import {
 import { findExtension, type Extension } from './extensions.js';
 import { KeySchedule, Transcript, resumptionPsk } from './key-schedule.js';
 import { encodeHandshake, truncatedClientHello, type ClientHello, type HandshakeMessage } from './messages.js';
-import { SIGNATURE_SCHEMES_VERIFY } from './signatures.js';
+import { SUPPORTED_SIGNATURE_SCHEMES } from '../signing.js';
 
 export interface TlsClientConfig extends TlsCommonConfig {
   /** Host name for SNI and certificate checks; an IP literal is checked but not sent as SNI (RFC 6066 §3). */
@@ -117,7 +117,7 @@ export class TlsClient extends TlsEngine {
     if (sni !== undefined && !IPV4.test(sni) && !sni.includes(':')) ext.push({ kind: 'server_name', hostName: sni });
     ext.push({ kind: 'supported_versions', versions: [TLS13_VERSION] });
     ext.push({ kind: 'supported_groups', groups: this.groups });
-    ext.push({ kind: 'signature_algorithms', schemes: [...SIGNATURE_SCHEMES_VERIFY] });
+    ext.push({ kind: 'signature_algorithms', schemes: [...SUPPORTED_SIGNATURE_SCHEMES] });
     ext.push({ kind: 'key_share', shares: [...this.shares.values()].map((k) => ({ group: k.group, keyExchange: k.publicKey })) });
     if (this.config.alpn && this.config.alpn.length > 0) ext.push({ kind: 'alpn', protocols: encodeAlpn(this.config.alpn) });
     if (this.quic) ext.push({ kind: 'quic_transport_parameters', data: this.common.transportParameters! });
@@ -317,7 +317,7 @@ export class TlsClient extends TlsEngine {
   }
 
   private onCertificateVerify(scheme: number, signature: Uint8Array, raw: Uint8Array): void {
-    if (!SIGNATURE_SCHEMES_VERIFY.includes(scheme)) throw tlsAlert(AlertDescription.ILLEGAL_PARAMETER, `CertificateVerify with unoffered scheme 0x${scheme.toString(16)}`);
+    if (!SUPPORTED_SIGNATURE_SCHEMES.includes(scheme)) throw tlsAlert(AlertDescription.ILLEGAL_PARAMETER, `CertificateVerify with unoffered scheme 0x${scheme.toString(16)}`);
     const content = certificateVerifyContent(true, this.transcript.hash(this.provider, hashOf(this.suite!)));
     if (!this.provider.verify(scheme, this.peerKey!, content, signature)) throw tlsAlert(AlertDescription.DECRYPT_ERROR, 'server CertificateVerify signature is invalid');
     this.transcript.add(raw);
@@ -342,18 +342,14 @@ export class TlsClient extends TlsEngine {
     this.emitSecret('application', 'write', this.suite!, ap.client, TlsEngine.label('application', 'client'));
     this.resumptionSecret = ks.resumptionMasterSecret(this.transcript.hash(this.provider, hash));
     this.state = 'connected';
-    this.complete = true;
-    this.emit({
-      type: 'handshake_complete',
-      info: {
-        suite: this.suite!,
-        group: this.group,
-        alpn: this.alpn,
-        resumed: this.resumed,
-        helloRetry: this.helloRetry,
-        peerCertificates: this.peerChain,
-        serverName: this.config.serverName,
-      },
+    this.completeHandshake({
+      suite: this.suite!,
+      group: this.group,
+      alpn: this.alpn,
+      resumed: this.resumed,
+      helloRetry: this.helloRetry,
+      peerCertificates: this.peerChain,
+      serverName: this.config.serverName,
     });
   }
 

@@ -271,6 +271,12 @@ export abstract class TlsEngine {
     return raw;
   }
 
+  /** The handshake is complete (RFC 9001 §4.1.1). */
+  protected completeHandshake(info: HandshakeInfo): void {
+    this.complete = true;
+    this.emit({ type: 'handshake_complete', info });
+  }
+
   protected emit(e: TlsEvent): void {
     this.events.push(e);
   }

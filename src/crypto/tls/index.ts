@@ -12,5 +12,4 @@ export * from './engine.js';
 export * from './client.js';
 export * from './server.js';
 export * from './certificates.js';
-export * from './signatures.js';
 export { sealTicket, openTicket, type TicketState } from './tickets.js';

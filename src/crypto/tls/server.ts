@@ -290,18 +290,14 @@ export class TlsServer extends TlsEngine {
     this.emitSecret('application', 'read', this.suite!, this.appClientSecret!, TlsEngine.label('application', 'client'));
     this.resumptionSecret = ks.resumptionMasterSecret(this.transcript.hash(this.provider, hash));
     this.state = 'connected';
-    this.complete = true;
-    this.emit({
-      type: 'handshake_complete',
-      info: {
-        suite: this.suite!,
-        group: this.group,
-        alpn: this.alpn,
-        resumed: this.resumed,
-        helloRetry: this.helloRetry,
-        peerCertificates: [],
-        serverName: this.serverName,
-      },
+    this.completeHandshake({
+      suite: this.suite!,
+      group: this.group,
+      alpn: this.alpn,
+      resumed: this.resumed,
+      helloRetry: this.helloRetry,
+      peerCertificates: [],
+      serverName: this.serverName,
     });
     if (this.config.tickets) this.sendSessionTicket();
   }
