@@ -63,7 +63,10 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
   const probing = conn.spaces.some((sp) => sp.probes > 0 && !sp.discarded);
   // RFC 9002 §7: ack-eliciting packets only within the congestion window (probes excepted).
   let elicitingRoom = probing ? limit : Math.min(limit, rec.cc.cwnd - rec.bytesInFlight);
-  if (!probing && elicitingRoom >= MIN_PACKET_ROOM && hasElicitingWork(conn)) {
+  const work = hasElicitingWork(conn);
+  // RFC 9002 §7.8: the window is not the limit when there is room but nothing to send.
+  rec.appLimited = !work && rec.cc.cwnd - rec.bytesInFlight >= limit;
+  if (!probing && elicitingRoom >= MIN_PACKET_ROOM && work) {
     // RFC 9002 §7.7: pacing.
     const t = conn.pacer.nextSendTime(now, limit, rec.cc.cwnd, rec.rtt, rec.cc.pacingRate?.(rec.rtt));
     if (t > now) {
