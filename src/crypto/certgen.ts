@@ -5,7 +5,7 @@
  *
  * NOT PART OF THE SANS-IO CORE. This file is for the CLI (`tquic cert`) and tests, i.e. the
  * edges: it is asynchronous, draws fresh keys, and reads the wall clock for the default
- * notBefore (`new Date()`; the architecture test forbids `Date.now(` in the core folders, and
+ * notBefore (`new Date()`; the architecture test forbids reading the clock in the core folders, and
  * the clock read here is deliberate and confined to the generator). Nothing in the protocol core
  * imports it; the core checks certificates with an explicit `timeMs` (tls/certificates.ts).
  *

@@ -1,6 +1,6 @@
 /**
  * A seeded pseudo-random generator for everything the core randomises (connection IDs, packet
- * number skips, GREASE values, jitter in the simulator). The core never calls Math.random()
+ * number skips, GREASE values, jitter in the simulator). The core never uses the unseeded Math.random
  * (DESIGN §1): tests pass a seed and get the same bytes every run.
  *
  * Algorithm: xoshiro128** (Blackman & Vigna), state seeded from a 32-bit seed through
