@@ -70,6 +70,9 @@ function less(x: QueuedEvent, y: QueuedEvent): boolean {
   return x.at < y.at || (x.at === y.at && x.seq < y.seq);
 }
 
+/** Timer firings at one instant before the engine reports a stuck endpoint. */
+const MAX_TIMER_SPINS = 10_000;
+
 /** Options for driving one endpoint. */
 export interface EndpointDriver {
   /** Receives every datagram the endpoint transmits (normally the network's router). */
@@ -81,6 +84,8 @@ export interface EndpointDriver {
 /** An endpoint attached to the engine. */
 export class SimEndpoint {
   private timer: EventHandle | undefined;
+  private lastFire = -1;
+  private spins = 0;
   /** Datagrams delivered to / sent by this endpoint. */
   received = 0;
   sent = 0;
@@ -119,6 +124,13 @@ export class SimEndpoint {
 
   private fire(): void {
     this.timer = undefined;
+    // A deadline that stays at `now` after handleTimeout would spin forever in virtual time.
+    if (this.engine.now === this.lastFire) {
+      if (++this.spins > MAX_TIMER_SPINS) throw new Error(`endpoint ${this.endpoint.local.host}:${this.endpoint.local.port}: timer keeps firing at ${this.engine.now} µs`);
+    } else {
+      this.lastFire = this.engine.now;
+      this.spins = 0;
+    }
     this.endpoint.handleTimeout(this.engine.now);
     this.service();
   }

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { getProvider } from '../../src/crypto/index.js';
+import { generateDevCertificate } from '../../src/crypto/certgen.js';
+import { loadCredentials, type TlsCredentials } from '../../src/crypto/tls/certificates.js';
+import { preset, PRESET_NAMES, runScenario, type RunOptions } from '../../src/sim/index.js';
+
+let creds: TlsCredentials | undefined;
+async function options(): Promise<RunOptions> {
+  if (!creds) {
+    // Ed25519: fixed-size signatures, so the same seed gives the same packet sizes and timings.
+    const c = await generateDevCertificate({ keyType: 'ed25519', notBefore: new Date(Date.UTC(2026, 0, 1)), days: 3650 });
+    creds = loadCredentials(c.certPem, c.keyPem);
+  }
+  return { provider: getProvider('node'), credentials: creds };
+}
+
+describe('scenarios', () => {
+  it('lists the interop presets', () => {
+    for (const n of ['default', 'transferloss', 'handshakeloss', 'blackhole', 'longrtt']) expect(PRESET_NAMES).toContain(n);
+  });
+
+  it('default preset: 2 MB download completes, bytes intact, goodput below the link rate', async () => {
+    const r = runScenario(preset('default', { bytes: 2 << 20 }), await options());
+    expect(r.completed).toBe(true);
+    expect(r.bytes).toBe(2 << 20);
+    expect(r.dataIntact).toBe(true);
+    expect(r.goodput).toBeGreaterThan(1_000_000);
+    expect(r.goodput).toBeLessThan(10_000_000);
+    // 2 MB at 10 Mbps needs at least 1.6 s of serialisation.
+    expect(r.completionTime).toBeGreaterThan(1_600_000);
+    expect(r.links.toClient.delivered).toBeGreaterThan(1700);
+    expect(r.links.toClient.maxQueuePackets).toBeLessThanOrEqual(25);
+    expect(r.unroutable).toBe(0);
+  }, 10_000);
+
+  it('transferloss preset: 2 MB download through 2% loss completes with retransmissions', async () => {
+    const r = runScenario(preset('transferloss', { seed: 3 }), await options());
+    expect(r.completed).toBe(true);
+    expect(r.bytes).toBe(2 << 20);
+    expect(r.dataIntact).toBe(true);
+    expect(r.links.toClient.dropped.random).toBeGreaterThan(0);
+    expect(r.retransmissions).toBeGreaterThan(0);
+  }, 10_000);
+
+  it('upload direction works', async () => {
+    const r = runScenario(preset('default', { bytes: 1 << 20, direction: 'upload' }), await options());
+    expect(r.completed).toBe(true);
+    expect(r.bytes).toBe(1 << 20);
+    expect(r.dataIntact).toBe(true);
+    expect(r.links.toServer.bytesDelivered).toBeGreaterThan(1 << 20);
+  }, 10_000);
+
+  it('the same seed gives identical results; another seed differs', async () => {
+    const o = await options();
+    const a = runScenario(preset('transferloss', { bytes: 1 << 20, seed: 7 }), { ...o, trace: true });
+    const b = runScenario(preset('transferloss', { bytes: 1 << 20, seed: 7 }), { ...o, trace: true });
+    expect(b).toEqual(a);
+    const c = runScenario(preset('transferloss', { bytes: 1 << 20, seed: 8 }), { ...o, trace: true });
+    expect(c.trace).not.toEqual(a.trace);
+  }, 10_000);
+});
