@@ -77,3 +77,27 @@ describe('tquic cert', () => {
     expect(c2.err()).toContain('--key-type');
   });
 });
+
+describe('tquic sim', () => {
+  it('lists presets and runs one deterministically', async () => {
+    let c = capture();
+    expect(await main(['sim', '--list'])).toBe(0);
+    expect(c.out()).toContain('transferloss');
+    vi.restoreAllMocks();
+    const runOnce = async (): Promise<string> => {
+      const cc = capture();
+      expect(await main(['sim', 'transferloss', '--seed', '5', '--bytes', '200000', '--json'])).toBe(0);
+      vi.restoreAllMocks();
+      return cc.out();
+    };
+    const a = JSON.parse(await runOnce());
+    const b = JSON.parse(await runOnce());
+    expect(a.completed).toBe(true);
+    expect(a.dataIntact).toBe(true);
+    expect(a.completionTime).toBe(b.completionTime);
+    expect(a.retransmissions).toBe(b.retransmissions);
+    c = capture();
+    expect(await main(['sim', 'nosuchpreset'])).toBe(2);
+    expect(c.err()).toContain('tquic sim');
+  }, 30_000);
+});
