@@ -25,6 +25,7 @@
  * Not a general TLS implementation: no KeyUpdate, no 0-RTT, no record-size negotiation, no
  * renegotiation; records are at most 2^14 bytes of plaintext.
  */
+import { concatBytes } from '../../../src/util/bytes.js';
 import { hkdfExpandLabel } from '../../../src/crypto/hkdf.js';
 import { suiteInfo, type Aead, type CipherSuite, type CryptoProvider } from '../../../src/crypto/provider.js';
 import { alertName } from '../../../src/crypto/tls/alert.js';
@@ -157,7 +158,7 @@ export class RecordShim {
 
   /** The application data received so far, concatenated. */
   receivedData(): Uint8Array {
-    return concat(this.received);
+    return concatBytes(...this.received);
   }
 
   /** Moves engine output into records and installs keys from new events. */
@@ -171,7 +172,7 @@ export class RecordShim {
       else runs.push({ level: o.level, parts: [o.data] });
     }
     for (const run of runs) {
-      const data = concat(run.parts);
+      const data = concatBytes(...run.parts);
       if (run.level === 'initial') {
         this.writePlaintext(ContentType.HANDSHAKE, data, this.maxFragment);
         // Appendix D.4: the dummy CCS goes right after our first handshake message in the clear.
@@ -190,7 +191,7 @@ export class RecordShim {
   /** Bytes to write to the socket (everything queued since the last call). */
   take(): Uint8Array {
     this.flush();
-    const out = concat(this.outbuf);
+    const out = concatBytes(...this.outbuf);
     this.outbuf = [];
     return out;
   }
@@ -216,7 +217,7 @@ export class RecordShim {
    * TransportError, or RecordShimError for a record-layer failure.
    */
   receive(bytes: Uint8Array): void {
-    this.inbuf = this.inbuf.length === 0 ? bytes.slice() : concat([this.inbuf, bytes]);
+    this.inbuf = this.inbuf.length === 0 ? bytes.slice() : concatBytes(this.inbuf, bytes);
     let off = 0;
     while (this.inbuf.length - off >= HEADER) {
       const type = this.inbuf[off]!;
@@ -313,7 +314,7 @@ export class RecordShim {
       // RFC 9846 §5.1: 0x0301 is allowed for the initial ClientHello, 0x0303 everywhere else.
       const version = this.firstRecord && this.role === 'client' ? 0x0301 : 0x0303;
       this.firstRecord = false;
-      this.outbuf.push(concat([header(type, version, frag.length), frag]));
+      this.outbuf.push(concatBytes(header(type, version, frag.length), frag));
       this.trace.push(`${this.role} -> plaintext type ${type} ${frag.length}B`);
     }
   }
@@ -328,7 +329,7 @@ export class RecordShim {
       inner[frag.length] = type;
       const h = header(ContentType.APPLICATION_DATA, 0x0303, inner.length + suiteInfo(keys.suite).tagLength);
       const seq = keys.sequence;
-      this.outbuf.push(concat([h, keys.seal(h, inner)]));
+      this.outbuf.push(concatBytes(h, keys.seal(h, inner)));
       this.firstRecord = false;
       this.trace.push(`${this.role} -> ${level}#${seq} type ${type} ${frag.length}B`);
     }
@@ -339,14 +340,3 @@ function header(type: number, version: number, length: number): Uint8Array {
   return new Uint8Array([type, version >>> 8, version & 0xff, length >>> 8, length & 0xff]);
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
