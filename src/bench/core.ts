@@ -7,6 +7,7 @@
  */
 import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { getProvider, PROVIDER_NAMES, type CryptoProvider } from '../crypto/index.js';
+import type { Aead, HeaderProtection } from '../crypto/provider.js';
 import { generateDevCertificate } from '../crypto/certgen.js';
 import { loadCredentials, type TlsCredentials } from '../crypto/tls/certificates.js';
 import { Endpoint } from '../endpoint/endpoint.js';
@@ -42,8 +43,15 @@ export function transfer(provider: CryptoProvider, credentials: TlsCredentials, 
   for (let guard = 0; received < bytes && guard < 10_000_000; guard++) {
     // Time advances 10 µs per round, so timers (ACK delay, pacing) fire as they would.
     now += 10;
-    for (let d = client.pollTransmit(now); d; d = client.pollTransmit(now)) server.handleDatagram(now, d);
-    for (let d = server.pollTransmit(now); d; d = server.pollTransmit(now)) client.handleDatagram(now, d);
+    // Each datagram's buffer goes back to its sender's pool once the peer has handled it.
+    for (let d = client.pollTransmit(now); d; d = client.pollTransmit(now)) {
+      server.handleDatagram(now, d);
+      client.releaseDatagram(d);
+    }
+    for (let d = server.pollTransmit(now); d; d = server.pollTransmit(now)) {
+      client.handleDatagram(now, d);
+      server.releaseDatagram(d);
+    }
     client.handleTimeout(now);
     server.handleTimeout(now);
     for (let e = server.pollEvent(); e; e = server.pollEvent()) sconn = e.connection;
@@ -74,13 +82,44 @@ export function transfer(provider: CryptoProvider, credentials: TlsCredentials, 
   return { seconds, bytes: received, packets: conn.stats().packetsSent + (sconn?.stats().packetsSent ?? 0), allocatedBytes: collected + Math.max(0, heapEnd - heapStart) };
 }
 
+/**
+ * A provider whose AEAD and header protection do nothing (identity, zero tag and mask), for the
+ * "core only" row: it isolates the connection core's own allocation and time from the crypto
+ * backend's. Never usable on a network: it protects nothing.
+ */
+function passthroughProvider(base: CryptoProvider): CryptoProvider {
+  const aead: Aead = {
+    tagLength: 16,
+    sealInPlace: (_n, _a, buf, offset, length) => {
+      buf.fill(0, offset + length, offset + length + 16);
+      return length + 16;
+    },
+    openInPlace: (_n, _a, _buf, _offset, length) => (length >= 16 ? length - 16 : -1),
+    seal: (_n, _a, pt) => {
+      const out = new Uint8Array(pt.length + 16);
+      out.set(pt);
+      return out;
+    },
+    open: (_n, _a, ct) => (ct.length >= 16 ? ct.slice(0, ct.length - 16) : null),
+  } as Aead;
+  const hp: HeaderProtection = {
+    mask: (_s, out) => {
+      const m = out ?? new Uint8Array(5);
+      m.fill(0, 0, 5);
+      return m;
+    },
+  } as HeaderProtection;
+  return { ...base, aead: (suite) => ({ ...aead, suite }) as Aead, headerProtection: () => hp };
+}
+
 export async function run(opts: { iterations?: number }): Promise<BenchReport> {
   const pem = await generateDevCertificate();
   const credentials = loadCredentials(pem.certPem, pem.keyPem);
   const results: Measurement[] = [];
   const mb = opts.iterations ?? 16;
-  for (const name of PROVIDER_NAMES) {
-    const provider = getProvider(name);
+  const rows: [string, CryptoProvider][] = PROVIDER_NAMES.map((n) => [n, getProvider(n)]);
+  rows.push(['none (core only)', passthroughProvider(getProvider('node'))]);
+  for (const [name, provider] of rows) {
     for (const size of [1200, 1452]) {
       const bytes = (name === 'noble' ? Math.max(1, mb >> 2) : mb) << 20;
       transfer(provider, credentials, 1 << 20, size); // warm-up

@@ -30,7 +30,8 @@ const MIN_INITIAL_DATAGRAM = 1200;
 const MIN_PACKET_ROOM = 24;
 const PACKET_TYPES = ['initial', 'handshake', '1RTT'] as const;
 
-interface Built {
+/** A packet being built (one reusable record per space, see `TxScratch`). */
+export interface Built {
   space: SpaceId;
   start: number;
   pnOffset: number;
@@ -41,6 +42,18 @@ interface Built {
   tokens: RecoveryToken[];
   ackEliciting: boolean;
   frames: Frame[] | undefined;
+}
+
+/** Per-connection scratch of the builder, reused for every datagram (DESIGN §4 rule 2). */
+export class TxScratch {
+  readonly writer = new ByteWriter(new Uint8Array(0));
+  readonly frameWriter = new ByteWriter(new Uint8Array(0));
+  readonly built: Built[] = [];
+  readonly packets: [Built, Built, Built] = [newBuilt(INITIAL), newBuilt(HANDSHAKE), newBuilt(APPDATA)];
+}
+
+function newBuilt(space: SpaceId): Built {
+  return { space, start: 0, pnOffset: 0, payloadEnd: 0, pn: 0, long: false, lengthFieldSize: 2, tokens: [], ackEliciting: false, frames: undefined };
 }
 
 export function buildDatagram(conn: Connection, now: Instant): Datagram | undefined {
@@ -60,7 +73,8 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
   if (closing && !conn.closePending) return undefined;
 
   const rec = conn.recovery;
-  const probing = conn.spaces.some((sp) => sp.probes > 0 && !sp.discarded);
+  let probing = false;
+  for (let i = 0; i < 3; i++) if (conn.spaces[i]!.probes > 0 && !conn.spaces[i]!.discarded) probing = true;
   // RFC 9002 §7: ack-eliciting packets only within the congestion window (probes excepted).
   let elicitingRoom = probing ? limit : Math.min(limit, rec.cc.cwnd - rec.bytesInFlight);
   const work = hasElicitingWork(conn);
@@ -77,11 +91,16 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
     }
   }
 
-  const buf = new Uint8Array(Math.max(limit, MIN_INITIAL_DATAGRAM));
-  const w = new ByteWriter(buf, 0, limit);
-  const built: Built[] = [];
+  // DESIGN §4 rule 2: the buffer comes from the pool, writers and packet records are reused.
+  const ab = conn.pool.take(Math.max(limit, MIN_INITIAL_DATAGRAM));
+  const buf = new Uint8Array(ab, 0, Math.max(limit, MIN_INITIAL_DATAGRAM));
+  const tx = conn.tx;
+  const w = tx.writer.reset(buf, 0, limit);
+  const built = tx.built;
+  built.length = 0;
   const logFrames = wants(conn.qlog, 'quic:packet_sent');
-  for (const space of [INITIAL, HANDSHAKE, APPDATA] as const) {
+  for (let i = INITIAL as number; i <= APPDATA; i++) {
+    const space = i as SpaceId;
     const sp = conn.spaces[space];
     if (sp.discarded || !sp.seal) continue;
     if (limit - w.offset < MIN_PACKET_ROOM + TAG + 1 + 4 + 2 + 2 * 21) break;
@@ -91,11 +110,22 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
       if (p.ackEliciting && !probing) elicitingRoom -= p.payloadEnd + TAG - p.start;
     }
   }
-  if (built.length === 0) return undefined;
+  if (built.length === 0) {
+    conn.pool.give(ab);
+    return undefined;
+  }
 
   // RFC 9000 §14.1: datagrams with a client Initial, or a server's ack-eliciting Initial, are
   // padded to 1200 bytes — inside the last packet, as PADDING frames.
-  const hasInitial = built.some((p) => p.space === INITIAL && (conn.isClient || p.ackEliciting));
+  let hasInitial = false;
+  let anyEliciting = false;
+  let hasHandshake = false;
+  for (let i = 0; i < built.length; i++) {
+    const p = built[i]!;
+    if (p.space === INITIAL && (conn.isClient || p.ackEliciting)) hasInitial = true;
+    if (p.space === HANDSHAKE) hasHandshake = true;
+    if (p.ackEliciting) anyEliciting = true;
+  }
   const last = built[built.length - 1]!;
   let end = last.payloadEnd + TAG;
   if (hasInitial && end < MIN_INITIAL_DATAGRAM) {
@@ -105,10 +135,11 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
     end += extra;
   }
 
-  for (const p of built) {
+  for (let i = 0; i < built.length; i++) {
+    const p = built[i]!;
     const sp = conn.spaces[p.space];
     if (p.long) patchLongHeaderLength(buf, p.start, p.pnOffset, p.payloadEnd + TAG, p.lengthFieldSize);
-    const size = protectPacket(sp.seal!, buf.subarray(p.start, p.payloadEnd + TAG), p.pnOffset, p.payloadEnd - p.start, p.pn);
+    const size = protectPacket(sp.seal!, p.start === 0 ? buf : buf.subarray(p.start, p.payloadEnd + TAG), p.pnOffset, p.payloadEnd - p.start, p.pn);
     const inFlight = p.ackEliciting || (hasInitial && p === last);
     rec.onPacketSent(now, p.space, { pn: p.pn, timeSent: now, size, ackEliciting: p.ackEliciting, inFlight, tokens: p.tokens });
     if (inFlight) conn.pacer.onPacketSent(now, size);
@@ -123,14 +154,14 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
   }
   conn.bytesSent += end;
   if (!conn.addressValidated) conn.bytesSentUnvalidated += end;
-  if (built.some((p) => p.ackEliciting)) {
+  if (anyEliciting) {
     // RFC 9000 §10.1: sending the first ack-eliciting packet since the last receive restarts the idle timer.
     if (!conn.sentElicitingSinceReceive && conn.idleTimeout > 0) conn.idleDeadline = now + conn.effectiveIdleTimeout();
     conn.sentElicitingSinceReceive = true;
   }
   // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
-  if (conn.isClient && built.some((p) => p.space === HANDSHAKE)) conn.discardSpace(now, INITIAL);
-  return { data: buf.subarray(0, end), from: conn.local, to: conn.remote };
+  if (conn.isClient && hasHandshake) conn.discardSpace(now, INITIAL);
+  return { data: new Uint8Array(ab, 0, end), from: conn.local, to: conn.remote };
 }
 
 function hasElicitingWork(conn: Connection): boolean {
@@ -158,7 +189,19 @@ function openPacket(conn: Connection, w: ByteWriter, space: SpaceId): Built {
         lengthFieldSize,
       })
     : writeShortHeader(w, { dcid: conn.remoteCid, packetNumber: pn, pnLength });
-  return { space, start, pnOffset, payloadEnd: 0, pn, long, lengthFieldSize, tokens: [], ackEliciting: false, frames: undefined };
+  const b = conn.tx.packets[space];
+  b.space = space;
+  b.start = start;
+  b.pnOffset = pnOffset;
+  b.payloadEnd = 0;
+  b.pn = pn;
+  b.long = long;
+  b.lengthFieldSize = lengthFieldSize;
+  // The token array goes to the sent-packet history with the packet, so each packet gets its own.
+  b.tokens = [];
+  b.ackEliciting = false;
+  b.frames = undefined;
+  return b;
 }
 
 /** Finishes a packet's payload, or undoes it when nothing was written. */
@@ -198,7 +241,7 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
   if (logFrames) p.frames = [];
   const payloadStart = w.offset;
   // Frames must leave room for the AEAD tag.
-  const fw = new ByteWriter(w.buf, w.offset, w.end - TAG);
+  const fw = conn.tx.frameWriter.reset(w.buf, w.offset, w.end - TAG);
 
   if (wantAck) {
     const ack = sp.ack.buildFrame(now, app ? conn.settings.ackDelayExponent : 3);
@@ -283,7 +326,7 @@ function writeClosePacket(conn: Connection, w: ByteWriter, space: SpaceId, logFr
   const p = openPacket(conn, w, space);
   if (logFrames) p.frames = [];
   const payloadStart = w.offset;
-  const fw = new ByteWriter(w.buf, w.offset, w.end - TAG);
+  const fw = conn.tx.frameWriter.reset(w.buf, w.offset, w.end - TAG);
   put(fw, p, f, { kind: 'connection_close' }, false);
   w.offset = fw.offset;
   return closePacket(conn, w, p, payloadStart);

@@ -26,16 +26,19 @@ import { framesToQlog } from '../qlog/frames.js';
 import { keyTypeOf, qlogEndpoint, qlogPacketType, toMs, transportErrorToQlog } from '../qlog/common.js';
 import { StreamManager, type StreamId } from '../streams/index.js';
 import { toHex } from '../util/bytes.js';
-import type { Datagram, SocketAddress } from '../util/datagram.js';
+import { DatagramPool, type Datagram, type SocketAddress } from '../util/datagram.js';
 import { Prng } from '../util/prng.js';
 import type { Duration, Instant } from '../util/time.js';
 import { ErrorCode, TransportError } from '../util/transport-error.js';
 import { errorName } from '../wire/errors.js';
 import { decodeFrames, isAckEliciting, frameTypeOf } from '../wire/frame-codec.js';
-import { reservedBitsFromFirstByte, splitCoalescedPackets, type PacketHeader } from '../wire/header.js';
+import { createPacketHeader, parsePacketHeaderInto, reservedBitsFromFirstByte, type PacketHeader } from '../wire/header.js';
+import { equalBytes } from '../util/bytes.js';
+import type { Frame } from '../wire/frame.js';
+import type { UnprotectedHeader } from '../crypto/packet-protection.js';
 import { checkFrameAllowed, type PacketType } from '../wire/legality.js';
 import type { TransportParameters } from '../wire/transport-params.js';
-import { buildDatagram } from './builder.js';
+import { buildDatagram, TxScratch } from './builder.js';
 import { configVersion, transportSettings, type ConnectionConfig, type TransportSettings } from './config.js';
 import { handleFrame } from './frames.js';
 import { createTls, drainTls } from './handshake.js';
@@ -76,6 +79,8 @@ export interface ConnectionInit {
   /** Server: the DCID of the client's first Initial (original_destination_connection_id). */
   originalDcid?: Uint8Array;
   now: Instant;
+  /** Transmit buffers, shared by an endpoint's connections (default: the connection's own). */
+  pool?: DatagramPool;
 }
 
 export class Connection {
@@ -132,6 +137,16 @@ export class Connection {
   readonly peerCids = new Map<number, { cid: Uint8Array; token: Uint8Array }>();
   peerRetirePriorTo = 0;
 
+  /** Transmit buffers (DESIGN §4 rule 2); see `releaseDatagram`. */
+  readonly pool: DatagramPool;
+  /** @internal The packet builder's reusable scratch. */
+  readonly tx = new TxScratch();
+  /** Receive-path scratch: header, unprotected header and frame list, reused per packet. */
+  private readonly rxHeader: PacketHeader = createPacketHeader();
+  private readonly rxUnprotected: UnprotectedHeader = { firstByte: 0, pnLength: 1, headerLength: 0, pn: 0, keyPhase: 0 };
+  private readonly rxFrames: Frame[] = [];
+  private readonly rxOptions: { shortDcidLength: number };
+
   private readonly events: ConnectionEvent[] = [];
   private eventHead = 0;
 
@@ -154,7 +169,9 @@ export class Connection {
     this.qlog = c.qlog;
     this.local = init.local;
     this.remote = init.remote;
+    this.pool = init.pool ?? new DatagramPool();
     this.localCid = init.localCid;
+    this.rxOptions = { shortDcidLength: init.localCid.length };
     this.remoteCid = init.remoteCid;
     this.originalDcid = init.isClient ? init.remoteCid : (init.originalDcid ?? init.localCid);
     this.addressValidated = init.isClient;
@@ -293,9 +310,23 @@ export class Connection {
     if (this.state === 'closed' || this.state === 'draining') return;
     this.bytesReceived += d.data.length;
     if (!this.addressValidated) this.bytesReceivedUnvalidated += d.data.length;
-    const split = splitCoalescedPackets(d.data, { shortDcidLength: this.localCid.length });
-    for (const h of split.packets) {
+    // RFC 9000 §12.2: walk the coalesced packets; one that fails to parse drops the rest, and
+    // packets whose DCID differs from the first one's are ignored.
+    const data = d.data;
+    const h = this.rxHeader;
+    const opts = this.rxOptions;
+    let firstDcid: Uint8Array | undefined;
+    for (let offset = 0; offset < data.length; offset += h.packetLength) {
       if ((this.state as ConnectionState) === 'closed' || (this.state as ConnectionState) === 'draining') return;
+      try {
+        parsePacketHeaderInto(data, offset, opts, h);
+      } catch (e) {
+        if (!(e instanceof TransportError)) throw e;
+        this.drop(now, 'invalid', e.reason);
+        break;
+      }
+      if (firstDcid === undefined) firstDcid = h.dcid;
+      else if (!equalBytes(firstDcid, h.dcid)) continue;
       try {
         this.handlePacket(now, d, h);
       } catch (e) {
@@ -304,7 +335,6 @@ export class Connection {
         return;
       }
     }
-    if (split.error) this.drop(now, 'invalid', split.error.reason);
     // RFC 9000 §10.2.1: in the closing state, answer incoming packets with CONNECTION_CLOSE.
     if (this.state === 'closing') this.closePending = true;
   }
@@ -335,8 +365,8 @@ export class Connection {
     const sp = this.spaces[space];
     const keys = sp.open;
     if (sp.discarded || !keys) return this.drop(now, 'key_unavailable', `${SPACE_NAMES[space]} keys`);
-    const packet = d.data.subarray(h.start, h.start + h.packetLength);
-    const hp = removeHeaderProtection(keys.hp, packet, h.pnOffset, sp.ack.largest ?? -1);
+    const packet = h.start === 0 && h.packetLength === d.data.length ? d.data : d.data.subarray(h.start, h.start + h.packetLength);
+    const hp = removeHeaderProtection(keys.hp, packet, h.pnOffset, sp.ack.largest ?? -1, this.rxUnprotected);
     if (hp === null) return this.drop(now, 'invalid', 'too short');
     const payload = decryptPayload(keys, packet, hp.headerLength, hp.pn);
     if (payload === null) {
@@ -360,11 +390,12 @@ export class Connection {
       this.discardSpace(now, INITIAL);
     }
     this.packetsReceived++;
-    const frames = decodeFrames(payload);
+    const frames = decodeFrames(payload, this.rxFrames);
     // RFC 9000 §12.4: a packet without frames is a PROTOCOL_VIOLATION.
     if (frames.length === 0) throw new TransportError(ErrorCode.PROTOCOL_VIOLATION, undefined, 'packet without frames');
     let ackEliciting = false;
-    for (const f of frames) {
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
       checkFrameAllowed(frameTypeOf(f), ptype);
       if (isAckEliciting(f)) ackEliciting = true;
     }
@@ -374,8 +405,8 @@ export class Connection {
         data: { header: { packet_type: qlogPacketType(ptype), packet_number: hp.pn }, raw: { length: h.packetLength }, frames: framesToQlog(frames) },
       });
     }
-    for (const f of frames) {
-      handleFrame(this, now, space, f);
+    for (let i = 0; i < frames.length; i++) {
+      handleFrame(this, now, space, frames[i]!);
       if (this.state === 'draining' || this.state === 'closed') break;
     }
     if (sp.discarded) return;
@@ -604,11 +635,21 @@ export class Connection {
   // ---------------------------------------------------------------------------------------------
   // Transmit
 
+  /**
+   * The next datagram to send, or undefined when there is nothing (call until undefined). Its
+   * bytes live in a pooled buffer: once they are sent (or handled by an in-memory peer), hand
+   * the datagram back with `releaseDatagram` so the buffer is reused; not doing so is safe.
+   */
   pollTransmit(now: Instant): Datagram | undefined {
     if (this.state === 'closed' || this.state === 'draining') return undefined;
     const d = buildDatagram(this, now);
     if (d && this.state === 'closing') this.closePending = false;
     return d;
+  }
+
+  /** Returns a datagram from `pollTransmit` to the buffer pool; it must not be used afterwards. */
+  releaseDatagram(d: Datagram): void {
+    this.pool.release(d);
   }
 
   /** The latest time the connection was driven with, for events raised outside a call with `now`. */

@@ -66,7 +66,8 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
       throw violation(f, `RETIRE_CONNECTION_ID ${f.sequence} for a connection ID never issued`);
     case 'path_challenge':
       // RFC 9000 §8.2.2: echo the data in PATH_RESPONSE (bounded queue).
-      if (conn.pathResponses.length < 4) conn.pathResponses.push(f.data);
+      // (Copied: frames are views into the received datagram, whose buffer may be reused.)
+      if (conn.pathResponses.length < 4) conn.pathResponses.push(f.data.slice());
       return;
     case 'path_response':
       // No PATH_CHALLENGE of ours is outstanding (no migration yet): ignore (§19.18 MAY).
@@ -106,7 +107,7 @@ function onNewConnectionId(conn: Connection, f: Extract<Frame, { kind: 'new_conn
   }
   if (f.retirePriorTo > conn.peerRetirePriorTo) conn.peerRetirePriorTo = f.retirePriorTo;
   if (f.sequence < conn.peerRetirePriorTo) return;
-  conn.peerCids.set(f.sequence, { cid: f.cid, token: f.resetToken });
+  conn.peerCids.set(f.sequence, { cid: f.cid.slice(), token: f.resetToken.slice() });
   for (const seq of [...conn.peerCids.keys()]) if (seq < conn.peerRetirePriorTo) conn.peerCids.delete(seq);
   // §5.1.1: more active IDs than our active_connection_id_limit (seq 0, the handshake ID, counts).
   if (conn.peerCids.size + 1 > conn.settings.activeConnectionIdLimit) {

@@ -4,7 +4,7 @@
  * Negotiation (§6), and drops what §5.2 says to drop. Sans-IO like the connection: the same
  * handleDatagram / pollTransmit / pollTimeout / handleTimeout / pollEvent loop.
  */
-import type { Datagram, SocketAddress } from '../util/datagram.js';
+import { DatagramPool, type Datagram, type SocketAddress } from '../util/datagram.js';
 import { Prng } from '../util/prng.js';
 import type { Instant } from '../util/time.js';
 import { Connection } from '../connection/connection.js';
@@ -41,6 +41,11 @@ export class Endpoint {
   private readonly events: EndpointEvent[] = [];
   private readonly stateless: Datagram[] = [];
   private rr: Connection[] = [];
+  /** Transmit buffers shared by this endpoint's connections (DESIGN §4 rule 2). */
+  readonly pool = new DatagramPool();
+  /** The connection of the last short-header datagram and its CID: most datagrams repeat it. */
+  private lastConn: Connection | undefined;
+  private lastCid = new Uint8Array(0);
   /** Datagrams dropped before reaching a connection (§5.2), by reason. */
   readonly dropped = { short: 0, unknownConnection: 0, unsupportedVersion: 0, malformed: 0 };
 
@@ -64,6 +69,7 @@ export class Endpoint {
       localCid: this.newCid(),
       remoteCid: dcid,
       now,
+      pool: this.pool,
     });
     this.register(conn, [conn.localCid]);
     return conn;
@@ -85,9 +91,20 @@ export class Endpoint {
       dcid = b.subarray(6, 6 + dlen);
     } else {
       if (1 + this.cidLength > b.length) return void this.dropped.malformed++;
+      // DESIGN §4 rule 4: the common case, the same connection as last time, without a Map key.
+      const last = this.lastConn;
+      if (last !== undefined && sameCidAt(b, 1, this.lastCid)) {
+        last.handleDatagram(now, d);
+        this.afterActivity(last);
+        return;
+      }
       dcid = b.subarray(1, 1 + this.cidLength);
     }
     const conn = this.byCid.get(cidKey(dcid));
+    if (conn && !long) {
+      this.lastConn = conn;
+      this.lastCid = dcid.slice();
+    }
     if (conn) {
       conn.handleDatagram(now, d);
       this.afterActivity(conn);
@@ -126,6 +143,7 @@ export class Endpoint {
       remoteCid: scid,
       originalDcid: dcid.slice(),
       now,
+      pool: this.pool,
     });
     // The client keeps sending to its original DCID until it sees our SCID (§7.2).
     this.register(c, [c.localCid, c.originalDcid]);
@@ -146,6 +164,14 @@ export class Endpoint {
       if (d) return d;
     }
     return undefined;
+  }
+
+  /**
+   * Returns a datagram from `pollTransmit` to the transmit buffer pool once its bytes are sent
+   * (or handled by an in-memory peer). It must not be used afterwards. Optional.
+   */
+  releaseDatagram(d: Datagram): void {
+    this.pool.release(d);
   }
 
   pollTimeout(): Instant | undefined {
@@ -187,11 +213,19 @@ export class Endpoint {
   /** Forgets connections that reached the closed state. */
   private afterActivity(conn: Connection): void {
     if (!conn.isClosed) return;
+    if (this.lastConn === conn) this.lastConn = undefined;
     for (const k of this.cidsOf.get(conn) ?? []) if (this.byCid.get(k) === conn) this.byCid.delete(k);
     this.cidsOf.delete(conn);
     this.connections.delete(conn);
     this.rr = this.rr.filter((c) => c !== conn);
   }
+}
+
+function sameCidAt(b: Uint8Array, at: number, cid: Uint8Array): boolean {
+  const n = cid.length;
+  if (n === 0 || at + n > b.length) return false;
+  for (let i = 0; i < n; i++) if (b[at + i] !== cid[i]) return false;
+  return true;
 }
 
 /** A compact Map key for a connection ID (DESIGN §4 rule 4). */

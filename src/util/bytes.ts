@@ -119,14 +119,22 @@ export class ByteReader {
 }
 
 export class ByteWriter {
+  buf: Uint8Array;
   offset: number;
+  end: number;
 
-  constructor(
-    readonly buf: Uint8Array,
-    offset = 0,
-    readonly end: number = buf.length,
-  ) {
+  constructor(buf: Uint8Array, offset = 0, end: number = buf.length) {
+    this.buf = buf;
     this.offset = offset;
+    this.end = end;
+  }
+
+  /** Points the writer at another buffer window, so one writer serves many packets (DESIGN §4 rule 2). */
+  reset(buf: Uint8Array, offset: number, end: number): this {
+    this.buf = buf;
+    this.offset = offset;
+    this.end = end;
+    return this;
   }
 
   /** Allocates a writer over a fresh buffer. */

@@ -309,11 +309,12 @@ export function decodeFrame(r: ByteReader): Frame {
 
 /**
  * Decodes a whole packet payload into frames. An empty payload gives []: whether that is a
- * PROTOCOL_VIOLATION (RFC 9000 §12.4) is for the packet parser to decide.
+ * PROTOCOL_VIOLATION (RFC 9000 §12.4) is for the packet parser to decide. `frames`, when given,
+ * is emptied and reused as the result array (the receive path keeps one per connection).
  */
-export function decodeFrames(payload: Uint8Array): Frame[] {
+export function decodeFrames(payload: Uint8Array, frames: Frame[] = []): Frame[] {
   const r = new ByteReader(payload);
-  const frames: Frame[] = [];
+  frames.length = 0;
   while (r.offset < r.end) frames.push(decodeFrame(r));
   return frames;
 }

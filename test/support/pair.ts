@@ -101,8 +101,11 @@ export class Pair {
       this.serverSentUnvalidated += d.data.length;
       if (this.serverSentUnvalidated > 3 * this.serverReceivedUnvalidated) this.amplificationViolations++;
     }
-    if (link.loss && this.prng.chance(link.loss)) return;
-    if (link.dropIf?.(d, idx, from)) return;
+    // Every path below copies the bytes, so the buffer goes straight back to the sender's pool:
+    // any code that kept a reference to a sent datagram would see it overwritten.
+    const release = (): void => (from === 'client' ? this.client : this.server).releaseDatagram(d);
+    if (link.loss && this.prng.chance(link.loss)) return release();
+    if (link.dropIf?.(d, idx, from)) return release();
     const copies = link.duplicate && this.prng.chance(link.duplicate) ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       const data = d.data.slice();
@@ -110,6 +113,7 @@ export class Pair {
       const delay = (link.delay ?? 10_000) + (link.jitter ? this.prng.nextInt(link.jitter) : 0);
       this.queue.push({ at: this.now + delay, seq: this.seq++, d: { ...d, data }, to: from === 'client' ? 'server' : 'client' });
     }
+    release();
   }
 
   private flush(): void {
