@@ -168,7 +168,7 @@ function hasElicitingWork(conn: Connection): boolean {
   for (const sp of conn.spaces) if (!sp.discarded && sp.seal && sp.cryptoSend.hasData) return true;
   const app = conn.spaces[APPDATA];
   if (!app.seal) return false;
-  return conn.handshakeDonePending || conn.pathResponses.length > 0 || conn.streams.hasPendingData();
+  return conn.handshakeDonePending || conn.pathResponses.length > 0 || conn.datagramQueue.length > 0 || conn.streams.hasPendingData();
 }
 
 function openPacket(conn: Connection, w: ByteWriter, space: SpaceId): Built {
@@ -233,7 +233,7 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
   const app = space === APPDATA;
   const work =
     canElicit &&
-    (probe || sp.cryptoSend.hasData || (app && (conn.handshakeDonePending || conn.pathResponses.length > 0 || conn.streams.hasPendingData())));
+    (probe || sp.cryptoSend.hasData || (app && (conn.handshakeDonePending || conn.pathResponses.length > 0 || conn.datagramQueue.length > 0 || conn.streams.hasPendingData())));
   const wantAck = sp.ack.hasRanges && (sp.ack.ackNow || (work && sp.ack.newSinceAck));
   if (!work && !wantAck) return undefined;
 
@@ -275,6 +275,7 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
         put(fw, p, c.frame, c.token, true);
         conn.streams.onControlSent(c.token);
       }
+      writeDatagrams(conn, fw, p);
       writeStreamData(conn, fw, p);
     }
     if (probe && !p.ackEliciting && fw.remaining >= 1) put(fw, p, { kind: 'ping' }, { kind: 'ping' }, true);
@@ -307,6 +308,28 @@ function writeStreamData(conn: Connection, fw: ByteWriter, p: Built): void {
     p.tokens.push({ kind: 'stream', id, offset, length: len, fin: sendFin });
     p.ackEliciting = true;
     if (p.frames) p.frames.push({ kind: 'stream', streamId: id, offset, fin: sendFin, hasLength: true, data: data.subarray(0, len) });
+  }
+}
+
+/**
+ * RFC 9221 §5: queued DATAGRAMs, ahead of stream data (they are usually latency-sensitive);
+ * congestion controlled, never retransmitted. One that can never fit any more (the packet size
+ * shrank) is dropped; one that does not fit this packet waits for the next.
+ */
+function writeDatagrams(conn: Connection, fw: ByteWriter, p: Built): void {
+  const q = conn.datagramQueue;
+  while (q.length > 0) {
+    const data = q[0]!;
+    if (data.length > conn.maxDatagramPayload()) {
+      q.shift();
+      conn.datagramsDropped++;
+      continue;
+    }
+    const f: Frame = { kind: 'datagram', hasLength: true, data };
+    if (frameLength(f) > fw.remaining) return;
+    q.shift();
+    put(fw, p, f, { kind: 'datagram', length: data.length }, true);
+    conn.datagramsSent++;
   }
 }
 

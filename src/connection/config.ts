@@ -31,6 +31,13 @@ export interface TransportSettings {
   congestionControl: string;
   /** Initial RTT before the first sample (µs), RFC 9002 §6.2.2. */
   initialRtt: number;
+  /**
+   * RFC 9221 §3: max_datagram_frame_size we advertise (the largest DATAGRAM frame we accept);
+   * 0 (the default) does not advertise it, and DATAGRAM frames from the peer are then an error.
+   */
+  maxDatagramFrameSize: number;
+  /** DATAGRAMs queued for sending at most; `sendDatagram` refuses more (RFC 9221 §5). */
+  datagramSendQueue: number;
 }
 
 export const DEFAULT_TRANSPORT: Readonly<TransportSettings> = {
@@ -49,6 +56,8 @@ export const DEFAULT_TRANSPORT: Readonly<TransportSettings> = {
   activeConnectionIdLimit: 4,
   congestionControl: 'cubic',
   initialRtt: 333_000,
+  maxDatagramFrameSize: 0,
+  datagramSendQueue: 64,
 };
 
 export interface ConnectionConfig {
@@ -79,6 +88,7 @@ export function transportSettings(c: ConnectionConfig): TransportSettings {
   const t = { ...DEFAULT_TRANSPORT, ...(c.transport ?? {}) };
   if (t.maxDatagramSize < 1200 || t.maxDatagramSize > 65527) throw new RangeError('maxDatagramSize must be 1200..65527 (RFC 9000 §14)');
   if (t.maxUdpPayloadSize < 1200) throw new RangeError('maxUdpPayloadSize must be at least 1200');
+  if (!(Number.isInteger(t.maxDatagramFrameSize) && t.maxDatagramFrameSize >= 0)) throw new RangeError('maxDatagramFrameSize must be a non-negative integer');
   if (t.activeConnectionIdLimit < 2) throw new RangeError('activeConnectionIdLimit must be at least 2');
   return t;
 }

@@ -64,6 +64,9 @@ export interface ConnectionStats {
   packetsLost: number;
   packetsDropped: number;
   ptoCount: number;
+  datagramsSent: number;
+  datagramsReceived: number;
+  datagramsLost: number;
 }
 
 /** What the endpoint knows when it creates a connection. */
@@ -119,6 +122,15 @@ export class Connection {
   /** Peer's ack_delay_exponent and max_udp_payload_size (defaults until its parameters arrive). */
   peerAckDelayExponent = 3;
   peerMaxUdpPayload = 65527;
+  /** RFC 9221 §3: the peer's max_datagram_frame_size (0: we may not send DATAGRAM frames). */
+  peerMaxDatagramFrame = 0;
+  /** @internal DATAGRAM payloads waiting for the packet builder (RFC 9221 §5). */
+  readonly datagramQueue: Uint8Array[] = [];
+  datagramsSent = 0;
+  datagramsReceived = 0;
+  datagramsLost = 0;
+  /** Queued DATAGRAMs dropped because they no longer fit (the path's datagram size shrank). */
+  datagramsDropped = 0;
   session: ClientSession | undefined;
 
   /** Idle timeout in µs once negotiated (RFC 9000 §10.1); 0 = none. */
@@ -295,7 +307,50 @@ export class Connection {
       packetsLost: this.packetsLost,
       packetsDropped: this.packetsDropped,
       ptoCount: this.recovery.ptoCount,
+      datagramsSent: this.datagramsSent,
+      datagramsReceived: this.datagramsReceived,
+      datagramsLost: this.datagramsLost,
     };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // DATAGRAM (RFC 9221)
+
+  /**
+   * The largest DATAGRAM payload `sendDatagram` accepts now: bounded by the peer's
+   * max_datagram_frame_size (the whole frame counts) and by what fits in one 1-RTT packet.
+   * 0 when the peer did not advertise DATAGRAM support (or its parameters are not known yet).
+   */
+  maxDatagramPayload(): number {
+    if (this.peerMaxDatagramFrame === 0) return 0;
+    const packetRoom = Math.min(this.settings.maxDatagramSize, this.peerMaxUdpPayload) - (1 + this.remoteCid.length + 4 + 16);
+    const frameRoom = Math.min(this.peerMaxDatagramFrame, packetRoom);
+    // type byte + Length varint + payload (RFC 9221 §4).
+    let n = frameRoom - 1 - 1;
+    if (n > 63) n = frameRoom - 1 - 2;
+    if (n > 16383) n = frameRoom - 1 - 4;
+    return n > 0 ? n : 0;
+  }
+
+  /**
+   * Queues an unreliable DATAGRAM (RFC 9221). Returns false, queueing nothing, when the peer did
+   * not negotiate DATAGRAM, the payload is larger than `maxDatagramPayload()`, the send queue is
+   * full, or the connection cannot send. The bytes are copied. A lost DATAGRAM is not resent: a
+   * `datagram_lost` event reports it.
+   */
+  sendDatagram(data: Uint8Array): boolean {
+    if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return false;
+    if (data.length > this.maxDatagramPayload()) return false;
+    if (this.datagramQueue.length >= this.settings.datagramSendQueue) return false;
+    this.datagramQueue.push(data.slice());
+    return true;
+  }
+
+  /** @internal A DATAGRAM frame arrived (already checked against our limit). */
+  onDatagram(data: Uint8Array): void {
+    this.datagramsReceived++;
+    // Copied: the frame is a view into the received datagram, whose buffer may be reused.
+    this.emit({ type: 'datagram', data: data.slice() });
   }
 
   private checkUsable(): void {

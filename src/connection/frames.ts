@@ -5,6 +5,7 @@
 import type { Instant } from '../util/time.js';
 import { ErrorCode, TransportError } from '../util/transport-error.js';
 import { FrameType, frameTypeOf, type Frame } from '../wire/frame.js';
+import { frameLength } from '../wire/frame-codec.js';
 import type { Connection } from './connection.js';
 import { receiveCrypto } from './handshake.js';
 import { APPDATA, type SpaceId } from './types.js';
@@ -87,9 +88,15 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
       if (!conn.isClient) throw violation(f, 'HANDSHAKE_DONE from a client');
       conn.confirmHandshake(now);
       return;
-    case 'datagram':
-      // RFC 9221 §3: DATAGRAM without having advertised max_datagram_frame_size.
-      throw violation(f, 'DATAGRAM frames were not negotiated');
+    case 'datagram': {
+      // RFC 9221 §3: a DATAGRAM we did not advertise, or larger than max_datagram_frame_size
+      // (the whole frame counts), is a PROTOCOL_VIOLATION.
+      const max = conn.settings.maxDatagramFrameSize;
+      if (max === 0) throw violation(f, 'DATAGRAM frames were not negotiated');
+      if (frameLength(f) > max) throw violation(f, `DATAGRAM frame larger than max_datagram_frame_size ${max}`);
+      conn.onDatagram(f.data);
+      return;
+    }
     default:
       // Multipath and FEC frames: their extensions were not negotiated.
       throw violation(f, `${f.kind} frame without the extension being negotiated`);

@@ -47,6 +47,7 @@ export function localTransportParameters(conn: Connection): TransportParameters 
     ackDelayExponent: s.ackDelayExponent,
     maxAckDelayMs: s.maxAckDelayMs,
     activeConnectionIdLimit: s.activeConnectionIdLimit,
+    maxDatagramFrameSize: s.maxDatagramFrameSize,
     initialSourceConnectionId: conn.localCid,
     // Issue 4 scope: one path, no migration yet.
     disableActiveMigration: true,
@@ -140,6 +141,7 @@ function applyPeerParameters(conn: Connection, now: Instant, data: Uint8Array): 
   conn.peerParams = tp;
   conn.peerAckDelayExponent = tp.ackDelayExponent;
   conn.peerMaxUdpPayload = tp.maxUdpPayloadSize;
+  conn.peerMaxDatagramFrame = tp.maxDatagramFrameSize;
   conn.recovery.maxAckDelay = tp.maxAckDelayMs * 1000;
   // §10.1: the effective idle timeout is the minimum of both, where 0 means "none".
   const peerIdle = tp.maxIdleTimeoutMs * 1000;

@@ -23,6 +23,7 @@ export function onTokenAcked(conn: Connection, _now: Instant, t: RecoveryToken):
     case 'new_connection_id':
     case 'retire_connection_id':
     case 'connection_close':
+    case 'datagram':
       return;
     default:
       conn.streams.onAcked(t);
@@ -45,6 +46,10 @@ export function onTokenLost(conn: Connection, t: RecoveryToken): void {
     case 'new_connection_id':
     case 'retire_connection_id':
     case 'connection_close':
+      return;
+    case 'datagram':
+      conn.datagramsLost++;
+      conn.emit({ type: 'datagram_lost', length: t.length });
       return;
     default:
       conn.streams.onLost(t);

@@ -23,7 +23,9 @@ export type RecoveryToken =
   | { kind: 'ping' }
   | { kind: 'new_connection_id'; seq: number }
   | { kind: 'retire_connection_id'; seq: number }
-  | { kind: 'connection_close' };
+  | { kind: 'connection_close' }
+  /** RFC 9221 §5.2: DATAGRAMs are acknowledged but never retransmitted. */
+  | { kind: 'datagram'; length: number };
 
 /** Why a connection ended. */
 export interface CloseInfo {
@@ -47,6 +49,10 @@ export type ConnectionEvent =
   | { type: 'stream_stop_sending'; id: StreamId; code: number }
   | { type: 'stream_finished'; id: StreamId }
   | { type: 'streams_available'; bidi: boolean }
+  /** RFC 9221: a DATAGRAM frame's payload arrived (unreliable, unordered). */
+  | { type: 'datagram'; data: Uint8Array }
+  /** RFC 9221 §5.2: a DATAGRAM we sent was declared lost (it is not retransmitted). */
+  | { type: 'datagram_lost'; length: number }
   /** The connection reached the closing or draining state; no more application data. */
   | { type: 'closing'; info: CloseInfo }
   /** All state is gone; the endpoint forgets the connection. */
