@@ -49,6 +49,8 @@ export class TxScratch {
   readonly writer = new ByteWriter(new Uint8Array(0));
   readonly frameWriter = new ByteWriter(new Uint8Array(0));
   readonly built: Built[] = [];
+  /** The datagram being built carries a PATH_CHALLENGE (padded, §8.2.1). */
+  pathChallengeSent = false;
   readonly packets: [Built, Built, Built] = [newBuilt(INITIAL), newBuilt(HANDSHAKE), newBuilt(APPDATA)];
 }
 
@@ -67,6 +69,13 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
     limit = Math.min(limit, budget);
   } else {
     conn.recovery.amplificationLimited = false;
+  }
+  // RFC 9000 §9.3: the same 3× limit towards a new peer address until it is validated.
+  const pv = conn.pathValidation;
+  if (pv !== undefined) {
+    const budget = 3 * pv.received - pv.sent;
+    if (budget < MIN_PACKET_ROOM + TAG + 32) return undefined;
+    limit = Math.min(limit, budget);
   }
 
   const closing = conn.state === 'closing';
@@ -95,6 +104,7 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
   const ab = conn.pool.take(Math.max(limit, MIN_INITIAL_DATAGRAM));
   const buf = new Uint8Array(ab, 0, Math.max(limit, MIN_INITIAL_DATAGRAM));
   const tx = conn.tx;
+  tx.pathChallengeSent = false;
   const w = tx.writer.reset(buf, 0, limit);
   const built = tx.built;
   built.length = 0;
@@ -128,8 +138,11 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
   }
   const last = built[built.length - 1]!;
   let end = last.payloadEnd + TAG;
-  if (hasInitial && end < MIN_INITIAL_DATAGRAM) {
-    const extra = MIN_INITIAL_DATAGRAM - end;
+  // RFC 9000 §8.2.1: a datagram with PATH_CHALLENGE is expanded to 1200 bytes too, as far as
+  // the anti-amplification limit allows.
+  const padTo = hasInitial ? MIN_INITIAL_DATAGRAM : tx.pathChallengeSent ? Math.min(MIN_INITIAL_DATAGRAM, limit) : 0;
+  if (end < padTo) {
+    const extra = padTo - end;
     buf.fill(0, last.payloadEnd, last.payloadEnd + extra);
     last.payloadEnd += extra;
     end += extra;
@@ -153,6 +166,7 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
     }
   }
   conn.bytesSent += end;
+  if (pv !== undefined) pv.sent += end;
   if (!conn.addressValidated) conn.bytesSentUnvalidated += end;
   if (anyEliciting) {
     // RFC 9000 §10.1: sending the first ack-eliciting packet since the last receive restarts the idle timer.
@@ -168,7 +182,13 @@ function hasElicitingWork(conn: Connection): boolean {
   for (const sp of conn.spaces) if (!sp.discarded && sp.seal && sp.cryptoSend.hasData) return true;
   const app = conn.spaces[APPDATA];
   if (!app.seal) return false;
-  return conn.handshakeDonePending || conn.pathResponses.length > 0 || conn.datagramQueue.length > 0 || conn.streams.hasPendingData();
+  return (
+    conn.handshakeDonePending ||
+    conn.pathResponses.length > 0 ||
+    conn.pathValidation?.challengePending === true ||
+    conn.datagramQueue.length > 0 ||
+    conn.streams.hasPendingData()
+  );
 }
 
 function openPacket(conn: Connection, w: ByteWriter, space: SpaceId): Built {
@@ -233,7 +253,7 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
   const app = space === APPDATA;
   const work =
     canElicit &&
-    (probe || sp.cryptoSend.hasData || (app && (conn.handshakeDonePending || conn.pathResponses.length > 0 || conn.datagramQueue.length > 0 || conn.streams.hasPendingData())));
+    (probe || sp.cryptoSend.hasData || (app && hasElicitingWork(conn)));
   const wantAck = sp.ack.hasRanges && (sp.ack.ackNow || (work && sp.ack.newSinceAck));
   if (!work && !wantAck) return undefined;
 
@@ -255,6 +275,12 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
       if (conn.handshakeDonePending && !conn.isClient && fw.remaining >= 1) {
         put(fw, p, { kind: 'handshake_done' }, { kind: 'handshake_done' }, true);
         conn.handshakeDonePending = false;
+      }
+      const pv = conn.pathValidation;
+      if (pv !== undefined && pv.challengePending && fw.remaining >= 9) {
+        put(fw, p, { kind: 'path_challenge', data: pv.challenge }, { kind: 'path_challenge', data: pv.challenge }, true);
+        pv.challengePending = false;
+        conn.tx.pathChallengeSent = true;
       }
       while (conn.pathResponses.length > 0 && fw.remaining >= 9) {
         put(fw, p, { kind: 'path_response', data: conn.pathResponses.shift()! }, undefined, true);

@@ -26,7 +26,7 @@ import { framesToQlog } from '../qlog/frames.js';
 import { keyTypeOf, qlogEndpoint, qlogPacketType, toMs, transportErrorToQlog } from '../qlog/common.js';
 import { StreamManager, type StreamId } from '../streams/index.js';
 import { toHex } from '../util/bytes.js';
-import { DatagramPool, type Datagram, type SocketAddress } from '../util/datagram.js';
+import { DatagramPool, sameAddress, type Datagram, type SocketAddress } from '../util/datagram.js';
 import { Prng } from '../util/prng.js';
 import type { Duration, Instant } from '../util/time.js';
 import { ErrorCode, TransportError } from '../util/transport-error.js';
@@ -47,6 +47,15 @@ import { APPDATA, HANDSHAKE, INITIAL, SPACE_NAMES, type CloseInfo, type Connecti
 import { onTokenAcked, onTokenLost } from './tokens.js';
 
 const SPACE_PTYPE = ['initial', 'handshake', '1rtt'] as const;
+
+/** RFC 9000 §9.1: probing frames are PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and PADDING. */
+function onlyProbing(frames: readonly Frame[]): boolean {
+  for (let i = 0; i < frames.length; i++) {
+    const k = frames[i]!.kind;
+    if (k !== 'path_challenge' && k !== 'path_response' && k !== 'new_connection_id' && k !== 'padding') return false;
+  }
+  return true;
+}
 
 export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
 
@@ -143,6 +152,16 @@ export class Connection {
   closeInfo: CloseInfo | undefined;
   /** Send CONNECTION_CLOSE with the next datagram (closing state). */
   closePending = false;
+  /**
+   * RFC 9000 §9.3: validation of the peer's new address after it migrated (a NAT rebinding, as
+   * far as this endpoint can tell). Until the PATH_RESPONSE, sending to it is limited to 3× what
+   * arrived from it (§9.3, §8.1); on failure the previous address is restored (§9.3.2).
+   */
+  pathValidation:
+    | { challenge: Uint8Array; previous: SocketAddress; deadline: Instant; received: number; sent: number; challengePending: boolean }
+    | undefined;
+  /** Peer address changes followed (stats). */
+  migrations = 0;
   /** Data of PATH_CHALLENGE frames to answer (RFC 9000 §8.2.2). */
   readonly pathResponses: Uint8Array[] = [];
   /** Peer's connection IDs from NEW_CONNECTION_ID (sequence → CID), RFC 9000 §5.1.1. */
@@ -431,6 +450,11 @@ export class Connection {
     // RFC 9000 §17.2 / §17.3.1: reserved bits must be zero once protection is removed.
     if (reservedBitsFromFirstByte(hp.firstByte, h.form) !== 0) throw new TransportError(ErrorCode.PROTOCOL_VIOLATION, undefined, 'reserved header bits set');
     if (sp.ack.isDuplicate(hp.pn)) return this.drop(now, 'duplicate', `pn ${hp.pn}`);
+    // RFC 9000 §9: only 1-RTT packets after the handshake may come from a new peer address; a
+    // client never follows a server to a new address (§9.6 preferred address aside).
+    const newAddress = !sameAddress(d.from, this.remote);
+    if (newAddress && (this.isClient || space !== APPDATA || !this.handshakeConfirmed)) return this.drop(now, 'rejected', 'packet from an unknown peer address');
+    const largestBefore = sp.ack.largest ?? -1;
 
     if (this.isClient && !this.remoteCidSet && h.form === 'long') {
       // RFC 9000 §7.2: the client switches to the server's chosen connection ID.
@@ -465,10 +489,60 @@ export class Connection {
       if (this.state === 'draining' || this.state === 'closed') break;
     }
     if (sp.discarded) return;
+    if (newAddress && hp.pn > largestBefore && (this.state as ConnectionState) === 'established' && !onlyProbing(frames)) this.migrateTo(now, d.from);
+    const pv = this.pathValidation;
+    if (pv !== undefined && sameAddress(d.from, this.remote)) pv.received += d.data.length;
     sp.ack.onPacketReceived(now, hp.pn, ackEliciting, d.ecn);
     // RFC 9000 §10.1: any processed packet restarts the idle timer.
     if (this.idleTimeout > 0) this.idleDeadline = now + this.effectiveIdleTimeout();
     this.sentElicitingSinceReceive = false;
+  }
+
+  /**
+   * RFC 9000 §9.3: the peer sent a non-probing packet with the largest packet number yet from a
+   * new address: send there from now on and validate it. When the IP address (not only the
+   * port) changed, the congestion controller and RTT estimator start afresh (§9.4).
+   */
+  private migrateTo(now: Instant, address: SocketAddress): void {
+    const previous = this.pathValidation?.previous ?? this.remote;
+    const ipChanged = address.host !== this.remote.host;
+    this.remote = address;
+    this.migrations++;
+    if (ipChanged) {
+      this.recovery.cc = createCongestionController(this.settings.congestionControl, { maxDatagramSize: this.settings.maxDatagramSize });
+      this.recovery.rtt.reset();
+    }
+    const pto = this.recovery.rtt.pto(this.recovery.maxAckDelay, true);
+    // §8.2.4: give up after max(3 PTO, 6 × kInitialRtt).
+    const deadline = now + Math.max(3 * pto, 6 * this.settings.initialRtt);
+    this.pathValidation = { challenge: this.prng.bytes(8), previous, deadline, received: 0, sent: 0, challengePending: true };
+    this.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_started', tuple_remote: qlogEndpoint(address) } });
+    this.emit({ type: 'peer_address_changed', address, previous, state: 'validating' });
+  }
+
+  /** @internal A PATH_RESPONSE arrived. */
+  onPathResponse(now: Instant, data: Uint8Array): void {
+    const pv = this.pathValidation;
+    if (!pv || !equalBytes(pv.challenge, data)) return;
+    this.pathValidation = undefined;
+    this.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_complete' } });
+    this.emit({ type: 'peer_address_changed', address: this.remote, previous: pv.previous, state: 'validated' });
+  }
+
+  /** @internal A packet with PATH_CHALLENGE was lost: send it again while validation runs. */
+  onPathChallengeLost(data: Uint8Array): void {
+    const pv = this.pathValidation;
+    if (pv && equalBytes(pv.challenge, data)) pv.challengePending = true;
+  }
+
+  /** §9.3.2: validation failed; go back to the last validated address. */
+  private pathValidationFailed(now: Instant): void {
+    const pv = this.pathValidation!;
+    this.pathValidation = undefined;
+    const failed = this.remote;
+    this.remote = pv.previous;
+    this.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_abandoned' } });
+    this.emit({ type: 'peer_address_changed', address: this.remote, previous: failed, state: 'reverted' });
   }
 
   /** @internal qlog + counter for a dropped packet. */
@@ -590,6 +664,7 @@ export class Connection {
     min(this.recovery.timeout());
     for (const sp of this.spaces) if (!sp.discarded) min(sp.ack.deadline);
     min(this.pacingDeadline);
+    min(this.pathValidation?.deadline);
     return t;
   }
 
@@ -608,6 +683,7 @@ export class Connection {
     }
     for (const sp of this.spaces) if (!sp.discarded) sp.ack.onTimeout(now);
     if (this.pacingDeadline !== undefined && now >= this.pacingDeadline) this.pacingDeadline = undefined;
+    if (this.pathValidation !== undefined && now >= this.pathValidation.deadline) this.pathValidationFailed(now);
     const lt = this.recovery.timeout();
     if (lt !== undefined && now >= lt) {
       const r = this.recovery.onTimeout(now);

@@ -71,7 +71,8 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
       if (conn.pathResponses.length < 4) conn.pathResponses.push(f.data.slice());
       return;
     case 'path_response':
-      // No PATH_CHALLENGE of ours is outstanding (no migration yet): ignore (§19.18 MAY).
+      // RFC 9000 §8.2.3: validates the path if it echoes an outstanding challenge; others are ignored.
+      conn.onPathResponse(now, f.data);
       return;
     case 'connection_close':
       return conn.enterDraining(now, {

@@ -49,7 +49,7 @@ export function localTransportParameters(conn: Connection): TransportParameters 
     activeConnectionIdLimit: s.activeConnectionIdLimit,
     maxDatagramFrameSize: s.maxDatagramFrameSize,
     initialSourceConnectionId: conn.localCid,
-    // Issue 4 scope: one path, no migration yet.
+    // No client-initiated migration yet; a NAT rebinding is still followed (RFC 9000 §9).
     disableActiveMigration: true,
   });
   if (!conn.isClient) {

@@ -24,6 +24,7 @@ export function onTokenAcked(conn: Connection, _now: Instant, t: RecoveryToken):
     case 'retire_connection_id':
     case 'connection_close':
     case 'datagram':
+    case 'path_challenge':
       return;
     default:
       conn.streams.onAcked(t);
@@ -46,6 +47,9 @@ export function onTokenLost(conn: Connection, t: RecoveryToken): void {
     case 'new_connection_id':
     case 'retire_connection_id':
     case 'connection_close':
+      return;
+    case 'path_challenge':
+      conn.onPathChallengeLost(t.data);
       return;
     case 'datagram':
       conn.datagramsLost++;

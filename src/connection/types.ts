@@ -1,5 +1,5 @@
 /** Types the connection shares with its users and its own modules. */
-import type { Ecn } from '../util/datagram.js';
+import type { Ecn, SocketAddress } from '../util/datagram.js';
 import type { StreamId, StreamToken } from '../streams/index.js';
 import type { HandshakeInfo } from '../crypto/tls/engine.js';
 import type { TransportParameters } from '../wire/transport-params.js';
@@ -25,7 +25,9 @@ export type RecoveryToken =
   | { kind: 'retire_connection_id'; seq: number }
   | { kind: 'connection_close' }
   /** RFC 9221 §5.2: DATAGRAMs are acknowledged but never retransmitted. */
-  | { kind: 'datagram'; length: number };
+  | { kind: 'datagram'; length: number }
+  /** RFC 9000 §8.2: a PATH_CHALLENGE; resent while its validation is still running. */
+  | { kind: 'path_challenge'; data: Uint8Array };
 
 /** Why a connection ended. */
 export interface CloseInfo {
@@ -53,6 +55,11 @@ export type ConnectionEvent =
   | { type: 'datagram'; data: Uint8Array }
   /** RFC 9221 §5.2: a DATAGRAM we sent was declared lost (it is not retransmitted). */
   | { type: 'datagram_lost'; length: number }
+  /**
+   * RFC 9000 §9: the peer's address changed (e.g. a NAT rebinding) and we now send there;
+   * `validated` once its PATH_RESPONSE arrived, or the change was undone when validation failed.
+   */
+  | { type: 'peer_address_changed'; address: SocketAddress; previous: SocketAddress; state: 'validating' | 'validated' | 'reverted' }
   /** The connection reached the closing or draining state; no more application data. */
   | { type: 'closing'; info: CloseInfo }
   /** All state is gone; the endpoint forgets the connection. */

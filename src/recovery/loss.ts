@@ -83,7 +83,8 @@ class Space<T> {
 }
 
 export class LossRecovery<T> {
-  readonly cc: CongestionController;
+  /** Replaced (reset) when the peer's address changes (RFC 9000 §9.4). */
+  cc: CongestionController;
   readonly rtt: RttEstimator;
   readonly isServer: boolean;
   /** The peer's max_ack_delay (µs). */

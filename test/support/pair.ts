@@ -7,7 +7,7 @@ import { Endpoint } from '../../src/endpoint/endpoint.js';
 import type { Connection } from '../../src/connection/connection.js';
 import type { ConnectionConfig } from '../../src/connection/config.js';
 import type { ConnectionEvent } from '../../src/connection/types.js';
-import type { Datagram } from '../../src/util/datagram.js';
+import type { Datagram, SocketAddress } from '../../src/util/datagram.js';
 import { Prng } from '../../src/util/prng.js';
 import type { CryptoProvider } from '../../src/crypto/provider.js';
 import { generateDevCertificate } from '../../src/crypto/certgen.js';
@@ -36,6 +36,8 @@ export interface LinkOptions {
   corrupt?: number;
   /** Drop datagrams for which this returns true (after the random impairments). */
   dropIf?: (d: Datagram, index: number, from: 'client' | 'server') => boolean;
+  /** A NAT in front of the client: its datagrams arrive from this address instead. */
+  clientSource?: SocketAddress;
 }
 
 interface InFlight {
@@ -111,7 +113,8 @@ export class Pair {
       const data = d.data.slice();
       if (link.corrupt && this.prng.chance(link.corrupt)) data[this.prng.nextInt(data.length)]! ^= 1 << this.prng.nextInt(8);
       const delay = (link.delay ?? 10_000) + (link.jitter ? this.prng.nextInt(link.jitter) : 0);
-      this.queue.push({ at: this.now + delay, seq: this.seq++, d: { ...d, data }, to: from === 'client' ? 'server' : 'client' });
+      const src = from === 'client' && link.clientSource ? link.clientSource : d.from;
+      this.queue.push({ at: this.now + delay, seq: this.seq++, d: { ...d, data, from: src }, to: from === 'client' ? 'server' : 'client' });
     }
     release();
   }
