@@ -85,14 +85,41 @@ export class AckManager {
    * An ACK frame for what we have received, ack delay encoded with `exponent` (§19.3). Ranges
    * are listed from the largest down.
    */
+  /**
+   * The ACK frame for what was received. The frame object and its ranges are reused by the next
+   * call (DESIGN §4 rule 2): encode it (or copy what you need) before building another.
+   */
   buildFrame(now: Instant, exponent: number): AckFrame {
-    const ranges: AckRange[] = [];
-    for (const [s, e] of this.received.descending()) ranges.push({ smallest: s, largest: e - 1 });
+    const frame = this.frame;
+    const ranges = frame.ranges as AckRange[];
+    const pool = this.rangePool;
+    const n = this.received.rangeCount;
+    ranges.length = 0;
+    for (let i = n - 1, k = 0; i >= 0; i--, k++) {
+      let r = pool[k];
+      if (r === undefined) {
+        r = { smallest: 0, largest: 0 };
+        pool.push(r);
+      }
+      r.smallest = this.received.start(i);
+      r.largest = this.received.end(i) - 1;
+      ranges.push(r);
+    }
     const delay = Math.max(0, now - this.largestTime);
-    const frame: AckFrame = { kind: 'ack', ranges, ackDelay: Math.floor(delay / 2 ** exponent) };
-    if (this.ect0 + this.ect1 + this.ce > 0) frame.ecn = { ect0: this.ect0, ect1: this.ect1, ce: this.ce };
+    frame.ackDelay = Math.floor(delay / 2 ** exponent);
+    if (this.ect0 + this.ect1 + this.ce > 0) {
+      const e = (frame.ecn ??= { ect0: 0, ect1: 0, ce: 0 });
+      e.ect0 = this.ect0;
+      e.ect1 = this.ect1;
+      e.ce = this.ce;
+    } else {
+      frame.ecn = undefined;
+    }
     return frame;
   }
+
+  private readonly frame: AckFrame = { kind: 'ack', ranges: [], ackDelay: 0, ecn: undefined };
+  private readonly rangePool: AckRange[] = [];
 
   /** An ACK frame was sent: the timer and counters restart. */
   onAckSent(): void {
