@@ -179,7 +179,10 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
 }
 
 function hasElicitingWork(conn: Connection): boolean {
-  for (const sp of conn.spaces) if (!sp.discarded && sp.seal && sp.cryptoSend.hasData) return true;
+  for (let i = 0; i < 3; i++) {
+    const sp = conn.spaces[i]!;
+    if (!sp.discarded && sp.seal && sp.cryptoSend.hasData) return true;
+  }
   const app = conn.spaces[APPDATA];
   if (!app.seal) return false;
   return (
@@ -296,7 +299,9 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
       sp.cryptoSend.onSent(d.offset, d.data.length);
     }
     if (app) {
-      for (const c of conn.streams.pendingControl(now, conn.recovery.rtt.smoothed)) {
+      const ctrl = conn.streams.pendingControl(now, conn.recovery.rtt.smoothed);
+      for (let i = 0; i < ctrl.length; i++) {
+        const c = ctrl[i]!;
         if (frameLength(c.frame) > fw.remaining) continue;
         put(fw, p, c.frame, c.token, true);
         conn.streams.onControlSent(c.token);

@@ -48,6 +48,11 @@ import { onTokenAcked, onTokenLost } from './tokens.js';
 
 const SPACE_PTYPE = ['initial', 'handshake', '1rtt'] as const;
 
+function onlyAckTokens(tokens: readonly RecoveryToken[]): boolean {
+  for (let i = 0; i < tokens.length; i++) if (tokens[i]!.kind !== 'ack') return false;
+  return true;
+}
+
 /** RFC 9000 §9.1: probing frames are PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and PADDING. */
 function onlyProbing(frames: readonly Frame[]): boolean {
   for (let i = 0; i < frames.length; i++) {
@@ -662,7 +667,7 @@ export class Connection {
     if (this.state === 'closing' || this.state === 'draining') return t;
     min(this.idleDeadline);
     min(this.recovery.timeout());
-    for (const sp of this.spaces) if (!sp.discarded) min(sp.ack.deadline);
+    for (let i = 0; i < 3; i++) if (!this.spaces[i]!.discarded) min(this.spaces[i]!.ack.deadline);
     min(this.pacingDeadline);
     min(this.pathValidation?.deadline);
     return t;
@@ -681,7 +686,7 @@ export class Connection {
       this.finishClose(now, { kind: 'idle_timeout', code: 0, reason: 'idle timeout', initiator: 'none' });
       return;
     }
-    for (const sp of this.spaces) if (!sp.discarded) sp.ack.onTimeout(now);
+    for (let i = 0; i < 3; i++) if (!this.spaces[i]!.discarded) this.spaces[i]!.ack.onTimeout(now);
     if (this.pacingDeadline !== undefined && now >= this.pacingDeadline) this.pacingDeadline = undefined;
     if (this.pathValidation !== undefined && now >= this.pathValidation.deadline) this.pathValidationFailed(now);
     const lt = this.recovery.timeout();
@@ -744,7 +749,10 @@ export class Connection {
 
   /** @internal Tokens of acknowledged packets go back to their owners. */
   onAcked(now: Instant, packets: ReadonlyArray<{ tokens: RecoveryToken[] }>): void {
-    for (const p of packets) for (const t of p.tokens) onTokenAcked(this, now, t);
+    for (let i = 0; i < packets.length; i++) {
+      const tokens = packets[i]!.tokens;
+      for (let j = 0; j < tokens.length; j++) onTokenAcked(this, now, tokens[j]!);
+    }
   }
 
   private onLostAnySpace(now: Instant, lost: ReadonlyArray<{ pn: number; tokens: RecoveryToken[]; inFlight: boolean }>): void {
@@ -754,12 +762,14 @@ export class Connection {
 
   /** @internal Tokens of lost packets go back to their owners (RFC 9000 §13.3). */
   onLost(now: Instant, packets: ReadonlyArray<{ pn: number; tokens: RecoveryToken[]; inFlight: boolean }>, space: SpaceId): void {
-    for (const p of packets) {
+    for (let i = 0; i < packets.length; i++) {
+      const p = packets[i]!;
+      const tokens = p.tokens;
       // ACK-only packets come back as lost too; they carried nothing to repeat.
-      if (!p.inFlight && p.tokens.every((t) => t.kind === 'ack')) continue;
+      if (!p.inFlight && onlyAckTokens(tokens)) continue;
       this.packetsLost++;
       this.qlog?.event(now, { name: 'quic:packet_lost', data: { header: { packet_type: qlogPacketType(SPACE_PTYPE[space]), packet_number: p.pn } } });
-      for (const t of p.tokens) onTokenLost(this, t);
+      for (let j = 0; j < tokens.length; j++) onTokenLost(this, tokens[j]!);
     }
   }
 
