@@ -7,7 +7,9 @@
  * tag before writing any plaintext, so a failed open leaves the buffer unchanged).
  *
  * Key exchange and signatures use @noble/curves: X25519 (RFC 7748), ECDH and ECDSA on P-256 and
- * P-384, Ed25519 (RFC 8032). Private keys come from noble's CSPRNG (crypto.getRandomValues).
+ * P-384, Ed25519 (RFC 8032). Ephemeral private keys are drawn from the provider's own
+ * `randomBytes` (noble's CSPRNG, crypto.getRandomValues, unless a caller replaced it) through
+ * `ephemeralPrivateKey`, the same derivation the node provider uses.
  *
  * Documented limitation: @noble/curves has no RSA, so this provider delegates RSA-PSS signing
  * and verification (rsa_pss_rsae_*) to node:crypto (`nodeSign`/`nodeVerify` in ./node.js).
@@ -31,6 +33,7 @@ import {
   checkOpenBounds,
   checkSealBounds,
   checkKeyShareFormat,
+  ephemeralPrivateKey,
   invalidKeyShare,
   isAllZero,
   KEY_EXCHANGE_GROUPS,
@@ -202,14 +205,14 @@ function leWords(b: Uint8Array, n: number): Uint32Array {
   return w;
 }
 
-/** RFC 7748 §6.1: X25519 with a random 32-byte scalar. */
+/** RFC 7748 §6.1: X25519 with a 32-byte private key (clamped by X25519 itself, §5). */
 class NobleX25519Exchange implements KeyExchange {
   readonly group = 0x001d;
   readonly publicKey: Uint8Array;
   private readonly secret: Uint8Array;
 
-  constructor(secret?: Uint8Array) {
-    this.secret = secret?.slice() ?? x25519.utils.randomSecretKey();
+  constructor(secret: Uint8Array) {
+    this.secret = secret.slice();
     this.publicKey = x25519.getPublicKey(this.secret);
   }
 
@@ -238,9 +241,9 @@ class NobleEcdhExchange implements KeyExchange {
   constructor(
     readonly group: number,
     private readonly curve: NobleEcdsa,
-    secret?: Uint8Array,
+    secret: Uint8Array,
   ) {
-    this.secret = secret?.slice() ?? curve.utils.randomSecretKey();
+    this.secret = secret.slice();
     this.publicKey = curve.getPublicKey(this.secret, false); // 0x04‖X‖Y
   }
 
@@ -290,17 +293,18 @@ function nobleVerify(scheme: number, key: VerifyKey, message: Uint8Array, signat
 }
 
 /**
- * `keyExchange` of the noble provider. `secret` is a test hook for known-answer vectors (a fixed
- * private key: the P-256/P-384 scalar or the X25519 key); production code never passes it.
+ * `keyExchange` of the noble provider: the private key is drawn from `randomBytes` (default:
+ * noble's CSPRNG) by `ephemeralPrivateKey`. `secret` is a test hook for known-answer vectors (a
+ * fixed private key: the P-256/P-384 scalar or the X25519 key); production code never passes it.
  */
-export function nobleKeyExchange(group: number, secret?: Uint8Array): KeyExchange {
+export function nobleKeyExchange(group: number, secret?: Uint8Array, randomBytes: (n: number) => Uint8Array = nobleRandomBytes): KeyExchange {
   switch (group) {
     case 0x001d:
-      return new NobleX25519Exchange(secret);
+      return new NobleX25519Exchange(secret ?? ephemeralPrivateKey(group, randomBytes));
     case 0x0017:
-      return new NobleEcdhExchange(group, p256, secret);
+      return new NobleEcdhExchange(group, p256, secret ?? ephemeralPrivateKey(group, randomBytes));
     case 0x0018:
-      return new NobleEcdhExchange(group, p384, secret);
+      return new NobleEcdhExchange(group, p384, secret ?? ephemeralPrivateKey(group, randomBytes));
     default:
       throw unsupportedGroup(group);
   }
@@ -344,7 +348,8 @@ export const nobleProvider: CryptoProvider = {
   supportedGroups: KEY_EXCHANGE_GROUPS,
 
   keyExchange(group: number): KeyExchange {
-    return nobleKeyExchange(group);
+    // Through `this`, so a copy with its own randomBytes generates its own keys (provider.ts).
+    return nobleKeyExchange(group, undefined, (n) => this.randomBytes(n));
   },
 
   sign: nobleSign,

@@ -12,9 +12,13 @@
  *   counter ‖ 96-bit nonce, which is exactly the sample layout of RFC 9001 §5.4.4.
  * - HKDF: Extract is one HMAC (RFC 5869 §2.2); Expand is the RFC 5869 §2.3 HMAC chain, because
  *   node's hkdfSync always runs Extract first and cannot start from a PRK.
- * - Key exchange (RFC 9846 §4.2.8.2, §7.4.2): `createECDH` for secp256r1/secp384r1 (OpenSSL checks
- *   that the peer point is on the curve); X25519 through a generated KeyObject pair, the peer's
- *   raw 32 bytes imported as an OKP JWK (RFC 8037 §2) and `diffieHellman`.
+ * - Key exchange (RFC 9846 §4.2.8.2, §7.4.2): the private key is drawn from the provider's own
+ *   `randomBytes` by `ephemeralPrivateKey` (provider.ts), so a copy with a seeded `randomBytes`
+ *   makes reproducible key pairs, identical to the noble provider's for the same bytes; node
+ *   only imports it. `createECDH` + `setPrivateKey` for secp256r1/secp384r1 (OpenSSL derives
+ *   the public point and checks that the peer point is on the curve); X25519 as a KeyObject
+ *   imported from an OKP JWK (RFC 8037 §2), the peer's raw 32 bytes imported the same way, and
+ *   `diffieHellman`.
  * - Signatures (RFC 9846 §4.4.3): `crypto.sign`/`crypto.verify` on the keys' KeyObjects; ECDSA
  *   with dsaEncoding 'der', RSA-PSS with RSA_PKCS1_PSS_PADDING and salt length = digest length,
  *   Ed25519 with no digest (PureEdDSA).
@@ -30,7 +34,6 @@ import {
   createPublicKey,
   createSecretKey,
   diffieHellman,
-  generateKeyPairSync,
   randomBytes as nodeRandomBytes,
   sign as nodeCryptoSign,
   verify as nodeCryptoVerify,
@@ -48,6 +51,7 @@ import {
   checkKeyShareFormat,
   checkOpenBounds,
   checkSealBounds,
+  ephemeralPrivateKey,
   invalidKeyShare,
   isAllZero,
   suiteInfo,
@@ -197,14 +201,11 @@ class NodeEcdhExchange implements KeyExchange {
     readonly group: number,
     curve: 'prime256v1' | 'secp384r1',
     private readonly coordLength: number,
-    secret?: Uint8Array,
+    secret: Uint8Array,
   ) {
     this.ecdh = createECDH(curve);
-    if (secret === undefined) this.publicKey = u8(this.ecdh.generateKeys()); // uncompressed 0x04‖X‖Y
-    else {
-      this.ecdh.setPrivateKey(secret);
-      this.publicKey = u8(this.ecdh.getPublicKey());
-    }
+    this.ecdh.setPrivateKey(secret); // node checks 1 ≤ d < n; OpenSSL computes the public point
+    this.publicKey = u8(this.ecdh.getPublicKey()); // uncompressed 0x04‖X‖Y
   }
 
   computeSharedSecret(peerPublic: Uint8Array): Uint8Array {
@@ -224,21 +225,40 @@ class NodeEcdhExchange implements KeyExchange {
   }
 }
 
+/** RFC 8410 §7: SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.110 }, OCTET STRING { OCTET STRING (32) } }. */
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+
+/**
+ * A 32-byte X25519 private key as a KeyObject (OpenSSL clamps it when it uses it, RFC 7748 §5).
+ * First as an OKP JWK (RFC 8037 §2): node takes the private key from `d` alone and derives the
+ * public key itself, reading `x` only as a string, so it is left empty (the public key is read
+ * back from the KeyObject). On node 20 (OpenSSL 3) this costs about as much as generating a
+ * key pair, several times less than a PKCS#8 DER import. Should node ever insist on a matching
+ * `x`, the PKCS#8 OneAsymmetricKey (RFC 8410 §7: a fixed 16-byte header, then the key) is used
+ * instead.
+ */
+function importX25519Private(secret: Uint8Array): KeyObject {
+  try {
+    return createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: Buffer.from(secret).toString('base64url'), x: '' }, format: 'jwk' });
+  } catch {
+    const der = Buffer.allocUnsafe(X25519_PKCS8_PREFIX.length + 32);
+    X25519_PKCS8_PREFIX.copy(der, 0);
+    der.set(secret, X25519_PKCS8_PREFIX.length);
+    const key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    der.fill(0);
+    return key;
+  }
+}
+
 /** RFC 7748 §6.1 X25519 through OpenSSL KeyObjects. */
 class NodeX25519Exchange implements KeyExchange {
   readonly group = 0x001d;
   readonly publicKey: Uint8Array;
   private readonly privateKey: KeyObject;
 
-  constructor(secret?: Uint8Array) {
-    if (secret === undefined) this.privateKey = generateKeyPairSync('x25519').privateKey;
-    else {
-      // Test hook only: RFC 8410 §7's PKCS#8 OneAsymmetricKey for X25519, a fixed 16-byte header
-      // followed by the 32-byte private key.
-      if (secret.length !== 32) throw new RangeError('X25519 private key must be 32 bytes');
-      const der = Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), secret]);
-      this.privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-    }
+  constructor(secret: Uint8Array) {
+    if (secret.length !== 32) throw new RangeError('X25519 private key must be 32 bytes');
+    this.privateKey = importX25519Private(secret);
     this.publicKey = u8(Buffer.from(createPublicKey(this.privateKey).export({ format: 'jwk' }).x!, 'base64url'));
   }
 
@@ -259,6 +279,10 @@ class NodeX25519Exchange implements KeyExchange {
     if (isAllZero(z)) throw invalidKeyShare(this.group, 'all-zero X25519 shared secret');
     return u8(z);
   }
+}
+
+function secureRandomBytes(n: number): Uint8Array {
+  return u8(nodeRandomBytes(n));
 }
 
 /** Digest lengths of the signature hashes: the RSA-PSS salt length (RFC 9846 §4.2.3). */
@@ -299,17 +323,19 @@ export function nodeVerify(scheme: number, key: VerifyKey, message: Uint8Array, 
 }
 
 /**
- * `keyExchange` of the node provider. `secret` is a test hook for known-answer vectors (a fixed
- * private key: the P-256/P-384 scalar or the X25519 key); production code never passes it.
+ * `keyExchange` of the node provider: the private key is drawn from `randomBytes` (default:
+ * OpenSSL's CSPRNG) by `ephemeralPrivateKey`. `secret` is a test hook for known-answer vectors
+ * (a fixed private key: the P-256/P-384 scalar or the X25519 key); production code never
+ * passes it.
  */
-export function nodeKeyExchange(group: number, secret?: Uint8Array): KeyExchange {
+export function nodeKeyExchange(group: number, secret?: Uint8Array, randomBytes: (n: number) => Uint8Array = secureRandomBytes): KeyExchange {
   switch (group) {
     case 0x001d:
-      return new NodeX25519Exchange(secret);
+      return new NodeX25519Exchange(secret ?? ephemeralPrivateKey(group, randomBytes));
     case 0x0017:
-      return new NodeEcdhExchange(group, 'prime256v1', 32, secret);
+      return new NodeEcdhExchange(group, 'prime256v1', 32, secret ?? ephemeralPrivateKey(group, randomBytes));
     case 0x0018:
-      return new NodeEcdhExchange(group, 'secp384r1', 48, secret);
+      return new NodeEcdhExchange(group, 'secp384r1', 48, secret ?? ephemeralPrivateKey(group, randomBytes));
     default:
       throw unsupportedGroup(group);
   }
@@ -358,14 +384,13 @@ export const nodeProvider: CryptoProvider = {
 
   hmac,
 
-  randomBytes(n: number): Uint8Array {
-    return u8(nodeRandomBytes(n));
-  },
+  randomBytes: secureRandomBytes,
 
   supportedGroups: KEY_EXCHANGE_GROUPS,
 
   keyExchange(group: number): KeyExchange {
-    return nodeKeyExchange(group);
+    // Through `this`, so a copy with its own randomBytes generates its own keys (provider.ts).
+    return nodeKeyExchange(group, undefined, (n) => this.randomBytes(n));
   },
 
   sign: nodeSign,

@@ -218,16 +218,20 @@ export interface CryptoProvider {
   hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Uint8Array;
   /**
    * Cryptographically secure random bytes, for keys, tokens and the TLS random. The protocol
-   * core draws from a seeded PRNG for everything else (DESIGN §1).
+   * core draws from a seeded PRNG for everything else (DESIGN §1). Every secret the provider
+   * makes itself (the ephemeral key pairs of `keyExchange`) is drawn from this method through
+   * `this`, so a copy with `randomBytes` replaced (`{ ...provider, randomBytes }`, as the
+   * simulator does with a seeded generator) makes key generation reproducible too.
    */
   randomBytes(n: number): Uint8Array;
   /** The NamedGroups `keyExchange` accepts (RFC 9846 §4.2.7), preferred first. */
   readonly supportedGroups: readonly number[];
   /**
-   * A fresh ephemeral key pair for `group` (private key from the provider's CSPRNG). Throws
-   * RangeError for a group not in `supportedGroups` (the engine negotiates before calling).
+   * A fresh ephemeral key pair for `group`, its private key drawn from `this.randomBytes`
+   * (see `ephemeralPrivateKey`); call it as a method of the provider. Throws RangeError for a
+   * group not in `supportedGroups` (the engine negotiates before calling).
    */
-  keyExchange(group: number): KeyExchange;
+  keyExchange(this: CryptoProvider, group: number): KeyExchange;
   /**
    * A CertificateVerify signature (RFC 9846 §4.4.3) of `message` (the full signed content:
    * 64 spaces ‖ context ‖ 0 ‖ transcript hash) with `scheme`. ECDSA signatures are DER
@@ -266,6 +270,56 @@ export function isAllZero(b: Uint8Array): boolean {
   let acc = 0;
   for (let i = 0; i < b.length; i++) acc |= b[i]!;
   return acc === 0;
+}
+
+/** Group orders n of P-256 and P-384, big-endian (SEC 2 v2 §2.4.2, §2.5.1; FIPS 186-4 D.1.2). */
+const EC_ORDER: ReadonlyMap<number, Uint8Array> = new Map([
+  [0x0017, hexBytes('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551')],
+  [0x0018, hexBytes('ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973')],
+]);
+
+function hexBytes(hex: string): Uint8Array {
+  const b = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < b.length; i++) b[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return b;
+}
+
+/** Draws beyond which a generator is taken to be broken (each draw fails with p < 2^-32). */
+const MAX_SCALAR_DRAWS = 64;
+
+/**
+ * The private key of an ephemeral key pair for `group`, drawn from `randomBytes`; both providers
+ * use it, so the same random bytes give the same key pair in either.
+ * - x25519: 32 random bytes as they come; X25519 clamps them itself (RFC 7748 §5).
+ * - secp256r1/secp384r1: a scalar d in [1, n−1] (SEC 1 v2 §3.2.1) by rejection sampling, as
+ *   in FIPS 186-5 §A.2.2 (which draws c and takes d = c + 1; here d is drawn directly): draw
+ *   as many bytes as n has, read them big-endian, and draw again unless 1 ≤ d < n. n is within
+ *   2^-32·2^bits of 2^bits for both curves, so a draw is rejected with probability below 2^-32
+ *   and the scalar is uniform.
+ * Throws RangeError for an unsupported group, or when `randomBytes` returns the wrong length or
+ * nothing acceptable in 64 draws (a broken generator).
+ */
+export function ephemeralPrivateKey(group: number, randomBytes: (n: number) => Uint8Array): Uint8Array {
+  if (group === 0x001d) return drawBytes(randomBytes, 32).slice();
+  const order = EC_ORDER.get(group);
+  if (order === undefined) throw unsupportedGroup(group);
+  for (let i = 0; i < MAX_SCALAR_DRAWS; i++) {
+    const d = drawBytes(randomBytes, order.length);
+    if (!isAllZero(d) && lessThan(d, order)) return d.slice();
+  }
+  throw new RangeError(`key exchange: randomBytes gave no scalar in [1, n-1] for group 0x${group.toString(16).padStart(4, '0')}`);
+}
+
+function drawBytes(randomBytes: (n: number) => Uint8Array, n: number): Uint8Array {
+  const b = randomBytes(n);
+  if (!(b instanceof Uint8Array) || b.length !== n) throw new RangeError(`key exchange: randomBytes(${n}) returned the wrong length`);
+  return b;
+}
+
+/** a < b for big-endian byte strings of equal length. */
+function lessThan(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return false;
 }
 
 /** RangeError for a group a provider does not implement. */
