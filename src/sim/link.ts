@@ -2,10 +2,11 @@
  * A one-way link: what happens to a datagram between two hosts. Checks run in this order, and
  * each drop is counted under its cause: link down, drop list, MTU, random loss, Gilbert-Elliott
  * burst loss, then the drop-tail queue in front of a transmitter of `rate` bits/s
- * (serialisation delay = size·8/rate). A queued datagram may be CE-marked (ECN) when the queue
- * is above a threshold, duplicated and corrupted, then it arrives after the propagation delay
- * plus jitter. Jitter never reorders unless `reorder` is set: without it, an arrival is held
- * back behind the previous one.
+ * (serialisation delay = size·8/rate), then an optional CoDel AQM (RFC 8289) at the head of that
+ * queue. A queued datagram may be CE-marked (ECN) when the queue is above a threshold or by
+ * CoDel, duplicated and corrupted, then it arrives after the propagation delay plus jitter.
+ * Jitter never reorders unless `reorder` is set: without it, an arrival is held back behind the
+ * previous one.
  *
  * Pure model: `offer(now, d)` returns the deliveries (time + datagram); the network schedules
  * them. All randomness comes from the link's seeded Prng.
@@ -40,6 +41,22 @@ export type LinkEvent =
   | { at: Instant; type: 'delay'; delay: Duration; jitter?: Duration }
   | { at: Instant; type: 'loss'; loss: number };
 
+/**
+ * CoDel active queue management (RFC 8289) on the link's queue. Plain data, times in µs.
+ * Only meaningful with a finite `rate` (an infinite-rate link has no queue).
+ */
+export interface CoDelConfig {
+  type: 'codel';
+  /** Acceptable standing queue delay (RFC 8289 §4.3: TARGET, default 5 ms). */
+  target?: Duration;
+  /** Sliding window for the minimum sojourn time (RFC 8289 §4.4: INTERVAL, default 100 ms). */
+  interval?: Duration;
+  /** CE-mark ECN-capable datagrams instead of dropping them (RFC 8289 §5.5). Default false. */
+  ecn?: boolean;
+}
+
+export type AqmConfig = CoDelConfig;
+
 /** Plain-data link parameters (all times in µs). */
 export interface LinkConfig {
   /** Propagation delay. */
@@ -67,6 +84,8 @@ export interface LinkConfig {
   mtu?: number;
   /** Mark ECT datagrams CE when this many datagrams are already queued. */
   ecnThreshold?: number;
+  /** Active queue management at the head of the queue (needs a finite `rate`). */
+  aqm?: AqmConfig;
   /** Scheduled changes (applied by the network at their time). */
   events?: LinkEvent[];
 }
@@ -77,9 +96,10 @@ export interface LinkCounters {
   /** Copies handed to the far end (duplicates count twice). */
   delivered: number;
   bytesDelivered: number;
-  dropped: { down: number; dropList: number; mtu: number; random: number; burst: number; queue: number };
+  dropped: { down: number; dropList: number; mtu: number; random: number; burst: number; queue: number; aqm: number };
   duplicated: number;
   corrupted: number;
+  /** CE marks, by the queue threshold or by the AQM. */
   ceMarked: number;
   maxQueuePackets: number;
   maxQueueBytes: number;
@@ -97,7 +117,7 @@ export class Link {
     sent: 0,
     delivered: 0,
     bytesDelivered: 0,
-    dropped: { down: 0, dropList: 0, mtu: 0, random: 0, burst: 0, queue: 0 },
+    dropped: { down: 0, dropList: 0, mtu: 0, random: 0, burst: 0, queue: 0, aqm: 0 },
     duplicated: 0,
     corrupted: 0,
     ceMarked: 0,
@@ -120,6 +140,7 @@ export class Link {
   private queueHead = 0;
   private queuedBytes = 0;
   private lastArrival = 0;
+  private readonly codel: CoDel | undefined;
 
   constructor(
     readonly config: LinkConfig,
@@ -132,6 +153,14 @@ export class Link {
     this.jitter = config.jitter ?? 0;
     this.loss = config.loss ?? 0;
     this.dropSet = new Set(config.dropList ?? []);
+    const aqm = config.aqm;
+    if (aqm !== undefined) {
+      if (aqm.type !== 'codel') throw new RangeError(`unknown aqm ${(aqm as { type: string }).type}`);
+      const target = aqm.target ?? CODEL_TARGET;
+      const interval = aqm.interval ?? CODEL_INTERVAL;
+      if (!(target >= 0) || !(interval > 0)) throw new RangeError('codel: target must be >= 0 and interval > 0');
+      this.codel = new CoDel(target, interval, config.mtu ?? CODEL_MAX_PACKET, aqm.ecn ?? false);
+    }
   }
 
   /** Applies a scheduled event. */
@@ -202,12 +231,32 @@ export class Link {
         ecn = 'ce';
         c.ceMarked++;
       }
-      const finish = Math.max(now, this.busyUntil) + (size * 8 * 1_000_000) / this.rate;
+      const start = Math.max(now, this.busyUntil);
+      c.maxQueuePackets = Math.max(c.maxQueuePackets, q.packets + 1);
+      c.maxQueueBytes = Math.max(c.maxQueueBytes, q.bytes + size);
+      if (this.codel) {
+        // The datagram leaves the queue when its serialisation starts (`start`). Bytes waiting
+        // behind it then are not known yet; the bytes waiting ahead of it on arrival stand in
+        // for them (see CoDel below).
+        const waiting = q.packets > 0 ? q.bytes - this.queue[this.queueHead]!.size : 0;
+        const capable = ecn === 'ect0' || ecn === 'ect1' || ecn === 'ce';
+        const verdict = this.codel.dequeue(start, start - now, waiting, now > this.busyUntil, capable);
+        if (verdict === 'drop') {
+          // Held in the buffer until its dequeue, then discarded without using the transmitter.
+          this.busyUntil = start;
+          this.queue.push({ finish: start, size });
+          this.queuedBytes += size;
+          return void c.dropped.aqm++, [];
+        }
+        if (verdict === 'mark' && ecn !== 'ce') {
+          ecn = 'ce';
+          c.ceMarked++;
+        }
+      }
+      const finish = start + (size * 8 * 1_000_000) / this.rate;
       this.busyUntil = finish;
       this.queue.push({ finish, size });
       this.queuedBytes += size;
-      c.maxQueuePackets = Math.max(c.maxQueuePackets, q.packets + 1);
-      c.maxQueueBytes = Math.max(c.maxQueueBytes, q.bytes + size);
       departAt = finish;
     }
     const copies = this.config.duplicate && this.prng.chance(this.config.duplicate) ? 2 : 1;
@@ -232,5 +281,134 @@ export class Link {
       c.bytesDelivered += size;
     }
     return out;
+  }
+}
+
+/** RFC 8289 §4.3: TARGET = 5 ms. */
+const CODEL_TARGET = 5_000;
+/** RFC 8289 §4.4: INTERVAL = 100 ms. */
+const CODEL_INTERVAL = 100_000;
+/** RFC 8289 §5.7 MAXPACKET when the link has no `mtu`: an Ethernet MTU. */
+const CODEL_MAX_PACKET = 1500;
+
+type CoDelVerdict = 'send' | 'mark' | 'drop';
+
+/**
+ * The CoDel state machine of RFC 8289 §5 (the `dequeue`/`dodequeue` pseudocode, with the Linux
+ * re-entry rule for `count` that §5.7 reproduces), fed one datagram at a time in dequeue order.
+ *
+ * How it maps onto this link model: the link is a FIFO in front of a constant-rate transmitter,
+ * so a datagram's dequeue time (the start of its serialisation) is known when it is offered,
+ * and dequeue times are non-decreasing in offer order. Every CoDel decision is therefore taken
+ * at offer time, in the order the real queue would take it, with `now` = the dequeue time:
+ * - sojourn time = dequeue time − arrival time (RFC 8289 §4.2), exact;
+ * - a dropped datagram frees the transmitter at its dequeue time, so the next datagram's dequeue
+ *   time is the same instant when it is already queued: the pseudocode's "drop, then dequeue
+ *   the next packet at the same `now`" is kept by remembering which step the next datagram
+ *   continues (`pending`);
+ * - the transmitter finding the queue empty (the next datagram arrives after the transmitter
+ *   went idle) is the pseudocode's empty dequeue: `first_above_time` = 0 and the dropping
+ *   state ends;
+ * - approximation: `bytes()` in the MAXPACKET test of §5.7 `dodequeue` (the backlog left
+ *   behind the dequeued packet) includes datagrams that will arrive before its dequeue, which
+ *   the link has not seen yet. The bytes waiting ahead of the datagram when it arrived are used
+ *   instead; for a queue where datagrams arrive and leave one at a time, the queue lengths
+ *   seen by arrivals and left behind by departures have the same distribution, so the test
+ *   holds in the long run. It only matters on links where a MAXPACKET takes longer than TARGET
+ *   to send; above that rate a sojourn of TARGET implies a backlog far above MAXPACKET.
+ * ECN (RFC 8289 §5.5, as Linux codel does): an ECN-capable datagram that would be dropped is
+ * CE-marked and sent instead; in the dropping state a mark schedules the next drop like a drop
+ * does, and ends the same-instant drop loop because the marked datagram is sent.
+ */
+class CoDel {
+  private firstAboveTime = 0;
+  private dropNext = 0;
+  private count = 0;
+  private lastCount = 0;
+  private dropping = false;
+  /** Which step of the pseudocode the next datagram continues after a drop at its dequeue time. */
+  private pending: 'none' | 'afterEntry' | 'dropLoop' = 'none';
+
+  constructor(
+    private readonly target: Duration,
+    private readonly interval: Duration,
+    private readonly maxPacket: number,
+    private readonly ecn: boolean,
+  ) {}
+
+  /**
+   * Decides the fate of the datagram dequeued at `now` after `sojourn` µs in the queue, with
+   * `backlog` bytes standing in for the queue left behind. `idle` = the transmitter found the
+   * queue empty since the last dequeue.
+   */
+  dequeue(now: Instant, sojourn: Duration, backlog: number, idle: boolean, ecnCapable: boolean): CoDelVerdict {
+    if (idle) {
+      // RFC 8289 §5.7 dodequeue on an empty queue: first_above_time = 0; dequeue leaves the
+      // dropping state when dodequeue says not ok_to_drop.
+      this.firstAboveTime = 0;
+      this.dropping = false;
+      this.pending = 'none';
+    }
+    const okToDrop = this.doDequeue(now, sojourn, backlog);
+    const pending = this.pending;
+    this.pending = 'none';
+    if (pending === 'afterEntry') return 'send'; // §5.7: the packet after the entry drop is sent
+    if (pending === 'dropLoop') {
+      // §5.7 inside the while loop: after a drop, the next packet at the same `now`.
+      if (!okToDrop) {
+        this.dropping = false;
+        return 'send';
+      }
+      this.dropNext = this.controlLaw(this.dropNext, this.count);
+      return now >= this.dropNext ? this.dropInLoop(ecnCapable) : 'send';
+    }
+    if (this.dropping) {
+      if (!okToDrop) {
+        // §5.7: sojourn time below TARGET — leave the dropping state.
+        this.dropping = false;
+        return 'send';
+      }
+      return now >= this.dropNext ? this.dropInLoop(ecnCapable) : 'send';
+    }
+    if (!okToDrop) return 'send';
+    // §5.7: above TARGET for at least INTERVAL — enter the dropping state. If it was left only
+    // recently, resume near the drop rate that controlled the queue last time.
+    this.dropping = true;
+    const delta = this.count - this.lastCount;
+    this.count = delta > 1 && now - this.dropNext < 16 * this.interval ? delta : 1;
+    this.dropNext = this.controlLaw(now, this.count);
+    this.lastCount = this.count;
+    if (this.ecn && ecnCapable) return 'mark';
+    this.pending = 'afterEntry';
+    return 'drop';
+  }
+
+  /** RFC 8289 §5.7 dodequeue: whether the sojourn time has stayed above TARGET for INTERVAL. */
+  private doDequeue(now: Instant, sojourn: Duration, backlog: number): boolean {
+    if (sojourn < this.target || backlog <= this.maxPacket) {
+      this.firstAboveTime = 0;
+      return false;
+    }
+    if (this.firstAboveTime === 0) {
+      this.firstAboveTime = now + this.interval; // > 0 since interval > 0
+      return false;
+    }
+    return now >= this.firstAboveTime;
+  }
+
+  /** A drop (or mark) inside the §5.7 dropping loop. */
+  private dropInLoop(ecnCapable: boolean): CoDelVerdict {
+    this.count++;
+    if (this.ecn && ecnCapable) {
+      this.dropNext = this.controlLaw(this.dropNext, this.count);
+      return 'mark';
+    }
+    this.pending = 'dropLoop';
+    return 'drop';
+  }
+
+  /** RFC 8289 §5.7 control_law: t + INTERVAL/sqrt(count). */
+  private controlLaw(t: Instant, count: number): Instant {
+    return t + this.interval / Math.sqrt(count);
   }
 }

@@ -184,3 +184,194 @@ describe('engine', () => {
     expect(e.now).toBe(45);
   });
 });
+
+describe('CoDel AQM (RFC 8289)', () => {
+  const RATE = 10_000_000;
+  const DELAY = 10_000;
+  const SIZE = 1250; // 1000 µs of serialisation at 10 Mbps
+  const SER = (SIZE * 8 * 1_000_000) / RATE;
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+  /** Offers SIZE-byte datagrams at `times` (µs); returns each one's delivery time or undefined. */
+  function offerAt(link: Link, times: number[], ecn?: Datagram['ecn']): (number | undefined)[] {
+    return times.map((t) => link.offer(t, dg(SIZE, 0, ecn))[0]?.at);
+  }
+
+  /**
+   * When each dropped datagram was dequeued: the start of the next datagram sent (its dequeue
+   * time, since a drop frees the transmitter at once). Undefined for drops after the last send.
+   */
+  function dequeueTimesOfDrops(at: (number | undefined)[], delay: number): (number | undefined)[] {
+    const out: (number | undefined)[] = new Array(at.length).fill(undefined);
+    let nextStart: number | undefined;
+    for (let i = at.length - 1; i >= 0; i--) {
+      if (at[i] === undefined) out[i] = nextStart;
+      else nextStart = at[i]! - delay - SER;
+    }
+    return out;
+  }
+
+  /**
+   * A window-based sender (slow start, then AIMD; halve once per window on a loss or a CE echo)
+   * over the link, with an uncongested return path of DELAY. A loss is noticed when a later
+   * datagram is acknowledged. Returns the queueing delay of every delivered datagram.
+   */
+  function aimdFlow(cfg: LinkConfig, duration: number, opts: { ect?: boolean; seed?: number } = {}) {
+    const link = new Link(cfg, opts.seed ?? 7);
+    const acks: { at: number; seq: number; ce: boolean }[] = [];
+    const lost: number[] = [];
+    const delays: { sent: number; queue: number }[] = [];
+    let ackHead = 0;
+    let lostHead = 0;
+    let cwnd = 10;
+    let ssthresh = Infinity;
+    let inflight = 0;
+    let nextSeq = 0;
+    let recover = -1;
+    let now = 0;
+    const congestion = (seq: number): void => {
+      if (seq <= recover) return;
+      cwnd = Math.max(2, cwnd / 2);
+      ssthresh = cwnd;
+      recover = nextSeq - 1;
+    };
+    while (now < duration) {
+      while (inflight < cwnd) {
+        const seq = nextSeq++;
+        const out = link.offer(now, dg(SIZE, seq & 0xff, opts.ect ? 'ect0' : undefined));
+        inflight++;
+        if (out.length === 0) lost.push(seq);
+        for (const o of out) {
+          delays.push({ sent: now, queue: o.at - now - DELAY - SER });
+          acks.push({ at: o.at + DELAY, seq, ce: o.d.ecn === 'ce' });
+        }
+      }
+      if (ackHead >= acks.length) {
+        // Everything outstanding was lost: a retransmission timeout.
+        now += 200_000;
+        inflight = 0;
+        lostHead = lost.length;
+        cwnd = 1;
+        continue;
+      }
+      const a = acks[ackHead++]!;
+      now = a.at;
+      inflight--;
+      for (; lostHead < lost.length && lost[lostHead]! < a.seq; lostHead++) {
+        inflight--;
+        congestion(lost[lostHead]!);
+      }
+      if (a.ce) congestion(a.seq);
+      else cwnd += cwnd < ssthresh ? 1 : 1 / cwnd;
+    }
+    return { link, delays, acked: ackHead };
+  }
+
+  it('unresponsive 2× overload: drops start after INTERVAL above TARGET, then follow interval/sqrt(count)', () => {
+    // The datagram dequeued at 2·target has sojourn = target. With target 2 ms that one saw a
+    // single datagram (≤ MAXPACKET) waiting when it arrived, so the §5.7 backlog test keeps
+    // CoDel quiet for one more dequeue: the INTERVAL clock starts at 5 ms.
+    for (const [target, interval, firstDrop] of [
+      [5_000, 100_000, 110_000],
+      [2_000, 50_000, 55_000],
+    ] as const) {
+      const aqm = target === 5_000 ? { type: 'codel' as const } : { type: 'codel' as const, target, interval };
+      const link = new Link({ delay: DELAY, rate: RATE, aqm }, 1);
+      // One datagram every 500 µs: the queue grows by one datagram per ms of serialisation.
+      const at = offerAt(link, Array.from({ length: 2000 }, (_, i) => i * 500));
+      const dq = dequeueTimesOfDrops(at, DELAY);
+      const dropTimes = dq.filter((t, i) => at[i] === undefined && t !== undefined) as number[];
+      expect(dropTimes.length).toBeGreaterThan(10);
+      expect(link.counters.dropped.aqm).toBe(at.filter((t) => t === undefined).length);
+      // The first drop comes INTERVAL after the sojourn time first reached TARGET.
+      expect(dropTimes[0]).toBe(firstDrop);
+      // Drop k+1 is scheduled interval/sqrt(k) after drop k's schedule; dequeues happen on 1 ms
+      // boundaries, so each actual drop is at most 1 ms after its schedule.
+      let scheduled = dropTimes[0]!;
+      for (let k = 1; k < 10; k++) {
+        scheduled += interval / Math.sqrt(k);
+        expect(dropTimes[k]!).toBeGreaterThanOrEqual(scheduled);
+        expect(dropTimes[k]! - scheduled).toBeLessThan(SER + 1);
+      }
+    }
+  });
+
+  it('a responsive flow: drop-tail builds a standing queue, CoDel keeps it near TARGET', () => {
+    const cfg: LinkConfig = { delay: DELAY, rate: RATE, queuePackets: 1000 };
+    const dropTail = aimdFlow(cfg, 10_000_000);
+    const codel = aimdFlow({ ...cfg, aqm: { type: 'codel' } }, 10_000_000);
+    const after = (r: ReturnType<typeof aimdFlow>) => r.delays.filter((d) => d.sent >= 100_000).map((d) => d.queue);
+    // Drop-tail: the sender fills the 1000-datagram (1 s) buffer.
+    expect(median(after(dropTail))).toBeGreaterThan(200_000);
+    expect(dropTail.link.counters.dropped.queue).toBeGreaterThan(0);
+    expect(dropTail.link.counters.dropped.aqm).toBe(0);
+    // CoDel: the median queueing delay after the first INTERVAL stays near the 5 ms target,
+    // with a few drops and none at the tail of the queue.
+    const m = median(after(codel));
+    expect(m).toBeGreaterThan(0);
+    expect(m).toBeLessThanOrEqual(7_000);
+    expect(codel.link.counters.dropped.aqm).toBeGreaterThan(0);
+    expect(codel.link.counters.dropped.queue).toBe(0);
+    expect(codel.link.counters.maxQueuePackets).toBeLessThan(500);
+    // ... without starving the link: above 90% of 10 s × 1000 datagrams/s delivered.
+    expect(codel.acked).toBeGreaterThan(9_000);
+  });
+
+  it('ecn: true marks ECT datagrams instead of dropping them; not-ECT ones are still dropped', () => {
+    const cfg: LinkConfig = { delay: DELAY, rate: RATE, queuePackets: 1000, aqm: { type: 'codel', ecn: true } };
+    const r = aimdFlow(cfg, 5_000_000, { ect: true });
+    expect(r.link.counters.dropped.aqm).toBe(0);
+    expect(r.link.counters.ceMarked).toBeGreaterThan(0);
+    expect(median(r.delays.filter((d) => d.sent >= 100_000).map((d) => d.queue))).toBeLessThanOrEqual(7_000);
+
+    const overload = (ecn: Datagram['ecn']): Link => {
+      const link = new Link({ delay: DELAY, rate: RATE, aqm: { type: 'codel', ecn: true } }, 1);
+      offerAt(link, Array.from({ length: 1000 }, (_, i) => i * 500), ecn);
+      return link;
+    };
+    const ect = overload('ect1');
+    expect(ect.counters.dropped.aqm).toBe(0);
+    expect(ect.counters.ceMarked).toBeGreaterThan(5);
+    const notEct = overload(undefined);
+    expect(notEct.counters.dropped.aqm).toBeGreaterThan(5);
+    expect(notEct.counters.ceMarked).toBe(0);
+  });
+
+  it('no drops when the load is below the rate, nor for a burst that drains within INTERVAL', () => {
+    const link = new Link({ delay: DELAY, rate: RATE, aqm: { type: 'codel' } }, 1);
+    // 8 Mbit/s as bursts of 4 datagrams every 5 ms (at most 4 ms of queue).
+    const steady = Array.from({ length: 4000 }, (_, i) => Math.floor(i / 4) * 5_000);
+    expect(offerAt(link, steady).every((t) => t !== undefined)).toBe(true);
+    // 1 Mbit/s as bursts of 25 datagrams every 250 ms: up to 25 ms of queue, above TARGET for
+    // about 20 ms, then empty (RFC 8289 §2: a "good queue").
+    const bursts = Array.from({ length: 2500 }, (_, i) => 1_000_000_000 + Math.floor(i / 25) * 250_000);
+    expect(offerAt(link, bursts).every((t) => t !== undefined)).toBe(true);
+    expect(link.counters.dropped.aqm).toBe(0);
+    expect(link.counters.maxQueuePackets).toBe(25);
+  });
+
+  it('a datagram CoDel drops holds its place in the buffer until its dequeue time', () => {
+    const link = new Link({ delay: 0, rate: RATE, aqm: { type: 'codel' } }, 1);
+    const arrivals = Array.from({ length: 1000 }, (_, i) => i * 500);
+    const at = offerAt(link, arrivals);
+    // When each datagram leaves the queue: the end of its serialisation, or for a dropped one
+    // its dequeue time (the start of the next datagram sent).
+    const dq = dequeueTimesOfDrops(at, 0);
+    // A drop after the last send is dequeued after `now` at the earliest (it is still queued).
+    const leaves = at.map((t, i) => t ?? dq[i] ?? Infinity);
+    const now = arrivals[arrivals.length - 1]!;
+    const waitingVictims = at.filter((t, i) => t === undefined && leaves[i]! > now).length;
+    expect(waitingVictims).toBeGreaterThan(0);
+    expect(link.queueLength(now).packets).toBe(leaves.filter((l) => l > now).length);
+  });
+
+  it('the same seed gives the same trace; another seed differs', () => {
+    const cfg: LinkConfig = { delay: DELAY, rate: RATE, queuePackets: 1000, loss: 0.002, aqm: { type: 'codel' } };
+    const trace = (seed: number): string => {
+      const r = aimdFlow(cfg, 3_000_000, { seed });
+      return JSON.stringify([r.link.counters, r.delays]);
+    };
+    expect(trace(3)).toBe(trace(3));
+    expect(trace(3)).not.toBe(trace(4));
+  });
+});
