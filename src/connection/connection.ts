@@ -41,7 +41,8 @@ import type { TransportParameters } from '../wire/transport-params.js';
 import { buildDatagram, TxScratch } from './builder.js';
 import { configVersion, transportSettings, type ConnectionConfig, type TransportSettings } from './config.js';
 import { handleFrame } from './frames.js';
-import { createTls, drainTls } from './handshake.js';
+import { createTls, drainTls, localTransportParameters } from './handshake.js';
+import { parametersSetEvent } from '../qlog/params.js';
 import { PacketSpace } from './space.js';
 import { APPDATA, HANDSHAKE, INITIAL, SPACE_NAMES, type CloseInfo, type ConnectionEvent, type RecoveryToken, type SpaceId } from './types.js';
 import { onTokenAcked, onTokenLost } from './tokens.js';
@@ -242,6 +243,7 @@ export class Connection {
       name: 'quic:connection_started',
       data: { local: qlogEndpoint(init.local, [this.localCid]), remote: qlogEndpoint(init.remote, [this.remoteCid]) },
     });
+    if (this.qlog) this.qlog.event(init.now, parametersSetEvent(localTransportParameters(this), 'local'));
     if (this.isClient) {
       (this.tls as TlsClient).start();
       drainTls(this, init.now);
@@ -401,7 +403,7 @@ export class Connection {
         parsePacketHeaderInto(data, offset, opts, h);
       } catch (e) {
         if (!(e instanceof TransportError)) throw e;
-        this.drop(now, 'invalid', e.reason);
+        this.drop(now, 'invalid', e.reason, data.length - offset);
         break;
       }
       if (firstDcid === undefined) firstDcid = h.dcid;
@@ -435,30 +437,30 @@ export class Connection {
         ptype = '1rtt';
         break;
       case '0rtt':
-        return this.drop(now, 'key_unavailable', '0-RTT is not accepted');
+        return this.drop(now, 'key_unavailable', '0-RTT is not accepted', h.packetLength);
       default:
         // Retry, Version Negotiation, unsupported versions: not for an established connection.
-        return this.drop(now, 'unsupported', h.type);
+        return this.drop(now, 'unsupported', h.type, h.packetLength);
     }
-    if (h.form === 'long' && h.version !== this.version) return this.drop(now, 'unsupported', 'version mismatch');
+    if (h.form === 'long' && h.version !== this.version) return this.drop(now, 'unsupported', 'version mismatch', h.packetLength);
     const sp = this.spaces[space];
     const keys = sp.open;
-    if (sp.discarded || !keys) return this.drop(now, 'key_unavailable', `${SPACE_NAMES[space]} keys`);
+    if (sp.discarded || !keys) return this.drop(now, 'key_unavailable', `${SPACE_NAMES[space]} keys`, h.packetLength);
     const packet = h.start === 0 && h.packetLength === d.data.length ? d.data : d.data.subarray(h.start, h.start + h.packetLength);
     const hp = removeHeaderProtection(keys.hp, packet, h.pnOffset, sp.ack.largest ?? -1, this.rxUnprotected);
-    if (hp === null) return this.drop(now, 'invalid', 'too short');
+    if (hp === null) return this.drop(now, 'invalid', 'too short', h.packetLength);
     const payload = decryptPayload(keys, packet, hp.headerLength, hp.pn);
     if (payload === null) {
       reapplyHeaderProtection(keys.hp, packet, h.pnOffset);
-      return this.drop(now, 'decryption_failure', `${SPACE_NAMES[space]} packet`);
+      return this.drop(now, 'decryption_failure', `${SPACE_NAMES[space]} packet`, h.packetLength);
     }
     // RFC 9000 §17.2 / §17.3.1: reserved bits must be zero once protection is removed.
     if (reservedBitsFromFirstByte(hp.firstByte, h.form) !== 0) throw new TransportError(ErrorCode.PROTOCOL_VIOLATION, undefined, 'reserved header bits set');
-    if (sp.ack.isDuplicate(hp.pn)) return this.drop(now, 'duplicate', `pn ${hp.pn}`);
+    if (sp.ack.isDuplicate(hp.pn)) return this.drop(now, 'duplicate', `pn ${hp.pn}`, h.packetLength);
     // RFC 9000 §9: only 1-RTT packets after the handshake may come from a new peer address; a
     // client never follows a server to a new address (§9.6 preferred address aside).
     const newAddress = !sameAddress(d.from, this.remote);
-    if (newAddress && (this.isClient || space !== APPDATA || !this.handshakeConfirmed)) return this.drop(now, 'rejected', 'packet from an unknown peer address');
+    if (newAddress && (this.isClient || space !== APPDATA || !this.handshakeConfirmed)) return this.drop(now, 'rejected', 'packet from an unknown peer address', h.packetLength);
     const largestBefore = sp.ack.largest ?? -1;
 
     if (this.isClient && !this.remoteCidSet && h.form === 'long') {
@@ -551,9 +553,12 @@ export class Connection {
   }
 
   /** @internal qlog + counter for a dropped packet. */
-  drop(now: Instant, trigger: PacketDroppedTrigger, detail: string): void {
+  drop(now: Instant, trigger: PacketDroppedTrigger, detail: string, length?: number): void {
     this.packetsDropped++;
-    this.qlog?.event(now, { name: 'quic:packet_dropped', data: { trigger, details: { reason: detail } } });
+    this.qlog?.event(now, {
+      name: 'quic:packet_dropped',
+      data: { trigger, ...(length !== undefined ? { raw: { length } } : {}), details: { reason: detail } },
+    });
   }
 
   /** RFC 9000 §10.1: the idle timeout is at least 3×PTO. */
@@ -692,7 +697,7 @@ export class Connection {
     const lt = this.recovery.timeout();
     if (lt !== undefined && now >= lt) {
       const r = this.recovery.onTimeout(now);
-      this.onLostAnySpace(now, r.lost);
+      this.onLost(now, r.lost, r.lostSpace as SpaceId);
       this.logRecovery(now);
       if (r.probe) this.armProbe(r.probe.space as SpaceId, r.probe.count);
     }
@@ -753,11 +758,6 @@ export class Connection {
       const tokens = packets[i]!.tokens;
       for (let j = 0; j < tokens.length; j++) onTokenAcked(this, now, tokens[j]!);
     }
-  }
-
-  private onLostAnySpace(now: Instant, lost: ReadonlyArray<{ pn: number; tokens: RecoveryToken[]; inFlight: boolean }>): void {
-    // Timeouts can declare packets of several spaces lost; the space only labels the qlog event.
-    this.onLost(now, lost, APPDATA);
   }
 
   /** @internal Tokens of lost packets go back to their owners (RFC 9000 §13.3). */

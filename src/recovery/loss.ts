@@ -52,6 +52,8 @@ export interface AckResult<T> {
 
 export interface TimeoutResult<T> {
   lost: SentPacket<T>[];
+  /** The space the lost packets belong to (time-threshold loss runs on one space at a time). */
+  lostSpace: SpaceId;
   /** PTO fired: send this many (1 or 2) ack-eliciting probe packets in this space (§6.2.4). */
   probe: { space: SpaceId; count: number } | undefined;
 }
@@ -281,7 +283,7 @@ export class LossRecovery<T> {
   /** A.9 OnLossDetectionTimeout. Does nothing before `timeout()`. */
   onTimeout(now: Instant): TimeoutResult<T> {
     const deadline = this.timeout();
-    if (deadline === undefined || now < deadline) return { lost: [], probe: undefined };
+    if (deadline === undefined || now < deadline) return { lost: [], lostSpace: 0, probe: undefined };
     this.armedAt = now;
     const lossSpace = this.earliestLossSpace();
     if (lossSpace !== undefined) {
@@ -289,13 +291,13 @@ export class LossRecovery<T> {
       const sp = this.spaces[lossSpace];
       const lost = this.detectLost(sp, now) ?? [];
       if (lost.length > 0) this.onPacketsLost(now, sp, lost);
-      return { lost, probe: undefined };
+      return { lost, lostSpace: lossSpace, probe: undefined };
     }
     // §6.2.4 (or the client's anti-deadlock packet, §6.2.2.1: one ack-eliciting packet).
     // `timeout()` above ran ptoTime(), which chose the space.
     const probe = { space: this.ptoSpace, count: this.ptoAntiDeadlock ? 1 : PTO_PROBES };
     this.ptoCount++;
-    return { lost: [], probe };
+    return { lost: [], lostSpace: 0, probe };
   }
 
   /**

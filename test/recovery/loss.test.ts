@@ -43,10 +43,11 @@ describe('LossRecovery: acknowledgement-based loss detection (RFC 9002 §6.1)', 
     expect(rtt.latest).toBe(96 * MS);
     expect(lr.timeout()).toBe(2 * MS + 108 * MS);
     // Not yet due: nothing happens.
-    expect(lr.onTimeout(109 * MS)).toEqual({ lost: [], probe: undefined });
+    expect(lr.onTimeout(109 * MS)).toEqual({ lost: [], lostSpace: 0, probe: undefined });
     expect(lr.bytesInFlight).toBe(MDS);
     const r = lr.onTimeout(110 * MS);
     expect(pns(r.lost)).toEqual([2]);
+    expect(r.lostSpace).toBe(APP);
     expect(r.probe).toBeUndefined();
     expect(lr.bytesInFlight).toBe(0);
     expect(lr.timeout()).toBeUndefined(); // server, nothing in flight
@@ -181,7 +182,7 @@ describe('LossRecovery: probe timeout (RFC 9002 §6.2)', () => {
     const pto = 999 * MS + 25 * MS; // kInitialRtt-based PTO plus max_ack_delay (Application Data)
     expect(lr.timeout()).toBe(pto);
     let r = lr.onTimeout(pto);
-    expect(r).toEqual({ lost: [], probe: { space: APP, count: 2 } });
+    expect(r).toEqual({ lost: [], lostSpace: 0, probe: { space: APP, count: 2 } });
     expect(lr.ptoCount).toBe(1);
     send(lr, APP, 1, pto);
     send(lr, APP, 2, pto);
@@ -265,7 +266,7 @@ describe('LossRecovery: probe timeout (RFC 9002 §6.2)', () => {
     send(lr, INITIAL, 0, 0);
     lr.amplificationLimited = true;
     expect(lr.timeout()).toBeUndefined();
-    expect(lr.onTimeout(10_000 * MS)).toEqual({ lost: [], probe: undefined });
+    expect(lr.onTimeout(10_000 * MS)).toEqual({ lost: [], lostSpace: 0, probe: undefined });
     expect(lr.ptoCount).toBe(0);
     lr.amplificationLimited = false;
     // Now in the past: the connection runs it at once.
