@@ -154,7 +154,7 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
     if (p.long) patchLongHeaderLength(buf, p.start, p.pnOffset, p.payloadEnd + TAG, p.lengthFieldSize);
     const size = protectPacket(sp.seal!, p.start === 0 ? buf : buf.subarray(p.start, p.payloadEnd + TAG), p.pnOffset, p.payloadEnd - p.start, p.pn);
     const inFlight = p.ackEliciting || (hasInitial && p === last);
-    rec.onPacketSent(now, p.space, { pn: p.pn, timeSent: now, size, ackEliciting: p.ackEliciting, inFlight, tokens: p.tokens });
+    rec.onPacketSent(now, p.space, { pn: p.pn, timeSent: now, size, ackEliciting: p.ackEliciting, inFlight, tokens: p.tokens, resent: false });
     if (inFlight) conn.pacer.onPacketSent(now, size);
     conn.packetsSent++;
     if (p.ackEliciting && sp.probes > 0) sp.probes--;

@@ -49,6 +49,24 @@ import { onTokenAcked, onTokenLost } from './tokens.js';
 
 const SPACE_PTYPE = ['initial', 'handshake', '1rtt'] as const;
 
+/** Tokens whose content a PTO probe may send again: stream data and stream control frames. */
+function isResendable(t: RecoveryToken): boolean {
+  switch (t.kind) {
+    case 'ack':
+    case 'ping':
+    case 'datagram':
+    case 'path_challenge':
+    case 'connection_close':
+    case 'crypto':
+    case 'handshake_done':
+    case 'new_connection_id':
+    case 'retire_connection_id':
+      return false;
+    default:
+      return true;
+  }
+}
+
 function onlyAckTokens(tokens: readonly RecoveryToken[]): boolean {
   for (let i = 0; i < tokens.length; i++) if (tokens[i]!.kind !== 'ack') return false;
   return true;
@@ -714,6 +732,14 @@ export class Connection {
     }
     sp.probes = count;
     if (space !== APPDATA) sp.cryptoSend.requeueUnacked();
+    else if (!this.streams.hasPendingData()) {
+      // RFC 9002 §6.2.4: with no new data, the probes carry data still unacknowledged, so a
+      // probe that gets through delivers something even if every ACK for it is lost. Its
+      // packets stay in flight; an ACK for either copy settles the data.
+      for (const p of this.recovery.takeUnackedForProbe(APPDATA, count)) {
+        for (const t of p.tokens) if (isResendable(t)) onTokenLost(this, t);
+      }
+    }
   }
 
   private lastMetrics = { cwnd: -1, srtt: -1, inFlight: -1 };

@@ -23,6 +23,8 @@ export interface SentPacket<T> {
   /** Counts toward bytes in flight (ack-eliciting or PADDING, §2). */
   inFlight: boolean;
   tokens: T[];
+  /** Its content was already queued again by a PTO probe (RFC 9002 §6.2.4). */
+  resent?: boolean;
 }
 
 const LIVE = 0;

@@ -139,6 +139,24 @@ export class LossRecovery<T> {
     return this.cc.cwnd - this.bytesInFlight;
   }
 
+  /**
+   * The oldest `max` ack-eliciting packets still in flight in `space` whose content no probe has
+   * queued again yet, oldest first, now marked `resent`: what a PTO probe may carry when there is
+   * no new data (RFC 9002 §6.2.4). They stay in flight.
+   */
+  takeUnackedForProbe(space: SpaceId, max: number): SentPacket<T>[] {
+    const h = this.spaces[space].history;
+    const out: SentPacket<T>[] = [];
+    for (let i = h.first(); i < h.length && out.length < max; i = h.live(i + 1)) {
+      const p = h.at(i);
+      if (p.ackEliciting && p.resent !== true) {
+        p.resent = true;
+        out.push(p);
+      }
+    }
+    return out;
+  }
+
   largestAcked(space: SpaceId): number | undefined {
     return this.spaces[space].largestAcked;
   }
