@@ -1,6 +1,12 @@
-/** The network simulator: a discrete-event engine, links, hosts, scenarios and presets. */
+/** The network simulator: a discrete-event engine, links, hosts, topologies, workloads, scenarios and presets. */
 export * from './engine.js';
 export * from './link.js';
 export * from './network.js';
+export * from './topology.js';
+export * from './workload.js';
+export * from './workload-driver.js';
+export * from './workload-drivers.js';
+export * from './workload-datagrams.js';
+export * from './workload-handshakes.js';
 export * from './scenario.js';
 export * from './presets.js';

@@ -1,10 +1,23 @@
 /**
- * Scenario presets reproducing the QUIC interop runner's network scenarios (its ns-3 simulator:
- * default link 10 Mbps, 15 ms one-way delay, 25-packet drop-tail queue, in both directions).
+ * Scenario presets. The first group reproduces the QUIC interop runner's network scenarios (its
+ * ns-3 simulator: default link 10 Mbps, 15 ms one-way delay, 25-packet drop-tail queue, in both
+ * directions). The rest use the simulator's topologies and workloads:
+ *
+ * - rebind-port / rebind-addr: the runner's NAT rebinding cases on the default link, with its
+ *   timing (first rebind at 1 s, then every 5 s) during a 10 MB download: the client's public
+ *   port (rebind-port) or IP (rebind-addr) changes; connection IDs do not. As in the runner,
+ *   earlier public addresses stay bound, so the server's datagrams to them still arrive.
+ * - twopath / twopath-fail: a multihomed client, path A 10 Mbps / 15 ms, path B 5 Mbps / 40 ms
+ *   (25-packet queues); in twopath-fail path B goes down at 1 s and stays down.
+ * - dumbbell: two bulk downloads from one server over a shared 10 Mbps / 10 ms bottleneck
+ *   (25-packet queue) with 1 ms access links.
+ * - handshakes: 50 sequential short connections through handshakeloss's link.
+ * - streams, requests, datagrams: small workloads on the default link.
  */
 import type { LinkConfig, LinkEvent } from './link.js';
 import { burstLoss } from './link.js';
 import type { Scenario } from './scenario.js';
+import type { BulkWorkload, Workload } from './workload.js';
 
 const MS = 1_000;
 const S = 1_000_000;
@@ -27,6 +40,11 @@ function both(name: string, description: string, link: LinkConfig, bytes: number
   return { name, description, toServer: link, toClient: { ...link }, workload: { type: 'bulk', bytes }, ...extra };
 }
 
+function onDefault(name: string, description: string, workload: Workload, extra: Partial<Scenario> = {}): Scenario {
+  const link = defaultLink();
+  return { name, description, toServer: link, toClient: { ...link }, workload, ...extra };
+}
+
 const PRESET_LIST: Scenario[] = [
   both('default', 'interop default link: 10 Mbps, 15 ms one-way, 25-packet queue', defaultLink(), 10 << 20),
   both('transferloss', '2% random loss both ways, 2 MB', defaultLink({ loss: 0.02 }), 2 << 20),
@@ -37,19 +55,123 @@ const PRESET_LIST: Scenario[] = [
     maxTime: 600 * S,
   }),
   both('longrtt', '750 ms one-way delay', defaultLink({ delay: 750 * MS }), 10 << 10),
+  both('rebind-port', 'default link; a NAT gives the client a new port at 1 s, then every 5 s; 10 MB', defaultLink(), 10 << 20, {
+    events: [{ at: 1 * S, type: 'rebind-port', every: 5 * S }],
+  }),
+  both('rebind-addr', 'default link; a NAT gives the client a new IP at 1 s, then every 5 s; 10 MB', defaultLink(), 10 << 20, {
+    events: [{ at: 1 * S, type: 'rebind-addr', every: 5 * S }],
+  }),
+  {
+    name: 'twopath',
+    description: 'multihomed client: path A 10 Mbps / 15 ms, path B 5 Mbps / 40 ms; 10 MB',
+    topology: {
+      type: 'multihomed',
+      paths: [
+        { name: 'A', toServer: defaultLink() },
+        { name: 'B', toServer: defaultLink({ rate: 5_000_000, delay: 40 * MS }) },
+      ],
+    },
+    workload: { type: 'bulk', bytes: 10 << 20 },
+  },
+  {
+    name: 'twopath-fail',
+    description: 'twopath, and path B goes down at 1 s; 10 MB',
+    topology: {
+      type: 'multihomed',
+      paths: [
+        { name: 'A', toServer: defaultLink() },
+        { name: 'B', toServer: defaultLink({ rate: 5_000_000, delay: 40 * MS, events: [{ at: 1 * S, type: 'down' }] }) },
+      ],
+    },
+    workload: { type: 'bulk', bytes: 10 << 20 },
+  },
+  {
+    name: 'dumbbell',
+    description: 'two bulk downloads sharing a 10 Mbps / 10 ms bottleneck (25-packet queue), 1 ms access links; 10 MB each',
+    topology: { type: 'dumbbell', clients: 2, servers: 1, bottleneck: { toServer: defaultLink({ delay: 10 * MS }) }, access: { toServer: { delay: 1 * MS } } },
+    workload: { type: 'bulk', bytes: 10 << 20 },
+    flows: [{ name: 'flow0' }, { name: 'flow1' }],
+  },
+  {
+    ...both('handshakes', '50 sequential connections (handshake + 32-byte exchange) through handshakeloss\'s link', defaultLink({ burst: burstLoss(0.3, 3) }), 0),
+    workload: { type: 'handshakes', count: 50 },
+    maxTime: 3000 * S,
+  },
+  onDefault('streams', '200 server-sent streams of 10 kB, 10 at a time', { type: 'streams', count: 200, size: 10_000, concurrency: 10 }),
+  onDefault('requests', '100 requests of 200 B for 20 kB responses, one every 20 ms', { type: 'requests', count: 100, requestSize: 200, responseSize: 20_000, interval: 20 * MS }),
+  onDefault('datagrams', '500 server-sent 1000-byte DATAGRAM frames, one every 2 ms', { type: 'datagrams', count: 500, size: 1000, interval: 2 * MS }, {
+    client: { transport: { maxDatagramFrameSize: 1200 } },
+    server: { transport: { maxDatagramFrameSize: 1200 } },
+  }),
 ];
 
 export const PRESETS: ReadonlyMap<string, Scenario> = new Map(PRESET_LIST.map((s) => [s.name, s]));
 
 export const PRESET_NAMES: readonly string[] = PRESET_LIST.map((s) => s.name);
 
-/** A fresh copy of a preset (safe to modify), with optional overrides. */
-export function preset(name: string, over: { seed?: number; bytes?: number; direction?: 'download' | 'upload' } = {}): Scenario {
+function override(w: Workload, over: { bytes?: number; direction?: 'download' | 'upload' }): void {
+  if (w.type === 'bulk' && over.bytes !== undefined) w.bytes = over.bytes;
+  if ((w.type === 'bulk' || w.type === 'streams' || w.type === 'datagrams') && over.direction !== undefined) w.direction = over.direction;
+}
+
+/** Presets whose `workload` is a bulk transfer. */
+export type BulkPresetName =
+  | 'default'
+  | 'transferloss'
+  | 'handshakeloss'
+  | 'transfercorruption'
+  | 'handshakecorruption'
+  | 'blackhole'
+  | 'longrtt'
+  | 'rebind-port'
+  | 'rebind-addr'
+  | 'twopath'
+  | 'twopath-fail'
+  | 'dumbbell';
+
+/** A scenario whose `workload` is a bulk transfer. */
+export type BulkScenario = Scenario & { workload: BulkWorkload };
+
+export interface PresetOverrides {
+  seed?: number;
+  bytes?: number;
+  direction?: 'download' | 'upload';
+}
+
+/**
+ * A fresh copy of a preset (safe to modify), with optional overrides: `bytes` sets the size of
+ * every bulk workload, `direction` the direction of every workload that has one.
+ */
+export function preset(name: BulkPresetName, over?: PresetOverrides): BulkScenario;
+export function preset(name: string, over?: PresetOverrides): Scenario;
+export function preset(name: string, over: PresetOverrides = {}): Scenario {
   const p = PRESETS.get(name);
   if (!p) throw new RangeError(`unknown preset ${name}; one of ${PRESET_NAMES.join(', ')}`);
   const s = JSON.parse(JSON.stringify(p)) as Scenario;
   if (over.seed !== undefined) s.seed = over.seed;
-  if (over.bytes !== undefined) s.workload.bytes = over.bytes;
-  if (over.direction !== undefined) s.workload.direction = over.direction;
+  override(s.workload, over);
+  for (const f of s.flows ?? []) if (f.workload) override(f.workload, over);
   return s;
+}
+
+/** A one-line summary of a scenario's topology and workloads (for listings). */
+export function describeScenario(s: Scenario): string {
+  const w = (x: Workload): string => {
+    switch (x.type) {
+      case 'bulk':
+        return `bulk ${x.bytes} bytes ${x.direction ?? 'download'}`;
+      case 'streams':
+        return `streams ${x.count}×${x.size} bytes ${x.direction ?? 'download'}`;
+      case 'requests':
+        return `requests ${x.count}×(${x.requestSize}→${x.responseSize} bytes)`;
+      case 'datagrams':
+        return `datagrams ${x.count}×${x.size} bytes ${x.direction ?? 'download'}`;
+      case 'handshakes':
+        return `handshakes ${x.count}`;
+    }
+  };
+  const flows = s.flows && s.flows.length > 0 ? s.flows.map((f) => w(f.workload ?? s.workload)) : [w(s.workload)];
+  const topo = s.topology?.type ?? 'point-to-point';
+  const uniq = [...new Set(flows)];
+  return `${topo}; ${flows.length > 1 ? `${flows.length} flows: ` : ''}${uniq.join(', ')}${s.events?.length ? `; ${s.events.map((e) => e.type).join(', ')}` : ''}`;
 }

@@ -1,7 +1,12 @@
 /**
  * Scenarios as plain data (JSON-compatible: numbers, strings, arrays, objects) and the runner
- * that plays one: a client and a server host joined point-to-point by two one-way links, a
- * workload on one stream, and the results.
+ * that plays one: a topology of hosts, routers and one-way links (topology.ts), one or more
+ * flows — each a client connection (or a series of them) with its own workload and start time
+ * (workload.ts) — scheduled network events such as NAT rebinding, and the results per flow,
+ * per link and in total.
+ *
+ * The simplest scenario is the point-to-point one: `toServer` / `toClient` links and one
+ * `workload`. `workload` is also the default of every flow that does not name its own.
  *
  * Determinism: every random choice in the network and the endpoints comes from `seed`, and the
  * crypto provider's `randomBytes` is replaced by a seeded generator inside the simulation (TLS
@@ -10,7 +15,7 @@
  * a fixed size and the same seed gives identical results. ECDSA signatures vary in DER length
  * by a byte or two, which can shift timings.
  */
-import type { SocketAddress } from '../util/datagram.js';
+import { addressKey, type Datagram, type SocketAddress } from '../util/datagram.js';
 import { Prng } from '../util/prng.js';
 import type { Duration, Instant } from '../util/time.js';
 import type { CryptoProvider } from '../crypto/provider.js';
@@ -19,33 +24,68 @@ import type { ConnectionConfig, TransportSettings } from '../connection/config.j
 import type { Connection, ConnectionStats } from '../connection/connection.js';
 import type { QlogSink } from '../qlog/index.js';
 import { Endpoint } from '../endpoint/endpoint.js';
-import { Network } from './network.js';
+import { Network, type Host, type Nat, type NatCounters } from './network.js';
 import type { LinkConfig, LinkCounters } from './link.js';
+import { layoutTopology, type Topology } from './topology.js';
+import { validateWorkload, type Percentiles, type Workload } from './workload.js';
+import { type FlowContext, type FlowDriver, type HandshakeStats, type MessageStats } from './workload-driver.js';
+import { createDriver } from './workload-drivers.js';
 
-/** Bulk transfer of `bytes` on one bidirectional stream opened by the client. */
-export interface BulkWorkload {
-  type: 'bulk';
-  bytes: number;
-  /** 'download': server → client after a small request (default); 'upload': client → server. */
-  direction?: 'download' | 'upload';
+export { CLIENT_ADDRESS, SERVER_ADDRESS } from './topology.js';
+export { payloadByte } from './workload.js';
+export type { BulkWorkload, Workload } from './workload.js';
+
+/** Transport settings a scenario may set (e.g. `maxDatagramFrameSize`: RFC 9221, 0 = off). */
+export type SimTransportSettings = Partial<TransportSettings>;
+
+/** One flow: a client connection (or, for `handshakes`, a series) with its workload. */
+export interface FlowSpec {
+  /** Default `flow<i>`. */
+  name?: string;
+  /** Default: the scenario's `workload`. */
+  workload?: Workload;
+  /** When the flow starts (µs, default 0). */
+  start?: Duration;
+  /** Client host index (dumbbell default: the flow's index; otherwise 0, the only client). */
+  client?: number;
 }
 
-export type Workload = BulkWorkload;
+/**
+ * A scheduled change of the network. `rebind-port` / `rebind-addr`: the NAT in front of client
+ * host `client` (default 0) gives it a new public port / a new public IP (same port), first at
+ * `at` and then every `every` µs if set. Any rebind event puts a NAT in front of that client
+ * from the start; the client endpoint never learns its public address. `oldBinding`: 'keep'
+ * (default, the interop runner's model) still delivers datagrams sent to an earlier public
+ * address; 'drop' forgets it, so until the client sends again nothing reaches it.
+ */
+export interface NetworkEvent {
+  at: Instant;
+  type: 'rebind-port' | 'rebind-addr';
+  client?: number;
+  every?: Duration;
+  oldBinding?: 'keep' | 'drop';
+}
 
 export interface Scenario {
   name: string;
   description?: string;
   /** Seed of every random choice (default 1). */
   seed?: number;
-  /** Client → server link. */
-  toServer: LinkConfig;
-  /** Server → client link. */
-  toClient: LinkConfig;
+  /** Point-to-point client → server link (required for that topology unless it gives its own). */
+  toServer?: LinkConfig;
+  /** Point-to-point server → client link (default: like toServer). */
+  toClient?: LinkConfig;
+  /** Default: point-to-point over `toServer` / `toClient`. */
+  topology?: Topology;
+  /** The workload of a single-flow scenario, and the default of every flow. */
   workload: Workload;
+  /** Default: one flow with `workload`, starting at 0. */
+  flows?: FlowSpec[];
+  events?: NetworkEvent[];
   /** Give up after this much virtual time (µs, default 300 s). */
   maxTime?: Duration;
-  client?: { transport?: Partial<TransportSettings> };
-  server?: { transport?: Partial<TransportSettings> };
+  client?: { transport?: SimTransportSettings };
+  server?: { transport?: SimTransportSettings };
 }
 
 export interface RunOptions {
@@ -55,97 +95,111 @@ export interface RunOptions {
   seed?: number;
   /** Keep the provider's own random source (default false: seeded, for reproducibility). */
   secureRandom?: boolean;
+  /** qlog of the first flow's first client connection. */
   clientQlog?: QlogSink;
+  /** qlog of the first server host (every server connection it accepts). */
   serverQlog?: QlogSink;
   /** Record every delivery in `trace` of the result. */
   trace?: boolean;
+  /** Sees every datagram handed to a host (by host name), after NAT rewriting; must not modify it. */
+  onDeliver?: (host: string, d: Datagram, at: Instant) => void;
+}
+
+export interface FlowResult {
+  name: string;
+  workload: Workload['type'];
+  /** Client and server host names. */
+  clientHost: string;
+  serverHost: string;
+  start: Instant;
+  /** The workload finished with everything delivered. */
+  completed: boolean;
+  /** When the flow finished (absolute µs), or when the run stopped. */
+  completionTime: Instant;
+  /** completionTime − start. */
+  duration: Duration;
+  /** From connect() to the client's handshake_complete, first connection (µs). */
+  handshakeTime: Duration | undefined;
+  /** Application payload bytes received (both directions for requests and handshakes). */
+  bytes: number;
+  expectedBytes: number;
+  dataIntact: boolean;
+  /** bytes·8 / duration, bits per second. */
+  goodput: number;
+  /**
+   * Packets declared lost: by the sender (bulk, streams, datagrams), by both sides
+   * (requests, handshakes).
+   */
+  retransmissions: number;
+  handshakes: HandshakeStats;
+  /** Streams, requests, datagrams (latency: send → complete receipt); handshakes (exchange time). */
+  messages: MessageStats | undefined;
+  client: ConnectionStats | undefined;
+  server: ConnectionStats | undefined;
+  /** Source addresses the server host saw this flow's client host send from, in order of first use. */
+  serverSaw: string[];
+}
+
+/** Goodput of each flow over the window in which all flows were running. */
+export interface SharedWindow {
+  from: Instant;
+  to: Instant;
+  /** Per flow, bits per second over [from, to]. */
+  goodput: number[];
+  total: number;
+  /** Jain's fairness index of `goodput` (1 = equal shares). */
+  jain: number;
+}
+
+export interface NatResult extends NatCounters {
+  client: string;
+  inside: string;
+  /** Public addresses in order of use. */
+  public: string[];
+}
+
+export interface PathResult {
+  name: string;
+  client: string;
+  toServer: LinkCounters;
+  toClient: LinkCounters;
 }
 
 export interface ScenarioResult {
   scenario: string;
   seed: number;
-  /** The receiver got every byte and the FIN within maxTime. */
+  /** Every flow completed within maxTime. */
   completed: boolean;
-  /** Virtual µs from the start until the receiver had everything (or when the run stopped). */
+  /** Virtual µs from the start until the last flow finished (or when the run stopped). */
   completionTime: Instant;
-  /** When the client's handshake completed (µs), if it did. */
+  /** When the first flow's client handshake completed (absolute µs), if it did. */
   handshakeTime: Instant | undefined;
-  /** Application bytes received, and whether they matched what was sent. */
+  /** Application bytes received in all flows, and whether every byte matched what was sent. */
   bytes: number;
   expectedBytes: number;
   dataIntact: boolean;
-  /** Application bits per second over the whole run (bytes·8 / completionTime). */
+  /** bytes·8 / (completionTime − first flow start), bits per second. */
   goodput: number;
-  /** Packets the sender declared lost (and so retransmitted the data of). */
+  /** Sum over flows. */
   retransmissions: number;
+  /** Handshakes that completed, over all flows and connections. */
+  handshakesCompleted: number;
+  /** The first flow's connections. */
   client: ConnectionStats | undefined;
   server: ConnectionStats | undefined;
+  /** The primary pair of links: point-to-point's two, the dumbbell's bottleneck, a multihomed client's first path. */
   links: { toServer: LinkCounters; toClient: LinkCounters };
+  /** Every link by name. */
+  linkCounters: Record<string, LinkCounters>;
+  /** Multihomed: per path; otherwise empty. */
+  paths: PathResult[];
+  nats: NatResult[];
+  flows: FlowResult[];
+  /** With several flows whose runs overlap. */
+  shared: SharedWindow | undefined;
   unroutable: number;
   events: number;
   trace?: { at: number; link: string; index: number; size: number }[];
-}
-
-export const CLIENT_ADDRESS: SocketAddress = { host: '10.0.0.1', port: 50000 };
-export const SERVER_ADDRESS: SocketAddress = { host: '10.0.0.2', port: 443 };
-
-/** Byte `i` of the workload's payload: cheap to produce and to check, and shift-sensitive. */
-export function payloadByte(i: number): number {
-  return (i + ((i >>> 8) * 7) + ((i >>> 16) * 13) + ((i >>> 24) * 29)) & 0xff;
-}
-
-function payload(offset: number, len: number): Uint8Array {
-  const b = new Uint8Array(len);
-  for (let i = 0; i < len; i++) b[i] = payloadByte(offset + i);
-  return b;
-}
-
-const REQUEST = new TextEncoder().encode('GET /bulk\r\n');
-const WRITE_CHUNK = 64 * 1024;
-
-/** Sends `total` payload bytes on a stream as flow control allows. */
-class Sender {
-  written = 0;
-  finished = false;
-  constructor(
-    readonly total: number,
-    readonly id: number,
-  ) {}
-  pump(conn: Connection): void {
-    while (!this.finished && conn.state === 'established') {
-      if (this.written < this.total) {
-        const len = Math.min(WRITE_CHUNK, this.total - this.written);
-        const n = conn.streamWrite(this.id, payload(this.written, len));
-        this.written += n;
-        if (n < len) return;
-      }
-      if (this.written === this.total) {
-        conn.streamFinish(this.id);
-        this.finished = true;
-      }
-    }
-  }
-}
-
-/** Reads a stream, counting bytes and checking them against the payload pattern. */
-class Receiver {
-  bytes = 0;
-  fin = false;
-  intact = true;
-  constructor(
-    readonly id: number,
-    readonly checkPayload: boolean,
-  ) {}
-  pump(conn: Connection): void {
-    for (let r = conn.streamRead(this.id); r; r = conn.streamRead(this.id)) {
-      if (this.checkPayload) {
-        const d = r.data;
-        for (let i = 0; i < d.length; i++) if (d[i] !== payloadByte(this.bytes + i)) this.intact = false;
-      }
-      this.bytes += r.data.length;
-      if (r.fin) this.fin = true;
-    }
-  }
 }
 
 function cloneCounters(c: LinkCounters): LinkCounters {
@@ -156,115 +210,228 @@ function seededProvider(p: CryptoProvider, prng: Prng): CryptoProvider {
   return { ...p, randomBytes: (n: number) => prng.bytes(n) };
 }
 
+function cidKey(cid: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < cid.length; i++) s += String.fromCharCode(cid[i]!);
+  return s;
+}
+
+interface Flow {
+  name: string;
+  workload: Workload;
+  start: Instant;
+  client: number;
+  server: number;
+  driver: FlowDriver;
+}
+
 /** Plays a scenario to completion (or maxTime) and reports what happened. */
 export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResult {
   const seed = opts.seed ?? scenario.seed ?? 1;
-  const w = scenario.workload;
-  if (w.type !== 'bulk') throw new RangeError(`unknown workload ${(w as { type: string }).type}`);
-  if (!(Number.isInteger(w.bytes) && w.bytes >= 0)) throw new RangeError('bulk.bytes must be a non-negative integer');
-  const download = (w.direction ?? 'download') === 'download';
+  const specs: FlowSpec[] = scenario.flows && scenario.flows.length > 0 ? scenario.flows : [{}];
+  const layout = layoutTopology(scenario.topology, specs.length, scenario);
   const prng = new Prng(seed);
-  const net = new Network({ seed: prng.nextU32(), ...(opts.trace ? { trace: true } : {}) });
+  const tap = opts.onDeliver;
+  const net = new Network({
+    seed: prng.nextU32(),
+    ...(opts.trace ? { trace: true } : {}),
+    ...(tap ? { onDeliver: (h: Host, d: Datagram, at: Instant) => tap(h.name, d, at) } : {}),
+  });
   const provider = opts.secureRandom ? opts.provider : seededProvider(opts.provider, prng.fork());
   const base = { provider, alpn: ['sim'], timeMs: Date.UTC(2026, 0, 2) };
-  const serverConfig: ConnectionConfig = {
+  const serverConfig = (qlog: boolean): ConnectionConfig => ({
     ...base,
     credentials: opts.credentials,
     ...(scenario.server?.transport ? { transport: scenario.server.transport } : {}),
-    ...(opts.serverQlog ? { qlog: opts.serverQlog } : {}),
-  };
-  const clientConfig: ConnectionConfig = {
+    ...(qlog && opts.serverQlog ? { qlog: opts.serverQlog } : {}),
+  });
+  const clientConfig = (qlog: boolean): ConnectionConfig => ({
     ...base,
     serverName: 'localhost',
     ...(scenario.client?.transport ? { transport: scenario.client.transport } : {}),
-    ...(opts.clientQlog ? { qlog: opts.clientQlog } : {}),
-  };
+    ...(qlog && opts.clientQlog ? { qlog: opts.clientQlog } : {}),
+  });
 
-  const serverEp = new Endpoint({ local: SERVER_ADDRESS, seed: prng.nextU32(), server: serverConfig });
-  const clientEp = new Endpoint({ local: CLIENT_ADDRESS, seed: prng.nextU32() });
+  // Flows and their hosts.
+  const flows: Flow[] = [];
+  const ctxOf: FlowContext[] = [];
+  const serverEps = layout.servers.map((h, j) => new Endpoint({ local: h.addresses[0]!, seed: prng.nextU32(), server: serverConfig(j === 0) }));
+  const clientEps = layout.clients.map((h) => new Endpoint({ local: h.addresses[0]!, seed: prng.nextU32() }));
+  const serverHosts: Host[] = [];
+  const clientHosts: Host[] = [];
+  const flowsOfClient: Flow[][] = layout.clients.map(() => []);
+  const flowsOfServer: Flow[][] = layout.servers.map(() => []);
+  /** Client connections by original DCID, to match the server connection they create. */
+  const pending = new Map<string, { flow: Flow; conn: Connection }>();
+  let qlogUsed = false;
 
-  let clientConn: Connection | undefined;
-  let serverConn: Connection | undefined;
-  let handshakeTime: Instant | undefined;
-  let streamId: number | undefined;
-  let sender: Sender | undefined;
-  let receiver: Receiver | undefined;
-  let requestReader: Receiver | undefined;
-  let doneAt: Instant | undefined;
+  specs.forEach((spec, i) => {
+    const workload = spec.workload ?? scenario.workload;
+    validateWorkload(workload);
+    const client = spec.client ?? (layout.type === 'dumbbell' ? i : 0);
+    if (!(Number.isInteger(client) && client >= 0 && client < layout.clients.length)) throw new RangeError(`flow ${i}: no client host ${client}`);
+    const start = spec.start ?? 0;
+    if (!(start >= 0)) throw new RangeError(`flow ${i}: start must be >= 0`);
+    const flow = { name: spec.name ?? `flow${i}`, workload, start, client, server: layout.serverOf(client) } as Flow;
+    const ctx: FlowContext = {
+      now: () => net.engine.now,
+      connect: () => {
+        const qlog = !qlogUsed;
+        qlogUsed = true;
+        const ep = clientEps[flow.client]!;
+        const conn = ep.connect(net.engine.now, layout.servers[flow.server]!.addresses[0]!, clientConfig(qlog));
+        pending.set(cidKey(conn.originalDcid), { flow, conn });
+        return conn;
+      },
+      at: (t, fn) =>
+        net.engine.schedule(t, () => {
+          fn();
+          clientHosts[flow.client]!.node.service();
+          serverHosts[flow.server]!.node.service();
+        }),
+    };
+    flow.driver = createDriver(ctx, workload);
+    flows.push(flow);
+    ctxOf.push(ctx);
+    flowsOfClient[client]!.push(flow);
+    flowsOfServer[flow.server]!.push(flow);
+  });
 
-  const finishCheck = (): void => {
-    if (doneAt === undefined && receiver && receiver.fin && receiver.bytes === w.bytes) doneAt = net.engine.now;
-  };
-
-  const clientActivity = (): void => {
-    const c = clientConn;
-    if (!c) return;
-    for (let e = c.pollEvent(); e; e = c.pollEvent()) {
-      if (e.type === 'handshake_complete' && handshakeTime === undefined) handshakeTime = net.engine.now;
-    }
-    if (streamId === undefined && c.state === 'established') {
-      const id = c.openStream(true);
-      if (id === undefined) return;
-      streamId = id;
-      if (download) {
-        c.streamWrite(id, REQUEST, true);
-        receiver = new Receiver(id, true);
-      } else {
-        sender = new Sender(w.bytes, id);
+  layout.servers.forEach((h, j) => {
+    const ep = serverEps[j]!;
+    const activity = (): void => {
+      for (let e = ep.pollEvent(); e; e = ep.pollEvent()) {
+        const k = cidKey(e.connection.originalDcid);
+        const p = pending.get(k);
+        if (!p) continue;
+        pending.delete(k);
+        p.flow.driver.attachServer(p.conn, e.connection);
       }
-    }
-    if (download) receiver?.pump(c);
-    else sender?.pump(c);
-    finishCheck();
-  };
+      for (const f of flowsOfServer[j]!) f.driver.serverActivity();
+    };
+    serverHosts.push(net.addHost(h.name, ep, activity, h.addresses.slice(1)));
+  });
+  layout.clients.forEach((h, i) => {
+    const activity = (): void => {
+      for (const f of flowsOfClient[i]!) f.driver.clientActivity();
+    };
+    clientHosts.push(net.addHost(h.name, clientEps[i]!, activity, h.addresses.slice(1)));
+  });
+  for (const r of layout.routers) net.addRouter(r.name, r.ip);
+  for (const l of layout.links) net.addLink(l.from, l.to, l.config, l.name);
+  for (const r of layout.routes) net.addRoute(r.at, r.dest, r.via);
 
-  const serverActivity = (): void => {
-    for (let e = serverEp.pollEvent(); e; e = serverEp.pollEvent()) serverConn ??= e.connection;
-    const s = serverConn;
-    if (!s) return;
-    for (let e = s.pollEvent(); e; e = s.pollEvent()) {
-      if (e.type === 'stream_opened' && streamId !== undefined && e.id === streamId) {
-        if (download) requestReader = new Receiver(e.id, false);
-        else receiver = new Receiver(e.id, true);
-      }
-    }
-    if (download) {
-      requestReader?.pump(s);
-      if (requestReader?.fin && !sender) sender = new Sender(w.bytes, requestReader.id);
-      sender?.pump(s);
-    } else {
-      receiver?.pump(s);
-    }
-    finishCheck();
-  };
+  // NATs and scheduled network events.
+  const nats = new Map<number, Nat>();
+  for (const ev of scenario.events ?? []) {
+    if (ev.type !== 'rebind-port' && ev.type !== 'rebind-addr') throw new RangeError(`unknown network event ${(ev as { type: string }).type}`);
+    const c = ev.client ?? 0;
+    const host = clientHosts[c];
+    if (!host) throw new RangeError(`${ev.type}: no client host ${c}`);
+    if (!(ev.at >= 0) || (ev.every !== undefined && !(ev.every > 0))) throw new RangeError(`${ev.type}: at must be >= 0 and every > 0`);
+    if (ev.oldBinding !== undefined && ev.oldBinding !== 'keep' && ev.oldBinding !== 'drop') throw new RangeError(`${ev.type}: oldBinding must be 'keep' or 'drop'`);
+    let nat = nats.get(c);
+    if (!nat) nats.set(c, (nat = net.addNat(host)));
+    const kind = ev.type === 'rebind-port' ? 'port' : 'addr';
+    const fire = (t: Instant): void => {
+      net.engine.schedule(t, () => {
+        net.rebind(nat, kind, ev.oldBinding !== 'drop');
+        if (ev.every !== undefined) fire(t + ev.every);
+      });
+    };
+    fire(ev.at);
+  }
 
-  const serverHost = net.addHost('server', serverEp, serverActivity);
-  const clientHost = net.addHost('client', clientEp, clientActivity);
-  const { forward, reverse } = net.connect(clientHost, serverHost, scenario.toServer, scenario.toClient);
-  clientConn = clientEp.connect(net.engine.now, SERVER_ADDRESS, clientConfig);
+  for (const f of flows) {
+    net.engine.schedule(f.start, () => {
+      f.driver.start();
+      clientHosts[f.client]!.node.service();
+    });
+  }
 
   const maxTime = scenario.maxTime ?? 300_000_000;
-  const completed = net.engine.runUntil(() => doneAt !== undefined, maxTime);
-  const completionTime = doneAt ?? net.engine.now;
-  const bytes = receiver?.bytes ?? 0;
-  const senderConn = download ? serverConn : clientConn;
+  net.engine.runUntil(() => flows.every((f) => f.driver.finished), maxTime);
+  const end = net.engine.now;
+
+  const flowResults: FlowResult[] = flows.map((f) => {
+    const o = f.driver.outcome();
+    const completionTime = o.doneAt ?? end;
+    const duration = Math.max(0, completionTime - f.start);
+    const first = f.driver.conns[0];
+    const clientHost = layout.clients[f.client]!.name;
+    const serverHost = layout.servers[f.server]!.name;
+    return {
+      name: f.name,
+      workload: f.workload.type,
+      clientHost,
+      serverHost,
+      start: f.start,
+      completed: o.completed,
+      completionTime,
+      duration,
+      handshakeTime: first?.handshakeAt !== undefined ? first.handshakeAt - first.startedAt : undefined,
+      bytes: o.bytes,
+      expectedBytes: o.expectedBytes,
+      dataIntact: o.dataIntact,
+      goodput: duration > 0 ? (o.bytes * 8 * 1_000_000) / duration : 0,
+      retransmissions: o.retransmissions,
+      handshakes: o.handshakes,
+      messages: o.messages,
+      client: o.client,
+      server: o.server,
+      serverSaw: [...(net.observed.get(`${clientHost}>${serverHost}`)?.keys() ?? [])],
+    };
+  });
+
+  const linkCounters: Record<string, LinkCounters> = {};
+  for (const [name, link] of net.linksByName) linkCounters[name] = cloneCounters(link.counters);
+  const f0 = flowResults[0]!;
+  const firstStart = Math.min(...flows.map((f) => f.start));
+  const completionTime = Math.max(...flowResults.map((f) => f.completionTime));
+  const bytes = flowResults.reduce((s, f) => s + f.bytes, 0);
+  const span = completionTime - firstStart;
   const result: ScenarioResult = {
     scenario: scenario.name,
     seed,
-    completed,
+    completed: flowResults.every((f) => f.completed),
     completionTime,
-    handshakeTime,
+    handshakeTime: f0.handshakeTime !== undefined ? flows[0]!.driver.conns[0]!.handshakeAt : undefined,
     bytes,
-    expectedBytes: w.bytes,
-    dataIntact: receiver?.intact ?? w.bytes === 0,
-    goodput: completionTime > 0 ? (bytes * 8 * 1_000_000) / completionTime : 0,
-    retransmissions: senderConn?.stats().packetsLost ?? 0,
-    client: clientConn.stats(),
-    server: serverConn?.stats(),
-    links: { toServer: cloneCounters(forward.counters), toClient: cloneCounters(reverse.counters) },
+    expectedBytes: flowResults.reduce((s, f) => s + f.expectedBytes, 0),
+    dataIntact: flowResults.every((f) => f.dataIntact),
+    goodput: span > 0 ? (bytes * 8 * 1_000_000) / span : 0,
+    retransmissions: flowResults.reduce((s, f) => s + f.retransmissions, 0),
+    handshakesCompleted: flowResults.reduce((s, f) => s + f.handshakes.completed, 0),
+    client: f0.client,
+    server: f0.server,
+    links: { toServer: linkCounters[layout.primary.toServer]!, toClient: linkCounters[layout.primary.toClient]! },
+    linkCounters,
+    paths: layout.paths.map((p) => ({ name: p.name, client: addressKey(p.client), toServer: linkCounters[p.toServer]!, toClient: linkCounters[p.toClient]! })),
+    nats: [...nats].map(([c, n]) => ({
+      client: layout.clients[c]!.name,
+      inside: addressKey(n.inside),
+      public: n.history.map((a: SocketAddress) => addressKey(a)),
+      ...n.counters,
+    })),
+    flows: flowResults,
+    shared: sharedWindow(flows, flowResults),
     unroutable: net.unroutable,
     events: net.engine.eventsRun,
   };
   if (opts.trace) result.trace = net.trace;
   return result;
 }
+
+/** Per-flow goodput over [latest start, earliest finish], when there are several flows and that window is not empty. */
+function sharedWindow(flows: Flow[], results: FlowResult[]): SharedWindow | undefined {
+  if (flows.length < 2) return undefined;
+  const from = Math.max(...flows.map((f) => f.start));
+  const to = Math.min(...results.map((r) => r.completionTime));
+  if (!(to > from)) return undefined;
+  const goodput = flows.map((f) => ((f.driver.bytesAt(to) - f.driver.bytesAt(from)) * 8 * 1_000_000) / (to - from));
+  const total = goodput.reduce((s, g) => s + g, 0);
+  const sq = goodput.reduce((s, g) => s + g * g, 0);
+  return { from, to, goodput, total, jain: sq > 0 ? (total * total) / (goodput.length * sq) : 1 };
+}
+
+export type { Percentiles };

@@ -58,4 +58,22 @@ describe('scenarios', () => {
     const c = runScenario(preset('transferloss', { bytes: 1 << 20, seed: 8 }), { ...o, trace: true });
     expect(c.trace).not.toEqual(a.trace);
   }, 10_000);
+
+  it('a point-to-point run reports one flow, the two named links and no paths or NATs', async () => {
+    const r = runScenario(preset('default', { bytes: 100_000 }), await options());
+    expect(r.flows).toHaveLength(1);
+    const f = r.flows[0]!;
+    expect([f.name, f.workload, f.clientHost, f.serverHost, f.start, f.completed, f.bytes]).toEqual(['flow0', 'bulk', 'client', 'server', 0, true, 100_000]);
+    expect(f.completionTime).toBe(r.completionTime);
+    expect(f.goodput).toBe(r.goodput);
+    expect(f.retransmissions).toBe(r.retransmissions);
+    expect(r.handshakeTime).toBe(f.handshakeTime);
+    expect(f.serverSaw).toEqual(['10.0.0.1:50000']);
+    expect(Object.keys(r.linkCounters)).toEqual(['toServer', 'toClient']);
+    expect(r.links).toEqual({ toServer: r.linkCounters.toServer, toClient: r.linkCounters.toClient });
+    expect(r.paths).toEqual([]);
+    expect(r.nats).toEqual([]);
+    expect(r.shared).toBeUndefined();
+    expect(r.handshakesCompleted).toBe(1);
+  }, 10_000);
 });

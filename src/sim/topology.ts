@@ -1,0 +1,226 @@
+/**
+ * Topologies as plain data, and their layout: which hosts exist at which addresses, which
+ * one-way links join them (each with a name for the results), and the routes of the routers.
+ *
+ *   point-to-point   client ──toServer──▶ server, and toClient back (the scenario's own links)
+ *   dumbbell         client i ─access─ left router ══bottleneck══ right router ─access─ server j
+ *   multihomed       one client host with one address per path; each path is its own pair of
+ *                    one-way links between that address and the server
+ *
+ * Addresses: point-to-point and multihomed put the client's first address at 10.0.0.1:50000 and
+ * the server at 10.0.0.2:443; a multihomed client's path i > 0 is at 10.0.{i}.1:50000. A dumbbell
+ * puts client i at 10.1.{i>>8}.{(i&255)+1}:50000, server j at 10.2.{j>>8}.{(j&255)+1}:443 and the
+ * two routers at 10.0.255.1 (client side) and 10.0.255.2 (server side).
+ */
+import type { SocketAddress } from '../util/datagram.js';
+import type { LinkConfig } from './link.js';
+
+/** A pair of one-way links (toClient defaults to a copy of toServer). */
+export interface LinkPair {
+  toServer: LinkConfig;
+  toClient?: LinkConfig;
+}
+
+/** Today's shape: the scenario's `toServer` / `toClient` links (or the ones given here). */
+export interface PointToPointTopology {
+  type: 'point-to-point';
+  toServer?: LinkConfig;
+  toClient?: LinkConfig;
+}
+
+/**
+ * N clients and M servers on either side of one shared bottleneck (one link each way between
+ * two routers). Flow i uses client i and server i mod M.
+ */
+export interface DumbbellTopology {
+  type: 'dumbbell';
+  /** Client hosts (default: one per flow). */
+  clients?: number;
+  /** Server hosts (default 1). */
+  servers?: number;
+  bottleneck: LinkPair;
+  /** Every access link not given below (default: 1 ms one-way, no rate limit). */
+  access?: LinkPair;
+  /** Per-client access links (index = client), overriding `access`. */
+  clientAccess?: Array<LinkPair | null>;
+  /** Per-server access links (index = server), overriding `access`. */
+  serverAccess?: Array<LinkPair | null>;
+}
+
+/** One path of a multihomed client: its own links to and from the server. */
+export interface PathSpec extends LinkPair {
+  /** Used in link names (default `path<i>`). */
+  name?: string;
+}
+
+/** A client host with one address per path (the connection uses the first until multipath). */
+export interface MultihomedTopology {
+  type: 'multihomed';
+  paths: PathSpec[];
+}
+
+export type Topology = PointToPointTopology | DumbbellTopology | MultihomedTopology;
+
+export interface HostLayout {
+  name: string;
+  /** The first is the endpoint's local address. */
+  addresses: SocketAddress[];
+}
+
+export interface LinkLayout {
+  name: string;
+  from: string;
+  to: string;
+  config: LinkConfig;
+}
+
+/** A path between a client address and its server: the names of its one-way links. */
+export interface PathLayout {
+  name: string;
+  client: SocketAddress;
+  toServer: string;
+  toClient: string;
+}
+
+export interface TopologyLayout {
+  type: Topology['type'];
+  clients: HostLayout[];
+  servers: HostLayout[];
+  routers: Array<{ name: string; ip: string }>;
+  /** In creation order (each link's random seed is drawn in this order). */
+  links: LinkLayout[];
+  routes: Array<{ at: string; dest: string; via: string }>;
+  /** The links reported as the run's `links.toServer` / `links.toClient`. */
+  primary: { toServer: string; toClient: string };
+  /** Multihomed: one entry per path; otherwise empty. */
+  paths: PathLayout[];
+  /** Server index of a client's flows. */
+  serverOf: (client: number) => number;
+}
+
+export const CLIENT_ADDRESS: SocketAddress = { host: '10.0.0.1', port: 50000 };
+export const SERVER_ADDRESS: SocketAddress = { host: '10.0.0.2', port: 443 };
+export const LEFT_ROUTER = '10.0.255.1';
+export const RIGHT_ROUTER = '10.0.255.2';
+
+/** A dumbbell access link when none is configured. */
+export const DEFAULT_ACCESS: LinkConfig = { delay: 1_000 };
+
+/** Deep copy of plain data (link configs are shared between links otherwise). */
+function copy<T>(x: T): T {
+  return JSON.parse(JSON.stringify(x)) as T;
+}
+
+function pair(p: LinkPair): { toServer: LinkConfig; toClient: LinkConfig } {
+  return { toServer: copy(p.toServer), toClient: copy(p.toClient ?? p.toServer) };
+}
+
+function hostIp(net: number, i: number): string {
+  return `10.${net}.${i >> 8}.${(i & 255) + 1}`;
+}
+
+/**
+ * Lays out a topology for `flows` flows. The point-to-point links come from `topology` or, when
+ * it does not give them, from `fallback` (the scenario's top-level `toServer` / `toClient`).
+ */
+export function layoutTopology(topology: Topology | undefined, flows: number, fallback: { toServer?: LinkConfig; toClient?: LinkConfig }): TopologyLayout {
+  const t: Topology = topology ?? { type: 'point-to-point' };
+  switch (t.type) {
+    case 'point-to-point': {
+      const toServer = t.toServer ?? fallback.toServer;
+      const toClient = t.toClient ?? fallback.toClient ?? toServer;
+      if (!toServer || !toClient) throw new RangeError('point-to-point: toServer and toClient links are required');
+      return {
+        type: t.type,
+        clients: [{ name: 'client', addresses: [CLIENT_ADDRESS] }],
+        servers: [{ name: 'server', addresses: [SERVER_ADDRESS] }],
+        routers: [],
+        links: [
+          { name: 'toServer', from: CLIENT_ADDRESS.host, to: SERVER_ADDRESS.host, config: copy(toServer) },
+          { name: 'toClient', from: SERVER_ADDRESS.host, to: CLIENT_ADDRESS.host, config: copy(toClient) },
+        ],
+        routes: [],
+        primary: { toServer: 'toServer', toClient: 'toClient' },
+        paths: [],
+        serverOf: () => 0,
+      };
+    }
+    case 'multihomed': {
+      if (!Array.isArray(t.paths) || t.paths.length === 0) throw new RangeError('multihomed: at least one path');
+      if (t.paths.length > 255) throw new RangeError('multihomed: at most 255 paths');
+      const addresses = t.paths.map((_, i) => (i === 0 ? CLIENT_ADDRESS : { host: `10.0.${i}.1`, port: CLIENT_ADDRESS.port }));
+      const links: LinkLayout[] = [];
+      const paths: PathLayout[] = [];
+      const names = new Set<string>();
+      t.paths.forEach((p, i) => {
+        const name = p.name ?? `path${i}`;
+        if (names.has(name)) throw new RangeError(`multihomed: duplicate path name ${name}`);
+        names.add(name);
+        const a = addresses[i]!;
+        const l = pair(p);
+        links.push({ name: `${name}.toServer`, from: a.host, to: SERVER_ADDRESS.host, config: l.toServer });
+        links.push({ name: `${name}.toClient`, from: SERVER_ADDRESS.host, to: a.host, config: l.toClient });
+        paths.push({ name, client: a, toServer: `${name}.toServer`, toClient: `${name}.toClient` });
+      });
+      return {
+        type: t.type,
+        clients: [{ name: 'client', addresses }],
+        servers: [{ name: 'server', addresses: [SERVER_ADDRESS] }],
+        routers: [],
+        links,
+        routes: [],
+        primary: { toServer: paths[0]!.toServer, toClient: paths[0]!.toClient },
+        paths,
+        serverOf: () => 0,
+      };
+    }
+    case 'dumbbell': {
+      const nc = t.clients ?? Math.max(1, flows);
+      const ns = t.servers ?? 1;
+      if (!(Number.isInteger(nc) && nc >= 1 && nc <= 4096)) throw new RangeError('dumbbell: clients must be 1..4096');
+      if (!(Number.isInteger(ns) && ns >= 1 && ns <= 4096)) throw new RangeError('dumbbell: servers must be 1..4096');
+      if (!t.bottleneck?.toServer) throw new RangeError('dumbbell: bottleneck.toServer is required');
+      const access = t.access ?? { toServer: DEFAULT_ACCESS };
+      const clients: HostLayout[] = [];
+      const servers: HostLayout[] = [];
+      const links: LinkLayout[] = [];
+      const routes: TopologyLayout['routes'] = [];
+      for (let i = 0; i < nc; i++) {
+        const a = { host: hostIp(1, i), port: CLIENT_ADDRESS.port };
+        clients.push({ name: `client${i}`, addresses: [a] });
+        const l = pair(t.clientAccess?.[i] ?? access);
+        links.push({ name: `client${i}.toServer`, from: a.host, to: LEFT_ROUTER, config: l.toServer });
+        links.push({ name: `client${i}.toClient`, from: LEFT_ROUTER, to: a.host, config: l.toClient });
+        routes.push({ at: a.host, dest: '*', via: LEFT_ROUTER });
+      }
+      const b = pair(t.bottleneck);
+      links.push({ name: 'bottleneck.toServer', from: LEFT_ROUTER, to: RIGHT_ROUTER, config: b.toServer });
+      links.push({ name: 'bottleneck.toClient', from: RIGHT_ROUTER, to: LEFT_ROUTER, config: b.toClient });
+      routes.push({ at: LEFT_ROUTER, dest: '*', via: RIGHT_ROUTER }, { at: RIGHT_ROUTER, dest: '*', via: LEFT_ROUTER });
+      for (let j = 0; j < ns; j++) {
+        const a = { host: hostIp(2, j), port: SERVER_ADDRESS.port };
+        servers.push({ name: `server${j}`, addresses: [a] });
+        const l = pair(t.serverAccess?.[j] ?? access);
+        links.push({ name: `server${j}.toServer`, from: RIGHT_ROUTER, to: a.host, config: l.toServer });
+        links.push({ name: `server${j}.toClient`, from: a.host, to: RIGHT_ROUTER, config: l.toClient });
+        routes.push({ at: a.host, dest: '*', via: RIGHT_ROUTER });
+      }
+      return {
+        type: t.type,
+        clients,
+        servers,
+        routers: [
+          { name: 'left', ip: LEFT_ROUTER },
+          { name: 'right', ip: RIGHT_ROUTER },
+        ],
+        links,
+        routes,
+        primary: { toServer: 'bottleneck.toServer', toClient: 'bottleneck.toClient' },
+        paths: [],
+        serverOf: (c) => c % ns,
+      };
+    }
+    default:
+      throw new RangeError(`unknown topology ${(t as { type: string }).type}`);
+  }
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { getProvider } from '../../src/crypto/index.js';
+import { generateDevCertificate } from '../../src/crypto/certgen.js';
+import { loadCredentials, type TlsCredentials } from '../../src/crypto/tls/certificates.js';
+import { describeScenario, preset, PRESET_NAMES, PRESETS, runScenario, type RunOptions, type Scenario } from '../../src/sim/index.js';
+
+let creds: TlsCredentials | undefined;
+async function options(): Promise<RunOptions> {
+  if (!creds) {
+    const c = await generateDevCertificate({ keyType: 'ed25519', notBefore: new Date(Date.UTC(2026, 0, 1)), days: 3650 });
+    creds = loadCredentials(c.certPem, c.keyPem);
+  }
+  return { provider: getProvider('node'), credentials: creds };
+}
+
+const NEW = ['rebind-port', 'rebind-addr', 'twopath', 'twopath-fail', 'dumbbell', 'handshakes', 'streams', 'requests', 'datagrams'];
+const BULK = ['default', 'transferloss', 'handshakeloss', 'transfercorruption', 'handshakecorruption', 'blackhole', 'longrtt', 'rebind-port', 'rebind-addr', 'twopath', 'twopath-fail', 'dumbbell'];
+
+/** A preset sized for a quick test run. */
+function small(name: string, seed: number): Scenario {
+  switch (name) {
+    case 'handshakeloss':
+    case 'handshakecorruption':
+    case 'longrtt':
+    case 'handshakes':
+      return preset(name, { seed });
+    case 'rebind-port':
+    case 'rebind-addr':
+      // Long enough for the first rebinding (at 1 s) to fall inside the transfer.
+      return preset(name, { seed, bytes: 1_500_000 });
+    case 'streams': {
+      const s = preset(name, { seed });
+      if (s.workload.type === 'streams') s.workload.count = 40;
+      return s;
+    }
+    case 'requests': {
+      const s = preset(name, { seed });
+      if (s.workload.type === 'requests') s.workload.count = 20;
+      return s;
+    }
+    case 'datagrams': {
+      const s = preset(name, { seed });
+      if (s.workload.type === 'datagrams') s.workload.count = 100;
+      return s;
+    }
+    default:
+      return preset(name, { seed, bytes: 150_000 });
+  }
+}
+
+describe('presets', () => {
+  it('lists the interop presets and the new ones; all are plain data', () => {
+    for (const n of [...BULK, ...NEW]) expect(PRESET_NAMES).toContain(n);
+    expect(new Set(PRESET_NAMES).size).toBe(PRESET_NAMES.length);
+    for (const [name, s] of PRESETS) {
+      expect(s.name).toBe(name);
+      expect(JSON.parse(JSON.stringify(s))).toEqual(s);
+      expect(describeScenario(s)).toMatch(/^(point-to-point|dumbbell|multihomed); /);
+    }
+    for (const n of BULK) expect(PRESETS.get(n)!.workload.type).toBe('bulk');
+  });
+
+  it('preset() returns a copy with overrides applied to every flow', () => {
+    const a = preset('dumbbell', { bytes: 1234, seed: 9 });
+    expect(a.workload.bytes).toBe(1234);
+    expect(a.seed).toBe(9);
+    a.workload.bytes = 1;
+    expect(preset('dumbbell').workload.bytes).toBe(10 << 20);
+    const s = preset('default', { direction: 'upload' });
+    s.flows = [{ workload: { type: 'bulk', bytes: 5 } }];
+    expect(preset('streams', { direction: 'upload' }).workload.direction).toBe('upload');
+    expect(preset('requests', { bytes: 5 }).workload).toEqual(PRESETS.get('requests')!.workload);
+    expect(() => preset('nope')).toThrow(/unknown preset/);
+    expect(describeScenario(preset('dumbbell'))).toBe(`dumbbell; 2 flows: bulk ${10 << 20} bytes download`);
+    expect(describeScenario(preset('rebind-addr'))).toBe(`point-to-point; bulk ${10 << 20} bytes download; rebind-addr`);
+  });
+
+  for (const name of PRESET_NAMES) {
+    it(`${name}: completes with intact data for 3 seeds`, async () => {
+      const o = await options();
+      for (const seed of [1, 2, 3]) {
+        const s = small(name, seed);
+        const r = runScenario(s, o);
+        const label = `${name} seed ${seed}`;
+        expect(r.dataIntact, label).toBe(true);
+        expect(r.unroutable, label).toBe(0);
+        if (name === 'handshakes') {
+          // Under 30% burst loss an attempt can still fail: its probes are all lost until the idle timeout.
+          const f = r.flows[0]!;
+          expect(f.handshakes.attempted, label).toBe(50);
+          expect(f.messages!.received, label).toBeGreaterThanOrEqual(47);
+          expect(f.handshakes.time!.p50, label).toBeGreaterThanOrEqual(30_000);
+          continue;
+        }
+        expect(r.completed, label).toBe(true);
+        expect(r.bytes, label).toBe(r.expectedBytes);
+        for (const f of r.flows) {
+          expect(f.completed, label).toBe(true);
+          expect(f.handshakes.completed, label).toBeGreaterThanOrEqual(1);
+        }
+        if (name.startsWith('rebind-')) {
+          expect(r.nats[0]!.rebinds, label).toBe(1);
+          expect(r.flows[0]!.serverSaw, label).toEqual(r.nats[0]!.public);
+        }
+        if (name === 'streams' || name === 'requests' || name === 'datagrams') {
+          const m = r.flows[0]!.messages!;
+          expect(m.received, label).toBe(m.expected);
+          expect(m.latency!.count, label).toBe(m.expected);
+        }
+      }
+    }, 20_000);
+  }
+
+  it('the same seed gives identical results; another seed differs (several flows, loss, rebinding)', async () => {
+    const o = { ...(await options()), trace: true };
+    const lossy = (seed: number): Scenario => {
+      const s = preset('dumbbell', { bytes: 200_000, seed });
+      if (s.topology?.type === 'dumbbell') s.topology.bottleneck.toServer.loss = 0.01;
+      s.events = [{ at: 100_000, type: 'rebind-port', client: 1 }];
+      return s;
+    };
+    const a = runScenario(lossy(5), o);
+    const b = runScenario(lossy(5), o);
+    expect(a.completed).toBe(true);
+    expect(a.nats[0]!.client).toBe('client1');
+    expect(b).toEqual(a);
+    const c = runScenario(lossy(6), o);
+    expect(c.trace).not.toEqual(a.trace);
+    expect(c.flows).not.toEqual(a.flows);
+  }, 20_000);
+});
