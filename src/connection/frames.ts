@@ -33,6 +33,10 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
     }
     case 'crypto': {
       const sp = conn.spaces[space];
+      // RFC 9002 §6.2.3: CRYPTO data we already have in Initial or Handshake means the peer is
+      // probing, so it probably lacks our flight: resend what is unacknowledged now rather than
+      // at our own PTO.
+      if (space !== APPDATA && f.offset + f.data.length <= sp.cryptoRecv.contiguousEnd && !sp.cryptoSend.allAcked) sp.cryptoSend.requeueUnacked();
       sp.cryptoRecv.insert(f.offset, f.data, FrameType.CRYPTO);
       for (let d = sp.cryptoRecv.read(); d !== undefined; d = sp.cryptoRecv.read()) receiveCrypto(conn, now, space, d);
       return;
