@@ -72,6 +72,13 @@ export interface ConnectionConfig {
   /** Seed of the connection's PRNG (connection IDs, packet-number skips); tests fix it. */
   seed?: number;
   qlog?: QlogSink;
+  /**
+   * A qlog sink per connection, when `qlog` is not set: called once as the connection is created
+   * (a server's configuration serves every connection it accepts, so each can get its own file).
+   * `originalDcid` is the Destination Connection ID of the client's first Initial, the usual
+   * qlog file name (draft-ietf-quic-qlog-main-schema: group_id).
+   */
+  qlogFor?: (info: { isClient: boolean; originalDcid: Uint8Array }) => QlogSink | undefined;
   /** Wall-clock ms for certificate checks and tickets (DESIGN §1: passed in, never read). */
   timeMs?: number;
   keylog?: (line: string) => void;

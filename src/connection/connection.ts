@@ -221,7 +221,7 @@ export class Connection {
     this.provider = c.provider;
     this.settings = transportSettings(c);
     this.prng = new Prng(c.seed ?? 1);
-    this.qlog = c.qlog;
+    this.qlog = c.qlog ?? c.qlogFor?.({ isClient: init.isClient, originalDcid: init.isClient ? init.remoteCid : (init.originalDcid ?? init.localCid) });
     this.local = init.local;
     this.remote = init.remote;
     this.pool = init.pool ?? new DatagramPool();

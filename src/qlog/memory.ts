@@ -64,3 +64,17 @@ export class MemorySink implements QlogSink {
     this.events.length = 0;
   }
 }
+
+/** A sink that hands every event to several sinks (e.g. a file writer and a checker's memory). */
+export function teeSinks(...sinks: (QlogSink | undefined)[]): QlogSink | undefined {
+  const list = sinks.filter((s): s is QlogSink => s !== undefined);
+  if (list.length <= 1) return list[0];
+  return {
+    event(time, e) {
+      for (const s of list) if (s.wants === undefined || s.wants(e.name)) s.event(time, e);
+    },
+    wants(name) {
+      return list.some((s) => s.wants === undefined || s.wants(name));
+    },
+  };
+}

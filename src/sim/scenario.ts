@@ -23,6 +23,9 @@ import type { TlsCredentials } from '../crypto/tls/certificates.js';
 import type { ConnectionConfig, TransportSettings } from '../connection/config.js';
 import type { Connection, ConnectionStats } from '../connection/connection.js';
 import type { QlogSink } from '../qlog/index.js';
+import { MemorySink, teeSinks } from '../qlog/memory.js';
+import { toHex } from '../util/bytes.js';
+import { checkConnection, type Violation } from './checker.js';
 import { Endpoint } from '../endpoint/endpoint.js';
 import { Network, type Host, type Nat, type NatCounters } from './network.js';
 import type { LinkConfig, LinkCounters } from './link.js';
@@ -99,6 +102,16 @@ export interface RunOptions {
   clientQlog?: QlogSink;
   /** qlog of the first server host (every server connection it accepts). */
   serverQlog?: QlogSink;
+  /**
+   * A qlog sink for each connection (both roles), by flow name and the original DCID in hex
+   * (which pairs a client connection with its server connection).
+   */
+  qlog?: (c: { flow: string; role: 'client' | 'server'; odcid: string }) => QlogSink | undefined;
+  /**
+   * Run the qlog invariant checker (checker.ts) on every connection (default true); the
+   * violations are in `checks` of the result and make `completed` false.
+   */
+  check?: boolean;
   /** Record every delivery in `trace` of the result. */
   trace?: boolean;
   /** Sees every datagram handed to a host (by host name), after NAT rewriting; must not modify it. */
@@ -165,9 +178,18 @@ export interface PathResult {
   toClient: LinkCounters;
 }
 
+/** What the invariant checker found, over every connection of the run. */
+export interface CheckSummary {
+  /** Connections checked (client and server halves together). */
+  connections: number;
+  violations: (Violation & { flow: string; odcid: string })[];
+}
+
 export interface ScenarioResult {
   scenario: string;
   seed: number;
+  /** Absent when the run was made with `check: false`. */
+  checks?: CheckSummary;
   /** Every flow completed within maxTime. */
   completed: boolean;
   /** Virtual µs from the start until the last flow finished (or when the run stopped). */
@@ -239,17 +261,34 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
   });
   const provider = opts.secureRandom ? opts.provider : seededProvider(opts.provider, prng.fork());
   const base = { provider, alpn: ['sim'], timeMs: Date.UTC(2026, 0, 2) };
-  const serverConfig = (qlog: boolean): ConnectionConfig => ({
+  // Per-connection qlog: the caller's sinks, plus a memory sink per connection for the checker.
+  const check = opts.check !== false;
+  const recorded = new Map<string, { flow: string; client?: MemorySink; server?: MemorySink; clientConn?: Connection }>();
+  let connectingFlow = '';
+  const serverFlowOf = new Map<string, string>();
+  const sinkFor = (role: 'client' | 'server', odcid: Uint8Array, legacy: QlogSink | undefined): QlogSink | undefined => {
+    const key = toHex(odcid);
+    const flow = role === 'client' ? connectingFlow : (serverFlowOf.get(key) ?? '');
+    let mem: MemorySink | undefined;
+    if (check) {
+      mem = new MemorySink();
+      const r = recorded.get(key) ?? { flow };
+      r[role] = mem;
+      recorded.set(key, r);
+    }
+    return teeSinks(legacy, opts.qlog?.({ flow, role, odcid: key }), mem);
+  };
+  const serverConfig = (first: boolean): ConnectionConfig => ({
     ...base,
     credentials: opts.credentials,
     ...(scenario.server?.transport ? { transport: scenario.server.transport } : {}),
-    ...(qlog && opts.serverQlog ? { qlog: opts.serverQlog } : {}),
+    qlogFor: (c) => sinkFor('server', c.originalDcid, first ? opts.serverQlog : undefined),
   });
   const clientConfig = (qlog: boolean): ConnectionConfig => ({
     ...base,
     serverName: 'localhost',
     ...(scenario.client?.transport ? { transport: scenario.client.transport } : {}),
-    ...(qlog && opts.clientQlog ? { qlog: opts.clientQlog } : {}),
+    qlogFor: (c) => sinkFor('client', c.originalDcid, qlog ? opts.clientQlog : undefined),
   });
 
   // Flows and their hosts.
@@ -279,8 +318,12 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
         const qlog = !qlogUsed;
         qlogUsed = true;
         const ep = clientEps[flow.client]!;
+        connectingFlow = flow.name;
         const conn = ep.connect(net.engine.now, layout.servers[flow.server]!.addresses[0]!, clientConfig(qlog));
         pending.set(cidKey(conn.originalDcid), { flow, conn });
+        serverFlowOf.set(toHex(conn.originalDcid), flow.name);
+        const rec = recorded.get(toHex(conn.originalDcid));
+        if (rec) rec.clientConn = conn;
         return conn;
       },
       at: (t, fn) =>
@@ -383,6 +426,20 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
     };
   });
 
+  let checks: CheckSummary | undefined;
+  if (check) {
+    checks = { connections: 0, violations: [] };
+    const maxDatagramSize = Math.min(scenario.client?.transport?.maxDatagramSize ?? 1200, scenario.server?.transport?.maxDatagramSize ?? 1200);
+    for (const [odcid, r] of recorded) {
+      if (!r.client || !r.server) continue;
+      checks.connections++;
+      // Delivery is only required of flows that completed; a cut-short run checks the rest.
+      const fr = flowResults.find((f) => f.name === r.flow);
+      const v = checkConnection({ client: r.client.events, server: r.server.events, maxDatagramSize, requireDelivery: fr?.completed === true });
+      for (const x of v) checks.violations.push({ ...x, flow: r.flow, odcid });
+    }
+  }
+
   const linkCounters: Record<string, LinkCounters> = {};
   for (const [name, link] of net.linksByName) linkCounters[name] = cloneCounters(link.counters);
   const f0 = flowResults[0]!;
@@ -393,7 +450,8 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
   const result: ScenarioResult = {
     scenario: scenario.name,
     seed,
-    completed: flowResults.every((f) => f.completed),
+    completed: flowResults.every((f) => f.completed) && (checks === undefined || checks.violations.length === 0),
+    ...(checks ? { checks } : {}),
     completionTime,
     handshakeTime: f0.handshakeTime !== undefined ? flows[0]!.driver.conns[0]!.handshakeAt : undefined,
     bytes,
