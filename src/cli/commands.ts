@@ -32,6 +32,7 @@ export const COMMANDS: Command[] = [
       bytes: { type: 'string' },
       crypto: { type: 'string' },
       'qlog-dir': { type: 'string' },
+      report: { type: 'string' },
       json: { type: 'boolean' },
     },
     optionHelp: {
@@ -39,7 +40,8 @@ export const COMMANDS: Command[] = [
       seed: 'seed of the run (same seed, same run)',
       bytes: 'bytes to transfer (overrides the preset)',
       crypto: 'crypto provider: node (default) or noble',
-      'qlog-dir': 'write client and server .sqlog files here',
+      'qlog-dir': 'write one .sqlog file per connection and role here',
+      report: 'write an HTML report with cwnd, bytes in flight, RTT and delivered-bytes charts',
       json: 'print the results as JSON',
     },
     run: () => import('./sim.js'),

@@ -1,7 +1,11 @@
 /**
- * `tquic sim <preset|file.json> [--seed N] [--bytes N] [--qlog-dir DIR] [--json]` and
- * `tquic sim --list`: runs a scenario in the deterministic network simulator and prints the
- * results. (Charts and the HTML report are still to come.)
+ * `tquic sim <preset|file.json> [--seed N] [--bytes N] [--crypto NAME] [--qlog-dir DIR]
+ * [--report FILE] [--json]` and `tquic sim --list`: runs a scenario in the deterministic network
+ * simulator, checks every connection with the qlog invariant checker, prints the results and
+ * optionally writes one .sqlog file per connection and an HTML report with charts.
+ *
+ * Exit status: 0 when every flow completed with intact data and no invariant was violated,
+ * 1 otherwise (the violations are printed with the seed that replays them), 2 for bad usage.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,15 +13,22 @@ import { getProvider, PROVIDER_NAMES } from '../crypto/index.js';
 import { generateDevCertificate } from '../crypto/certgen.js';
 import { loadCredentials } from '../crypto/tls/certificates.js';
 import { JsonSeqWriter } from '../qlog/jsonseq.js';
-import { PRESETS, PRESET_NAMES, preset } from '../sim/presets.js';
-import { runScenario, type Scenario } from '../sim/scenario.js';
+import { MemorySink, teeSinks } from '../qlog/memory.js';
+import type { QlogSink } from '../qlog/events.js';
+import { formatViolations } from '../sim/checker.js';
+import { describeScenario, PRESETS, PRESET_NAMES, preset } from '../sim/presets.js';
+import { flowCharts, formatBitrate, formatBytes, formatDuration, renderReport, type FlowEvents, type SummaryRow } from '../sim/report.js';
+import { runScenario, type Scenario, type ScenarioResult } from '../sim/scenario.js';
+
+/** The events of one flow's first connection, both halves, for the report. */
+interface FlowQlog {
+  client?: MemorySink;
+  server?: MemorySink;
+}
 
 export default async function sim(values: Record<string, unknown>, positionals: string[]): Promise<number> {
   if (values.list === true) {
-    for (const name of PRESET_NAMES) {
-      const s = PRESETS.get(name)!;
-      process.stdout.write(`${name.padEnd(22)} ${s.workload.bytes} bytes ${s.workload.direction ?? 'download'}\n`);
-    }
+    for (const name of PRESET_NAMES) process.stdout.write(`${name.padEnd(20)} ${describeScenario(PRESETS.get(name)!)}\n`);
     return 0;
   }
   const target = positionals[0];
@@ -41,6 +52,7 @@ export default async function sim(values: Record<string, unknown>, positionals: 
       scenario = preset(target, { ...(seed !== undefined ? { seed } : {}), ...(bytes !== undefined ? { bytes } : {}) });
     } else {
       scenario = JSON.parse(readFileSync(target, 'utf8')) as Scenario;
+      if (bytes !== undefined && scenario.workload?.type === 'bulk') scenario.workload.bytes = bytes;
     }
   } catch (e) {
     process.stderr.write(`tquic sim: ${(e as Error).message}\n`);
@@ -52,41 +64,102 @@ export default async function sim(values: Record<string, unknown>, positionals: 
     return 2;
   }
   // Ed25519 signatures have a fixed size, so the same seed gives the same run.
-  const pem = await generateDevCertificate({ keyType: 'ed25519' });
+  const pem = await generateDevCertificate({ keyType: 'ed25519', notBefore: new Date(Date.UTC(2026, 0, 1)), days: 3650 });
   const qlogDir = typeof values['qlog-dir'] === 'string' ? values['qlog-dir'] : undefined;
-  const chunks = { client: [] as string[], server: [] as string[] };
-  const result = runScenario(scenario, {
-    provider: getProvider(cryptoName),
-    credentials: loadCredentials(pem.certPem, pem.keyPem),
-    ...(seed !== undefined ? { seed } : {}),
-    ...(qlogDir
-      ? {
-          clientQlog: new JsonSeqWriter({ write: (c) => void chunks.client.push(c), vantagePoint: 'client', title: scenario.name }),
-          serverQlog: new JsonSeqWriter({ write: (c) => void chunks.server.push(c), vantagePoint: 'server', title: scenario.name }),
-        }
-      : {}),
-  });
+  const reportFile = typeof values.report === 'string' ? values.report : undefined;
+  const files: { name: string; chunks: string[] }[] = [];
+  const perFlow = new Map<string, FlowQlog>();
+
+  const sinkFor = (c: { flow: string; role: 'client' | 'server'; odcid: string }): QlogSink | undefined => {
+    let file: QlogSink | undefined;
+    if (qlogDir) {
+      const f = { name: `${scenario.name}-${c.flow}-${c.odcid}-${c.role}.sqlog`, chunks: [] as string[] };
+      files.push(f);
+      file = new JsonSeqWriter({ write: (s) => void f.chunks.push(s), vantagePoint: c.role, title: `${scenario.name} ${c.flow}`, odcid: c.odcid });
+    }
+    let mem: MemorySink | undefined;
+    if (reportFile) {
+      const q = perFlow.get(c.flow) ?? {};
+      // The first connection of each flow is charted.
+      if (q[c.role] === undefined) {
+        mem = new MemorySink();
+        q[c.role] = mem;
+        perFlow.set(c.flow, q);
+      }
+    }
+    return teeSinks(file, mem);
+  };
+
+  let result: ScenarioResult;
+  try {
+    result = runScenario(scenario, {
+      provider: getProvider(cryptoName),
+      credentials: loadCredentials(pem.certPem, pem.keyPem),
+      ...(seed !== undefined ? { seed } : {}),
+      ...(qlogDir || reportFile ? { qlog: sinkFor } : {}),
+    });
+  } catch (e) {
+    process.stderr.write(`tquic sim: ${(e as Error).message}\n`);
+    return 2;
+  }
   if (qlogDir) {
     mkdirSync(qlogDir, { recursive: true });
-    writeFileSync(join(qlogDir, `${scenario.name}-${result.seed}-client.sqlog`), chunks.client.join(''));
-    writeFileSync(join(qlogDir, `${scenario.name}-${result.seed}-server.sqlog`), chunks.server.join(''));
+    for (const f of files) writeFileSync(join(qlogDir, f.name), f.chunks.join(''));
   }
+  const violations = result.checks?.violations ?? [];
   if (values.json === true) {
     process.stdout.write(JSON.stringify({ ...result, trace: undefined }, null, 2) + '\n');
   } else {
-    const rows: Array<[string, string]> = [
-      ['scenario', `${result.scenario} (seed ${result.seed})`],
-      ['completed', String(result.completed)],
-      ['data intact', String(result.dataIntact)],
-      ['bytes', `${result.bytes} of ${result.expectedBytes}`],
-      ['handshake', result.handshakeTime !== undefined ? `${(result.handshakeTime / 1000).toFixed(1)} ms` : '-'],
-      ['completion', `${(result.completionTime / 1000).toFixed(1)} ms`],
-      ['goodput', `${(result.goodput / 1e6).toFixed(2)} Mbit/s`],
-      ['retransmissions', String(result.retransmissions)],
-      ['dropped to server', JSON.stringify(result.links.toServer.dropped)],
-      ['dropped to client', JSON.stringify(result.links.toClient.dropped)],
-    ];
-    for (const [k, v] of rows) process.stdout.write(`${k.padEnd(18)} ${v}\n`);
+    for (const [k, v] of summaryRows(result)) process.stdout.write(`${k.padEnd(18)} ${v}\n`);
+    if (qlogDir) process.stdout.write(`${'qlog'.padEnd(18)} ${files.length} files in ${qlogDir}\n`);
+  }
+  if (violations.length > 0) process.stderr.write(formatViolations(violations, result.seed) + '\n');
+  if (reportFile) {
+    const flows: FlowEvents[] = [];
+    for (const f of result.flows) {
+      const q = perFlow.get(f.name);
+      if (!q?.client || !q.server) continue;
+      // Whoever sends the bulk of the data: the server of a download, the client of an upload.
+      const w = f.workload === 'bulk' ? (scenario.flows?.find((x) => x.name === f.name)?.workload ?? scenario.workload) : undefined;
+      const upload = w?.type === 'bulk' && w.direction === 'upload';
+      flows.push({ label: f.name, sender: (upload ? q.client : q.server).events, receiver: (upload ? q.server : q.client).events });
+    }
+    const summary: SummaryRow[] = summaryRows(result).map(([label, value]) => ({ label, value }));
+    const html = await renderReport({ title: `tquic sim ${scenario.name} (seed ${result.seed})`, summary, charts: flowCharts(flows), endTime: result.completionTime });
+    writeFileSync(reportFile, html);
+    if (values.json !== true) process.stdout.write(`${'report'.padEnd(18)} ${reportFile}\n`);
   }
   return result.completed && result.dataIntact ? 0 : 1;
+}
+
+function summaryRows(r: ScenarioResult): Array<[string, string]> {
+  const rows: Array<[string, string]> = [
+    ['scenario', `${r.scenario} (seed ${r.seed})`],
+    ['completed', String(r.completed)],
+    ['data intact', String(r.dataIntact)],
+    ['bytes', `${formatBytes(r.bytes)} of ${formatBytes(r.expectedBytes)}`],
+    ['handshake', r.handshakeTime !== undefined ? formatDuration(r.handshakeTime) : '-'],
+    ['completion', formatDuration(r.completionTime)],
+    ['goodput', formatBitrate(r.goodput)],
+    ['retransmissions', String(r.retransmissions)],
+    ['checker', r.checks ? `${r.checks.connections} connections, ${r.checks.violations.length} violations` : 'off'],
+  ];
+  if (r.flows.length > 1 || r.flows[0]?.workload !== 'bulk') {
+    for (const f of r.flows) {
+      let line = `${f.workload}, ${f.completed ? 'completed' : 'NOT completed'} in ${formatDuration(f.duration)}, ${formatBitrate(f.goodput)}`;
+      if (f.handshakes.attempted > 1) line += `, handshakes ${f.handshakes.completed}/${f.handshakes.attempted}`;
+      const m = f.messages;
+      if (m !== undefined && m.sent > 0) {
+        const l = m.latency;
+        line += `, messages ${m.received}/${m.sent}` + (l ? `, latency p50 ${formatDuration(l.p50)} p99 ${formatDuration(l.p99)}` : '');
+      }
+      rows.push([`flow ${f.name}`, line]);
+    }
+  }
+  if (r.shared) rows.push(['fairness (Jain)', r.shared.jain.toFixed(3)]);
+  for (const [name, c] of Object.entries(r.linkCounters)) {
+    const drops = Object.entries(c.dropped).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+    rows.push([`link ${name}`, `${c.delivered} delivered, ${formatBytes(c.bytesDelivered)}${drops.length ? `, dropped ${drops.join(', ')}` : ''}`]);
+  }
+  return rows;
 }

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { COMMANDS } from '../../src/cli/commands.js';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 function capture(): { out: () => string; err: () => string } {
   let out = '';
@@ -99,5 +102,28 @@ describe('tquic sim', () => {
     c = capture();
     expect(await main(['sim', 'nosuchpreset'])).toBe(2);
     expect(c.err()).toContain('tquic sim');
+  }, 30_000);
+
+  it('--report writes an HTML report for a two-flow dumbbell, one chart per metric and a line per flow; --qlog-dir one file per connection and role', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tquic-sim-'));
+    try {
+      const report = join(dir, 'r.html');
+      const c = capture();
+      expect(await main(['sim', 'dumbbell', '--seed', '1', '--bytes', '300000', '--report', report, '--qlog-dir', join(dir, 'q')])).toBe(0);
+      vi.restoreAllMocks();
+      expect(c.out()).toContain('0 violations');
+      const html = readFileSync(report, 'utf8');
+      expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+      expect(html.match(/<svg/g)?.length).toBe(4);
+      for (const flow of ['flow0', 'flow1']) expect(html.split(flow).length - 1).toBeGreaterThanOrEqual(4);
+      expect(readdirSync(join(dir, 'q')).sort().map((f) => f.replace(/-[0-9a-f]+-/, '-X-'))).toEqual([
+        'dumbbell-flow0-X-client.sqlog',
+        'dumbbell-flow0-X-server.sqlog',
+        'dumbbell-flow1-X-client.sqlog',
+        'dumbbell-flow1-X-server.sqlog',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 });
