@@ -79,6 +79,11 @@ export interface EndpointDriver {
   send: (d: Datagram, from: SimEndpoint) => void;
   /** Called after each delivery or timer, before transmit is drained: the application's turn. */
   onActivity?: (node: SimEndpoint) => void;
+  /**
+   * `send` is done with the datagram's bytes when it returns (it copied them): the engine then
+   * hands the buffer back to the endpoint's transmit pool (DESIGN §4 rule 2).
+   */
+  copies?: boolean;
 }
 
 /** An endpoint attached to the engine. */
@@ -110,6 +115,7 @@ export class SimEndpoint {
     for (let d = this.endpoint.pollTransmit(now); d; d = this.endpoint.pollTransmit(now)) {
       this.sent++;
       this.driver.send(d, this);
+      if (this.driver.copies === true) this.endpoint.releaseDatagram(d);
     }
     this.rearm();
   }

@@ -140,7 +140,9 @@ export class Network {
     for (const a of addresses) if (this.byAddress.has(addressKey(a))) throw new RangeError(`duplicate address ${addressKey(a)}`);
     let host: Host | undefined;
     const node = this.engine.addEndpoint(endpoint, {
+      // Every link delivers its own copy (link.ts), so the sender's buffer is free on return.
       send: (d) => this.send(d),
+      copies: true,
       ...(onActivity ? { onActivity: () => onActivity(host!) } : {}),
     });
     host = { name, addresses, node, endpoint };

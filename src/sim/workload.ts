@@ -125,14 +125,31 @@ export function messageByte(key: number, i: number): number {
 export function messagePayload(key: number, offset: number, len: number): Uint8Array {
   const b = new Uint8Array(len);
   const k = (key * 151 + (key >>> 8) * 53) & 0xff;
-  for (let i = 0; i < len; i++) b[i] = (payloadByte(offset + i) + k) & 0xff;
+  // Within a 256-byte aligned block only the low byte of the position changes, so the higher
+  // terms of payloadByte are one constant per block.
+  for (let i = 0; i < len; ) {
+    const pos = offset + i;
+    const c = blockConstant(pos) + k;
+    const end = Math.min(len, i + 256 - (pos & 0xff));
+    for (let p = pos; i < end; i++, p++) b[i] = (p + c) & 0xff;
+  }
   return b;
+}
+
+/** payloadByte(i) − i, the same for all i of one 256-byte aligned block (mod 256). */
+function blockConstant(i: number): number {
+  return (i >>> 8) * 7 + (i >>> 16) * 13 + (i >>> 24) * 29;
 }
 
 /** Whether `data` is message `key`'s payload from `offset`. */
 export function checkPayload(key: number, offset: number, data: Uint8Array, from = 0): boolean {
   const k = (key * 151 + (key >>> 8) * 53) & 0xff;
-  for (let i = from; i < data.length; i++) if (data[i] !== ((payloadByte(offset + i) + k) & 0xff)) return false;
+  for (let i = from; i < data.length; ) {
+    const pos = offset + i;
+    const c = blockConstant(pos) + k;
+    const end = Math.min(data.length, i + 256 - (pos & 0xff));
+    for (let p = pos; i < end; i++, p++) if (data[i] !== ((p + c) & 0xff)) return false;
+  }
   return true;
 }
 
