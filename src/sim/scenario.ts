@@ -10,10 +10,9 @@
  *
  * Determinism: every random choice in the network and the endpoints comes from `seed`, and the
  * crypto provider's `randomBytes` is replaced by a seeded generator inside the simulation (TLS
- * randoms, tokens). Ephemeral key pairs still come from the provider, so packet contents differ
- * between runs, but their sizes do not; with an Ed25519 (or RSA) certificate the signatures have
- * a fixed size and the same seed gives identical results. ECDSA signatures vary in DER length
- * by a byte or two, which can shift timings.
+ * randoms, tokens, ephemeral key pairs). With an Ed25519 certificate (deterministic signatures)
+ * the same seed gives byte-identical packets and qlog. ECDSA signatures made by the node provider
+ * use a random nonce and vary in DER length by a byte or two, which can shift timings.
  */
 import { addressKey, type Datagram, type SocketAddress } from '../util/datagram.js';
 import { Prng } from '../util/prng.js';
