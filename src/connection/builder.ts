@@ -254,6 +254,9 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
   const probe = sp.probes > 0;
   const canElicit = elicitingAllowed || probe;
   const app = space === APPDATA;
+  // RFC 9002 §6.2.4: every probe of a handshake space carries the unacknowledged CRYPTO data
+  // (the same data in both probes), not just the first one, so either copy completes the flight.
+  if (probe && !app && !sp.cryptoSend.hasData && !sp.cryptoSend.allAcked) sp.cryptoSend.requeueUnacked();
   const work =
     canElicit &&
     (probe || sp.cryptoSend.hasData || (app && hasElicitingWork(conn)));
