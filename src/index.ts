@@ -1,7 +1,8 @@
 /**
- * tquic's public API. Exported today: the sans-IO Endpoint and Connection, the network
- * simulator, wire formats, crypto providers and packet protection, the TLS 1.3 engines, qlog,
- * and the utilities they share. The socket API (`connect`, `listen`) arrives with io/.
+ * tquic's public API: the socket API (`listen`, `connect` and the QuicServer, QuicConnection and
+ * QuicStream they give), the sans-IO Endpoint and Connection, the network simulator, wire
+ * formats, crypto providers and packet protection, the TLS 1.3 engines, qlog, and the utilities
+ * they share.
  */
 export * as util from './util/index.js';
 export * as wire from './wire/index.js';
@@ -14,3 +15,23 @@ export { Connection, type ConnectionConfig, type ConnectionEvent, type Connectio
 export { TransportError, ErrorCode } from './util/transport-error.js';
 export { getProvider, defaultProvider, PROVIDER_NAMES, type CryptoProvider } from './crypto/index.js';
 export { generateDevCertificate, generateDevCa } from './crypto/certgen.js';
+export * as io from './io/index.js';
+export {
+  listen,
+  connect,
+  QuicServer,
+  QuicConnection,
+  QuicStream,
+  QuicError,
+  QuicStreamError,
+  type ListenOptions,
+  type ConnectOptions,
+  type CommonOptions,
+  type OpenStreamOptions,
+  type QuicServerEvents,
+  type QuicConnectionEvents,
+  type PathChange,
+  type PemSource,
+  type DriverWarning,
+} from './io/index.js';
+export type { CloseInfo, TransportSettings } from './connection/index.js';

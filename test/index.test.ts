@@ -12,4 +12,14 @@ describe('public API', () => {
     expect(tquic.getProvider('noble').name).toBe('noble');
     expect(new tquic.TransportError(tquic.ErrorCode.PROTOCOL_VIOLATION).code).toBe(0x0a);
   });
+
+  it('exports the socket API from the package root', () => {
+    expect(typeof tquic.listen).toBe('function');
+    expect(typeof tquic.connect).toBe('function');
+    expect(typeof tquic.QuicServer).toBe('function');
+    expect(typeof tquic.QuicConnection).toBe('function');
+    expect(typeof tquic.QuicStream).toBe('function');
+    expect(typeof tquic.QuicError).toBe('function');
+    expect(typeof tquic.io.UdpDriver.bind).toBe('function');
+  });
 });

@@ -1,0 +1,346 @@
+/**
+ * QuicConnection: the public, event-driven face of one core Connection. The driver's service
+ * round calls `pump`, which drains the core's events (connection/types.ts) into stream
+ * callbacks, Node events and async iterators; API calls act on the core and ask for a service
+ * round, which sends what they produced.
+ */
+import { EventEmitter } from 'node:events';
+import type { Connection, ConnectionStats } from '../connection/connection.js';
+import type { CloseInfo, ConnectionEvent } from '../connection/types.js';
+import type { HandshakeInfo } from '../crypto/tls/engine.js';
+import type { SocketAddress } from '../util/datagram.js';
+import type { Instant } from '../util/time.js';
+import { Channel } from './channel.js';
+import { AbortError, QuicError, describeClose } from './errors.js';
+import type { QlogFileSink } from './files.js';
+import { QuicStream, type QuicStreamOptions, type StreamOwner } from './stream.js';
+
+/** What a connection needs from whoever drives its endpoint. */
+export interface ConnectionHost {
+  now(): Instant;
+  /** Ask for a service round (packets out, timer re-armed). */
+  schedule(): void;
+  /**
+   * The connection is finished: `abandoned` when it never got established and the host may tear
+   * down at once instead of waiting out the closing period. Resolves when the host let go
+   * (for a client: its socket is closed).
+   */
+  connectionEnded(qc: QuicConnection, abandoned: boolean): Promise<void>;
+}
+
+export interface PathChange {
+  address: SocketAddress;
+  previous: SocketAddress;
+  state: 'validating' | 'validated' | 'reverted';
+}
+
+export interface QuicConnectionEvents {
+  handshake: [info: HandshakeInfo];
+  stream: [stream: QuicStream];
+  datagram: [data: Uint8Array];
+  datagramLost: [length: number];
+  /** RFC 9000 §9: the peer's address changed (e.g. a NAT rebinding). */
+  pathChange: [change: PathChange];
+  /** The connection stopped carrying data (closing or draining). */
+  closing: [info: CloseInfo];
+  /** The connection is gone. */
+  close: [info: CloseInfo];
+}
+
+export interface OpenStreamOptions extends QuicStreamOptions {
+  /** Bidirectional (default) or unidirectional (write-only for us). */
+  bidirectional?: boolean;
+  /** Abandons the wait for stream credit (RFC 9000 §4.6 MAX_STREAMS). */
+  signal?: AbortSignal;
+}
+
+interface OpenWaiter {
+  resolve: (s: QuicStream) => void;
+  reject: (e: Error) => void;
+  options: OpenStreamOptions;
+  onAbort?: () => void;
+}
+
+export class QuicConnection extends EventEmitter<QuicConnectionEvents> implements StreamOwner {
+  /** @internal The sans-IO connection (advanced use: qlog-free introspection, tests). */
+  readonly core: Connection;
+  readonly role: 'client' | 'server';
+  /** The negotiated application protocol (after the handshake). */
+  alpn: string | undefined;
+  /** TLS details of the handshake (suite, group, peer certificates …). */
+  handshakeInfo: HandshakeInfo | undefined;
+  /** Resolves when the connection is gone, with how it ended (never rejects). */
+  readonly closed: Promise<CloseInfo>;
+  /** How the connection ended, once closing. */
+  closeInfo: CloseInfo | undefined;
+
+  private readonly host: ConnectionHost;
+  private readonly streams = new Map<number, QuicStream>();
+  private readonly incoming = new Channel<QuicStream>();
+  private readonly datagramQueue = new Channel<Uint8Array>();
+  private readonly openWaiters: { bidi: OpenWaiter[]; uni: OpenWaiter[] } = { bidi: [], uni: [] };
+  private resolveClosed!: (info: CloseInfo) => void;
+  private ended = false;
+  private readonly qlog: QlogFileSink | undefined;
+  /** @internal Called once: on handshake completion, or with the error that ended it. */
+  onHandshakeResult: ((err?: Error) => void) | undefined;
+
+  /** @internal Created by the server or `connect`. */
+  constructor(host: ConnectionHost, core: Connection, qlog?: QlogFileSink) {
+    super();
+    this.host = host;
+    this.core = core;
+    this.role = core.isClient ? 'client' : 'server';
+    this.qlog = qlog;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  /** The peer's address (it changes when the peer migrates). */
+  get remoteAddress(): SocketAddress {
+    return this.core.remote;
+  }
+
+  get localAddress(): SocketAddress {
+    return this.core.local;
+  }
+
+  get handshakeComplete(): boolean {
+    return this.core.handshakeComplete;
+  }
+
+  /** The largest DATAGRAM payload `sendDatagram` accepts now (0 when the peer did not enable DATAGRAM). */
+  get maxDatagramPayload(): number {
+    return this.core.maxDatagramPayload();
+  }
+
+  /** The core's counters: RTT, congestion window, bytes and packets, losses. */
+  stats(): ConnectionStats {
+    return this.core.stats();
+  }
+
+  /**
+   * Opens a stream. When the peer's stream limit (MAX_STREAMS) is reached, waits until the peer
+   * raises it; rejects when the connection closes or `signal` aborts.
+   */
+  openStream(options: OpenStreamOptions = {}): Promise<QuicStream> {
+    const bidi = options.bidirectional ?? true;
+    if (options.signal?.aborted) return Promise.reject(new AbortError('openStream aborted', { cause: options.signal.reason }));
+    if (this.closeInfo !== undefined) return Promise.reject(this.closedError());
+    const queue = bidi ? this.openWaiters.bidi : this.openWaiters.uni;
+    if (queue.length === 0) {
+      const s = this.tryOpen(bidi, options);
+      if (s !== undefined) return Promise.resolve(s);
+    }
+    return new Promise<QuicStream>((resolve, reject) => {
+      const w: OpenWaiter = { resolve, reject, options };
+      const signal = options.signal;
+      if (signal !== undefined) {
+        w.onAbort = () => {
+          const i = queue.indexOf(w);
+          if (i >= 0) queue.splice(i, 1);
+          reject(new AbortError('openStream aborted', { cause: signal.reason }));
+        };
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+      queue.push(w);
+    });
+  }
+
+  /**
+   * Streams the peer opens, in order. Streams that arrive while nobody iterates and no 'stream'
+   * listener is attached are kept for the next iterator. Ends when the connection closes.
+   */
+  incomingStreams(): AsyncIterableIterator<QuicStream> {
+    return this.incoming.iterator();
+  }
+
+  /** DATAGRAM payloads received (RFC 9221), buffered like `incomingStreams`. Ends on close. */
+  datagrams(): AsyncIterableIterator<Uint8Array> {
+    return this.datagramQueue.iterator();
+  }
+
+  /**
+   * Queues an unreliable DATAGRAM (RFC 9221; the bytes are copied). False when the peer did not
+   * enable DATAGRAM, the payload exceeds `maxDatagramPayload`, the send queue is full, or the
+   * connection is closing.
+   */
+  sendDatagram(data: Uint8Array): boolean {
+    const ok = this.core.sendDatagram(data);
+    if (ok) this.host.schedule();
+    return ok;
+  }
+
+  /**
+   * Closes the connection (RFC 9000 §10.2) with an application error code (0: no error) and
+   * resolves when it is gone.
+   */
+  close(code = 0, reason = ''): Promise<CloseInfo> {
+    if (this.closeInfo === undefined && !this.ended) {
+      this.core.close(this.host.now(), code, reason);
+      this.host.schedule();
+    }
+    return this.closed;
+  }
+
+  // --- StreamOwner -----------------------------------------------------------------------------
+
+  /** @internal */
+  schedule(): void {
+    this.host.schedule();
+  }
+
+  /** @internal */
+  forgetStream(id: number): void {
+    this.streams.delete(id);
+  }
+
+  // --- driven by the host ----------------------------------------------------------------------
+
+  /** @internal Drains the core's events. */
+  pump(): void {
+    const core = this.core;
+    for (let e = core.pollEvent(); e !== undefined; e = core.pollEvent()) {
+      try {
+        this.dispatch(e);
+      } catch (err) {
+        // An application listener threw: report it as Node would (uncaught), after this round.
+        process.nextTick(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  /**
+   * @internal The host gives up on the connection (its endpoint is shutting down or it was
+   * never established): streams and waiters fail, `closed` resolves with `info`.
+   */
+  abandon(info: CloseInfo): void {
+    if (this.closeInfo === undefined) this.onClosing(info);
+    this.finish(info, true);
+  }
+
+  private dispatch(e: ConnectionEvent): void {
+    switch (e.type) {
+      case 'handshake_complete': {
+        this.handshakeInfo = e.info;
+        this.alpn = e.info.alpn;
+        this.retryOpens(true);
+        this.retryOpens(false);
+        const cb = this.onHandshakeResult;
+        this.onHandshakeResult = undefined;
+        cb?.();
+        this.emit('handshake', e.info);
+        break;
+      }
+      case 'handshake_confirmed':
+        break;
+      case 'stream_opened': {
+        const s = new QuicStream(this, e.id, false);
+        this.streams.set(e.id, s);
+        if (this.incoming.readers > 0 || this.listenerCount('stream') === 0) this.incoming.push(s);
+        this.emit('stream', s);
+        break;
+      }
+      case 'stream_readable':
+        this.streams.get(e.id)?.onReadable();
+        break;
+      case 'stream_writable':
+        this.streams.get(e.id)?.onWritable();
+        break;
+      case 'stream_finished':
+        this.streams.get(e.id)?.onFinished();
+        break;
+      case 'stream_reset':
+        this.streams.get(e.id)?.onReset(e.code);
+        break;
+      case 'stream_stop_sending':
+        this.streams.get(e.id)?.onStopSending(e.code);
+        break;
+      case 'streams_available':
+        this.retryOpens(e.bidi);
+        break;
+      case 'datagram':
+        if (this.datagramQueue.readers > 0 || this.listenerCount('datagram') === 0) this.datagramQueue.push(e.data);
+        this.emit('datagram', e.data);
+        break;
+      case 'datagram_lost':
+        this.emit('datagramLost', e.length);
+        break;
+      case 'peer_address_changed':
+        this.emit('pathChange', { address: e.address, previous: e.previous, state: e.state });
+        break;
+      case 'closing':
+        this.onClosing(e.info);
+        break;
+      case 'closed':
+        if (this.closeInfo === undefined) this.onClosing(e.info);
+        this.finish(this.closeInfo ?? e.info, false);
+        break;
+    }
+  }
+
+  private tryOpen(bidi: boolean, o: QuicStreamOptions): QuicStream | undefined {
+    const id = this.core.openStream(bidi);
+    if (id === undefined) {
+      // The STREAMS_BLOCKED the core queued (RFC 9000 §19.14) goes out with the next round.
+      this.host.schedule();
+      return undefined;
+    }
+    const s = new QuicStream(this, id, true, o);
+    this.streams.set(id, s);
+    return s;
+  }
+
+  private retryOpens(bidi: boolean): void {
+    const queue = bidi ? this.openWaiters.bidi : this.openWaiters.uni;
+    while (queue.length > 0 && this.closeInfo === undefined) {
+      const w = queue[0]!;
+      const s = this.tryOpen(bidi, w.options);
+      if (s === undefined) return;
+      queue.shift();
+      if (w.onAbort) w.options.signal?.removeEventListener('abort', w.onAbort);
+      w.resolve(s);
+    }
+  }
+
+  private closedError(): QuicError {
+    const info = this.closeInfo;
+    return new QuicError(`connection ${info ? describeClose(info) : 'closed'}`, 'ERR_QUIC_CONNECTION_CLOSED', info);
+  }
+
+  private onClosing(info: CloseInfo): void {
+    if (this.closeInfo !== undefined) return;
+    this.closeInfo = info;
+    const hs = this.onHandshakeResult;
+    this.onHandshakeResult = undefined;
+    hs?.(new QuicError(`handshake failed: connection ${describeClose(info)}`, 'ERR_QUIC_HANDSHAKE_FAILED', info));
+    const err = this.closedError();
+    for (const q of [this.openWaiters.bidi, this.openWaiters.uni]) {
+      for (const w of q.splice(0)) {
+        if (w.onAbort) w.options.signal?.removeEventListener('abort', w.onAbort);
+        w.reject(err);
+      }
+    }
+    for (const s of [...this.streams.values()]) s.onConnectionClosed(info);
+    this.streams.clear();
+    this.incoming.end();
+    this.datagramQueue.end();
+    this.emit('closing', info);
+    // A connection that never completed its handshake is not worth its closing period.
+    if (!this.core.handshakeComplete) this.finish(info, true);
+  }
+
+  private finish(info: CloseInfo, abandoned: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    void this.host
+      .connectionEnded(this, abandoned)
+      .catch(() => {})
+      .then(() => this.qlog?.close())
+      .then(() => {
+        this.resolveClosed(info);
+        this.emit('close', info);
+      });
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Options of the public API (`listen`, `connect`) and their translation into the core's
+ * ConnectionConfig.
+ */
+import { rootCertificates } from 'node:tls';
+import { transportSettings, type ConnectionConfig, type TransportSettings } from '../connection/config.js';
+import { congestionControllerNames } from '../recovery/cc/registry.js';
+import { getProvider } from '../crypto/index.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import type { DriverWarning } from './udp.js';
+import { loadTrustAnchors, type PemSource } from './files.js';
+
+export type { PemSource } from './files.js';
+export type { DriverWarning } from './udp.js';
+
+/** Options shared by `listen` and `connect`. */
+export interface CommonOptions {
+  /** Application protocols (ALPN, RFC 9001 §8.1), in preference order. Required by QUIC. */
+  alpn: string[];
+  /** Transport parameters and limits (windows, stream counts, datagram size …); see TransportSettings. */
+  transport?: Partial<TransportSettings>;
+  /** max_idle_timeout in ms (RFC 9000 §10.1); shorthand for transport.maxIdleTimeoutMs (default 30 000). */
+  idleTimeoutMs?: number;
+  /** Congestion controller by registry name: 'cubic' (default), 'newreno'. */
+  congestionControl?: string;
+  /**
+   * RFC 9221 DATAGRAM support: true advertises max_datagram_frame_size 65535, a number
+   * advertises that size; shorthand for transport.maxDatagramFrameSize (default: off).
+   */
+  datagrams?: boolean | number;
+  /** Crypto provider: 'node' (OpenSSL, the default) or 'noble' (pure JavaScript). */
+  crypto?: 'node' | 'noble';
+  /** Writes one JSON-SEQ qlog file per connection here: `<original DCID hex>_<client|server>.sqlog`. */
+  qlogDir?: string;
+  /** Appends NSS key log lines (SSLKEYLOGFILE format) to this file, for Wireshark. */
+  keylog?: string;
+  /**
+   * Socket receive / send buffer sizes in bytes (default 2 MiB each), applied after bind; the
+   * kernel may cap them (Linux: net.core.rmem_max / wmem_max), which is reported as a warning
+   * only when setting fails. ECN is not available: node:dgram can neither set nor read the
+   * ECN bits, so paths are treated as not ECN-capable (RFC 9000 §13.4.2.2).
+   */
+  recvBufferSize?: number;
+  sendBufferSize?: number;
+  /** Length of the connection IDs we issue (0–20, default 8). */
+  cidLength?: number;
+  /** Non-fatal problems: socket buffer sizes refused, send errors, malformed datagrams. */
+  onWarning?: (w: DriverWarning) => void;
+}
+
+/** The parts of a ConnectionConfig both roles share. */
+export function baseConfig(o: CommonOptions): Pick<ConnectionConfig, 'provider' | 'alpn' | 'transport' | 'cidLength'> {
+  if (!Array.isArray(o.alpn) || o.alpn.length === 0 || o.alpn.some((p) => typeof p !== 'string' || p.length === 0 || p.length > 255)) {
+    throw new RangeError('alpn: give at least one application protocol name of 1..255 characters (RFC 9001 §8.1)');
+  }
+  const transport: Partial<TransportSettings> = { ...(o.transport ?? {}) };
+  if (o.idleTimeoutMs !== undefined) {
+    if (!(Number.isFinite(o.idleTimeoutMs) && o.idleTimeoutMs >= 0)) throw new RangeError('idleTimeoutMs must be a non-negative number');
+    transport.maxIdleTimeoutMs = o.idleTimeoutMs;
+  }
+  if (o.congestionControl !== undefined) transport.congestionControl = o.congestionControl;
+  // Settings errors surface here, not on the first datagram (validated as the core does).
+  transportSettings({ provider: providerOf(o.crypto), alpn: o.alpn, transport });
+  if (transport.congestionControl !== undefined && !congestionControllerNames().includes(transport.congestionControl)) {
+    throw new RangeError(`unknown congestion controller "${transport.congestionControl}" (known: ${congestionControllerNames().join(', ')})`);
+  }
+  if (o.datagrams !== undefined && o.datagrams !== false) {
+    const size = o.datagrams === true ? 65535 : o.datagrams;
+    if (!(Number.isInteger(size) && size > 0)) throw new RangeError('datagrams must be true or a positive integer (max_datagram_frame_size)');
+    transport.maxDatagramFrameSize = size;
+  }
+  return {
+    provider: providerOf(o.crypto),
+    alpn: [...o.alpn],
+    transport,
+    ...(o.cidLength !== undefined ? { cidLength: o.cidLength } : {}),
+  };
+}
+
+export function providerOf(name: string | undefined): CryptoProvider {
+  return getProvider(name ?? 'node');
+}
+
+let systemRoots: Uint8Array[] | undefined;
+
+/** The trust anchors for a client: `ca` if given, else Node's bundled root certificates. */
+export function trustAnchors(ca: PemSource | readonly PemSource[] | undefined): Uint8Array[] {
+  if (ca !== undefined) return loadTrustAnchors(ca);
+  systemRoots ??= loadTrustAnchors(rootCertificates);
+  return systemRoots;
+}
