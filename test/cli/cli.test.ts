@@ -41,13 +41,17 @@ describe('tquic CLI', () => {
     expect(c.err()).toMatch(/Unknown option/i);
   });
 
-  it('demo builds, protects, parses and unprotects an Initial with every provider pair', async () => {
+  it('demo downloads a generated file over loopback UDP and verifies its SHA-256', async () => {
     const c = capture();
-    expect(await main(['demo'])).toBe(0);
-    expect(c.out()).toContain('all checks passed');
-    expect(c.out().match(/is rejected/g)?.length).toBe(4);
-    expect(c.out()).toContain('ClientHello, 3 cipher suites, SNI localhost, ALPN h3');
-  });
+    expect(await main(['demo', '--bytes', '2000000'])).toBe(0);
+    const out = c.out();
+    expect(out).toMatch(/server listening on 127\.0\.0\.1:\d+ \(UDP\)/);
+    expect(out).toContain('certificate verified');
+    expect(out).toMatch(/downloaded 2\.0 MB in/);
+    expect(out).toMatch(/SHA-256 [0-9a-f]{64} matches/);
+    expect(out).toMatch(/qlog: 2 files in /);
+    expect(out).toContain('demo passed');
+  }, 30_000);
 
   it('demo refuses an unknown provider', async () => {
     const c = capture();

@@ -1,0 +1,86 @@
+/**
+ * `tquic client URL... [--output DIR] [--alpn hq-interop] [--insecure | --ca FILE]
+ * [--qlog-dir DIR] [--keylog FILE] [--cc NAME] [--crypto node|noble]`: downloads every URL over
+ * one connection (the URLs share one authority) with HTTP/0.9 (hq-interop), all in parallel, and
+ * saves each body as OUTPUT/<last path segment>. A progress bar runs while stdout is a terminal;
+ * a one-line summary ends the run. Exit status 0 only if every request succeeded.
+ */
+import { mkdirSync } from 'node:fs';
+import { SingleBar } from 'cli-progress';
+import { connect } from '../io/index.js';
+import { fetchHq } from '../http/index.js';
+import { commonOptions, fail, listOption } from './net-options.js';
+
+export default async function client(values: Record<string, unknown>, positionals: string[]): Promise<number> {
+  if (positionals.length === 0) return fail('client', 'name at least one URL (https://host:port/path)', 2);
+  let urls: URL[];
+  try {
+    urls = positionals.map((u) => new URL(u));
+  } catch (e) {
+    return fail('client', (e as Error).message, 2);
+  }
+  const first = urls[0]!;
+  if (urls.some((u) => u.protocol !== 'https:' || u.host !== first.host)) return fail('client', 'all URLs must be https:// and share one host:port', 2);
+  const alpn = listOption(values.alpn) ?? ['hq-interop'];
+  if (!alpn.includes('hq-interop')) return fail('client', `ALPN ${alpn.join(',')}: only hq-interop is supported in this version (h3 is planned)`, 1);
+  const output = typeof values.output === 'string' ? values.output : '.';
+  const host = first.hostname.replace(/^\[|\]$/g, '');
+  const port = first.port === '' ? 443 : Number(first.port);
+  const t0 = performance.now();
+  let conn;
+  try {
+    mkdirSync(output, { recursive: true });
+    conn = await connect({
+      host,
+      port,
+      serverName: host,
+      ...commonOptions(values, ['hq-interop']),
+      ...(values.insecure === true ? { insecure: true } : {}),
+      ...(typeof values.ca === 'string' ? { ca: values.ca } : {}),
+    });
+  } catch (e) {
+    return fail('client', (e as Error).message, 1);
+  }
+  const bar = process.stdout.isTTY
+    ? new SingleBar({ format: '{bar} {percentage}% | {value}/{total} requests | {bytes} | {rate}', hideCursor: true, clearOnComplete: true })
+    : undefined;
+  let bytesSoFar = 0;
+  bar?.start(urls.length, 0, { bytes: '0 B', rate: '-' });
+  const results = await fetchHq(
+    conn,
+    urls.map((u) => u.pathname),
+    {
+      outputDir: output,
+      onProgress: (n: number) => {
+        bytesSoFar += n;
+        const s = (performance.now() - t0) / 1000;
+        bar?.update({ bytes: human(bytesSoFar, 'B'), rate: human((bytesSoFar * 8) / Math.max(s, 1e-3), 'bit/s') });
+      },
+      onDone: () => bar?.increment(),
+    },
+  );
+  bar?.stop();
+  const stats = conn.stats();
+  await conn.close(0, 'done');
+  const seconds = (performance.now() - t0) / 1000;
+  const bytes = results.reduce((n, r) => n + r.bytes, 0);
+  const failed = results.filter((r) => !r.ok);
+  for (const r of failed) process.stderr.write(`tquic client: ${r.path}: ${r.error ?? 'failed'}\n`);
+  process.stdout.write(
+    `${results.length - failed.length}/${results.length} ok, ${human(bytes, 'B')} in ${seconds.toFixed(2)} s, ` +
+      `${human((bytes * 8) / Math.max(seconds, 1e-6), 'bit/s')}, RTT ${(stats.smoothedRtt / 1000).toFixed(1)} ms, ` +
+      `${stats.packetsLost} packets lost\n`,
+  );
+  return failed.length === 0 ? 0 : 1;
+}
+
+function human(n: number, unit: string): string {
+  const k = unit === 'B' ? 1024 : 1000;
+  const p = ['', 'k', 'M', 'G'];
+  let i = 0;
+  while (n >= k && i < p.length - 1) {
+    n /= k;
+    i++;
+  }
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${p[i]}${unit}`;
+}
