@@ -1,15 +1,20 @@
 /**
  * `tquic client URL... [--output DIR] [--alpn hq-interop] [--insecure | --ca FILE]
- * [--qlog-dir DIR] [--keylog FILE] [--cc NAME] [--crypto node|noble]`: downloads every URL over
- * one connection (the URLs share one authority) with HTTP/0.9 (hq-interop), all in parallel, and
- * saves each body as OUTPUT/<last path segment>. A progress bar runs while stdout is a terminal;
- * a one-line summary ends the run. Exit status 0 only if every request succeeded.
+ * [--qlog-dir DIR] [--keylog FILE] [--cc NAME] [--crypto node|noble] [--cipher-suites LIST]
+ * [--timeout SECONDS]`: downloads every URL over one connection (the URLs share one authority)
+ * with HTTP/0.9 (hq-interop), all in parallel, and saves each body as OUTPUT/<last path
+ * segment>. --timeout bounds the handshake (default 10 s). A progress bar runs while stdout is a
+ * terminal; a one-line summary ends the run. Exit status 0 only if every request succeeded.
+ * With --verbose, the negotiated ALPN and cipher suite are printed to stderr once the handshake
+ * completes.
  */
 import { mkdirSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { connect } from '../io/index.js';
 import { fetchHq } from '../http/index.js';
-import { commonOptions, fail, listOption } from './net-options.js';
+import { suiteInfo } from '../crypto/provider.js';
+import type { CommonOptions } from '../io/index.js';
+import { commonOptions, fail, listOption, secondsOption } from './net-options.js';
 
 export default async function client(values: Record<string, unknown>, positionals: string[]): Promise<number> {
   if (positionals.length === 0) return fail('client', 'name at least one URL (https://host:port/path)', 2);
@@ -26,6 +31,14 @@ export default async function client(values: Record<string, unknown>, positional
   const output = typeof values.output === 'string' ? values.output : '.';
   const host = first.hostname.replace(/^\[|\]$/g, '');
   const port = first.port === '' ? 443 : Number(first.port);
+  let common: CommonOptions;
+  let handshakeTimeoutMs: number;
+  try {
+    common = commonOptions(values, ['hq-interop']);
+    handshakeTimeoutMs = secondsOption(values.timeout, 'timeout', 10_000);
+  } catch (e) {
+    return fail('client', (e as Error).message, 2);
+  }
   const t0 = performance.now();
   let conn;
   try {
@@ -34,12 +47,20 @@ export default async function client(values: Record<string, unknown>, positional
       host,
       port,
       serverName: host,
-      ...commonOptions(values, ['hq-interop']),
+      handshakeTimeoutMs,
+      ...common,
+      onWarning: (w) => {
+        if (values.verbose === true) process.stderr.write(`tquic client: ${w.message}\n`);
+      },
       ...(values.insecure === true ? { insecure: true } : {}),
       ...(typeof values.ca === 'string' ? { ca: values.ca } : {}),
     });
   } catch (e) {
     return fail('client', (e as Error).message, 1);
+  }
+  if (values.verbose === true) {
+    const info = conn.handshakeInfo;
+    process.stderr.write(`tquic client: connected to ${host.includes(':') ? `[${host}]` : host}:${port}, ${conn.alpn ?? '-'}, ${info ? suiteInfo(info.suite).name : '-'}\n`);
   }
   const bar = process.stdout.isTTY
     ? new SingleBar({ format: '{bar} {percentage}% | {value}/{total} requests | {bytes} | {rate}', hideCursor: true, clearOnComplete: true })

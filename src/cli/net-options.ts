@@ -1,5 +1,6 @@
 /** Options shared by `tquic server` and `tquic client`, and one-line error reporting. */
 import type { CommonOptions } from '../io/index.js';
+import { ALL_SUITES, suiteInfo, type CipherSuite } from '../crypto/provider.js';
 
 /** Writes `tquic CMD: message` to stderr and returns the exit code. */
 export function fail(cmd: string, message: string, code: number): number {
@@ -15,6 +16,48 @@ export function int(v: unknown, name: string, def: number): number {
   return n;
 }
 
+/** A positive number of seconds (fractions allowed) as milliseconds, or the default when absent. */
+export function secondsOption(v: unknown, name: string, defMs: number): number {
+  if (v === undefined) return defMs;
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!(Number.isFinite(n) && n > 0)) throw new RangeError(`--${name} must be a positive number of seconds`);
+  return Math.round(n * 1000);
+}
+
+/** Short names of the cipher suites, beside their IANA names and code points. */
+const SUITE_ALIASES: Record<string, CipherSuite> = {
+  'aes-128-gcm': 0x1301,
+  aes128gcm: 0x1301,
+  'aes-256-gcm': 0x1302,
+  aes256gcm: 0x1302,
+  chacha20: 0x1303,
+  'chacha20-poly1305': 0x1303,
+};
+
+/**
+ * `--cipher-suites`: a comma-separated list of TLS 1.3 suites in preference order, each as its
+ * IANA name (TLS_CHACHA20_POLY1305_SHA256), a short name (aes-128-gcm, aes-256-gcm, chacha20)
+ * or its code point (0x1303).
+ */
+export function cipherSuitesOption(v: unknown): CipherSuite[] | undefined {
+  const names = listOption(v);
+  if (names === undefined) {
+    if (v !== undefined) throw new RangeError('--cipher-suites: name at least one cipher suite');
+    return undefined;
+  }
+  return names.map((name) => {
+    const key = name.toLowerCase();
+    const alias = SUITE_ALIASES[key];
+    if (alias !== undefined) return alias;
+    const byName = ALL_SUITES.find((s) => suiteInfo(s).name.toLowerCase() === key);
+    if (byName !== undefined) return byName;
+    const byCode = /^0x[0-9a-f]{1,4}$/.test(key) ? ALL_SUITES.find((s) => s === Number(key)) : undefined;
+    if (byCode !== undefined) return byCode;
+    const known = ALL_SUITES.map((s) => suiteInfo(s).name).join(', ');
+    throw new RangeError(`--cipher-suites: unknown cipher suite ${name} (known: ${known}, or aes-128-gcm, aes-256-gcm, chacha20)`);
+  });
+}
+
 /** A comma-separated list option. */
 export function listOption(v: unknown): string[] | undefined {
   if (typeof v !== 'string') return undefined;
@@ -23,17 +66,20 @@ export function listOption(v: unknown): string[] | undefined {
 }
 
 /**
- * ALPN, congestion controller, crypto provider, qlog directory and key log file, from the
- * options or from the QLOGDIR and SSLKEYLOGFILE environment variables (the interop runner's).
+ * ALPN, congestion controller, crypto provider, cipher suites, qlog directory and key log file,
+ * from the options or from the QLOGDIR and SSLKEYLOGFILE environment variables (the interop
+ * runner's).
  */
 export function commonOptions(values: Record<string, unknown>, alpnDefault: string[]): CommonOptions {
   const crypto = typeof values.crypto === 'string' ? values.crypto : 'node';
   if (crypto !== 'node' && crypto !== 'noble') throw new RangeError(`--crypto must be node or noble, not ${crypto}`);
   const qlogDir = typeof values['qlog-dir'] === 'string' ? values['qlog-dir'] : process.env.QLOGDIR || undefined;
   const keylog = typeof values.keylog === 'string' ? values.keylog : process.env.SSLKEYLOGFILE || undefined;
+  const cipherSuites = cipherSuitesOption(values['cipher-suites']);
   return {
     alpn: listOption(values.alpn) ?? alpnDefault,
     crypto,
+    ...(cipherSuites !== undefined ? { cipherSuites } : {}),
     ...(typeof values.cc === 'string' ? { congestionControl: values.cc } : {}),
     ...(qlogDir ? { qlogDir } : {}),
     ...(keylog ? { keylog } : {}),

@@ -1,13 +1,16 @@
 /**
  * `tquic server --cert cert.pem --key key.pem [--host 127.0.0.1] [--port 4433] [--root DIR]
  * [--alpn hq-interop] [--qlog-dir DIR] [--keylog FILE] [--cc NAME] [--crypto node|noble]
- * [--max-connections N]`: serves the files under ROOT over HTTP/0.9 (hq-interop). Prints
- * `listening on HOST:PORT` once ready and runs until SIGINT or SIGTERM, then closes every
- * connection gracefully. QLOGDIR and SSLKEYLOGFILE stand in for --qlog-dir and --keylog.
+ * [--cipher-suites LIST] [--max-connections N]`: serves the files under ROOT over HTTP/0.9
+ * (hq-interop). Prints `listening on HOST:PORT` once ready and runs until SIGINT or SIGTERM,
+ * then closes every connection gracefully. QLOGDIR and SSLKEYLOGFILE stand in for --qlog-dir
+ * and --keylog. With --verbose, every request and every established connection (its ALPN and
+ * cipher suite) is logged to stderr.
  */
 import { existsSync, statSync } from 'node:fs';
-import { listen } from '../io/index.js';
+import { listen, type CommonOptions } from '../io/index.js';
 import { serveHq } from '../http/index.js';
+import { suiteInfo } from '../crypto/provider.js';
 import { commonOptions, fail, int, listOption } from './net-options.js';
 
 export default async function server(values: Record<string, unknown>): Promise<number> {
@@ -22,9 +25,11 @@ export default async function server(values: Record<string, unknown>): Promise<n
   if (values.retry === true) return fail('server', '--retry: Retry is not built yet in this version', 1);
   let port: number;
   let maxConnections: number | undefined;
+  let common: CommonOptions;
   try {
     port = int(values.port, 'port', 4433);
     maxConnections = values['max-connections'] === undefined ? undefined : int(values['max-connections'], 'max-connections', 0);
+    common = commonOptions(values, ['hq-interop']);
   } catch (e) {
     return fail('server', (e as Error).message, 2);
   }
@@ -35,7 +40,7 @@ export default async function server(values: Record<string, unknown>): Promise<n
       port,
       cert,
       key,
-      ...commonOptions(values, ['hq-interop']),
+      ...common,
       ...(maxConnections !== undefined ? { maxConnections } : {}),
       onWarning: (w) => {
         if (values.verbose === true) process.stderr.write(`tquic server: ${w.message}\n`);
@@ -45,6 +50,13 @@ export default async function server(values: Record<string, unknown>): Promise<n
     return fail('server', (e as Error).message, 1);
   }
   const hq = serveHq(srv, { root, ...(values.verbose === true ? { log: (line: string) => process.stderr.write(`${line}\n`) } : {}) });
+  if (values.verbose === true) {
+    srv.on('connection', (qc) => {
+      const r = qc.remoteAddress;
+      const info = qc.handshakeInfo;
+      process.stderr.write(`tquic server: connection from ${r.host.includes(':') ? `[${r.host}]` : r.host}:${r.port}, ${qc.alpn ?? '-'}, ${info ? suiteInfo(info.suite).name : '-'}\n`);
+    });
+  }
   process.stdout.write(`listening on ${srv.address.host}:${srv.address.port}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {

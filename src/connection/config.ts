@@ -1,5 +1,5 @@
 /** Connection options with their defaults, and the transport parameters they produce. */
-import type { CryptoProvider } from '../crypto/provider.js';
+import type { CipherSuite, CryptoProvider } from '../crypto/provider.js';
 import type { TlsCredentials } from '../crypto/tls/certificates.js';
 import type { ClientSession } from '../crypto/tls/engine.js';
 import type { QlogSink } from '../qlog/index.js';
@@ -82,6 +82,11 @@ export interface ConnectionConfig {
   /** Wall-clock ms for certificate checks and tickets (DESIGN §1: passed in, never read). */
   timeMs?: number;
   keylog?: (line: string) => void;
+  /**
+   * TLS cipher suites in preference order: those a client offers, those a server accepts
+   * (default AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305).
+   */
+  cipherSuites?: CipherSuite[];
   // client
   serverName?: string;
   verify?: { mode: 'insecure' } | { mode: 'ca'; ca: Uint8Array[] };

@@ -66,6 +66,7 @@ export function createTls(conn: Connection): TlsClient | TlsServer {
     alpn: c.alpn,
     transportParameters,
     ...(c.keylog ? { keylog: c.keylog } : {}),
+    ...(c.cipherSuites ? { cipherSuites: c.cipherSuites } : {}),
     ...(c.timeMs !== undefined ? { timeMs: c.timeMs } : {}),
   };
   if (conn.isClient) {

@@ -6,7 +6,7 @@ import { rootCertificates } from 'node:tls';
 import { transportSettings, type ConnectionConfig, type TransportSettings } from '../connection/config.js';
 import { congestionControllerNames } from '../recovery/cc/registry.js';
 import { getProvider } from '../crypto/index.js';
-import type { CryptoProvider } from '../crypto/provider.js';
+import { isSupportedSuite, type CipherSuite, type CryptoProvider } from '../crypto/provider.js';
 import type { DriverWarning } from './udp.js';
 import { loadTrustAnchors, type PemSource } from './files.js';
 
@@ -30,6 +30,11 @@ export interface CommonOptions {
   datagrams?: boolean | number;
   /** Crypto provider: 'node' (OpenSSL, the default) or 'noble' (pure JavaScript). */
   crypto?: 'node' | 'noble';
+  /**
+   * TLS cipher suites in preference order, e.g. [0x1303] for TLS_CHACHA20_POLY1305_SHA256 only:
+   * what a client offers, what a server accepts (default 0x1301, 0x1302, 0x1303).
+   */
+  cipherSuites?: CipherSuite[];
   /** Writes one JSON-SEQ qlog file per connection here: `<original DCID hex>_<client|server>.sqlog`. */
   qlogDir?: string;
   /** Appends NSS key log lines (SSLKEYLOGFILE format) to this file, for Wireshark. */
@@ -49,7 +54,7 @@ export interface CommonOptions {
 }
 
 /** The parts of a ConnectionConfig both roles share. */
-export function baseConfig(o: CommonOptions): Pick<ConnectionConfig, 'provider' | 'alpn' | 'transport' | 'cidLength'> {
+export function baseConfig(o: CommonOptions): Pick<ConnectionConfig, 'provider' | 'alpn' | 'transport' | 'cidLength' | 'cipherSuites'> {
   if (!Array.isArray(o.alpn) || o.alpn.length === 0 || o.alpn.some((p) => typeof p !== 'string' || p.length === 0 || p.length > 255)) {
     throw new RangeError('alpn: give at least one application protocol name of 1..255 characters (RFC 9001 §8.1)');
   }
@@ -69,11 +74,18 @@ export function baseConfig(o: CommonOptions): Pick<ConnectionConfig, 'provider' 
     if (!(Number.isInteger(size) && size > 0)) throw new RangeError('datagrams must be true or a positive integer (max_datagram_frame_size)');
     transport.maxDatagramFrameSize = size;
   }
+  if (o.cipherSuites !== undefined) {
+    if (!Array.isArray(o.cipherSuites) || o.cipherSuites.length === 0) throw new RangeError('cipherSuites: give at least one cipher suite');
+    for (const s of o.cipherSuites as number[]) {
+      if (!isSupportedSuite(s)) throw new RangeError(`cipherSuites: unsupported cipher suite ${Number.isInteger(s) ? `0x${s.toString(16)}` : String(s)}`);
+    }
+  }
   return {
     provider: providerOf(o.crypto),
     alpn: [...o.alpn],
     transport,
     ...(o.cidLength !== undefined ? { cidLength: o.cidLength } : {}),
+    ...(o.cipherSuites !== undefined ? { cipherSuites: [...o.cipherSuites] } : {}),
   };
 }
 

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# tquic as a quic-interop-runner endpoint: runs `tquic server` or `tquic client` (ALPN
+# hq-interop) for the test case in TESTCASE. See interop/README.md for the environment it reads.
+#
+# Exit status: the client's (0 success, 1 failure), 127 for a test case tquic does not support,
+# 1 for a bad environment (unknown ROLE, no REQUESTS, missing certificate files).
+set -u
+
+ROLE=${ROLE:-}
+TESTCASE=${TESTCASE:-}
+
+# The runner passes the endpoint name of a test (its testname): handshake (also for longrtt),
+# transfer (also for multiplexing, transferloss, transfercorruption, blackhole, ...), chacha20,
+# and multiconnect (for handshakeloss and handshakecorruption). The test names themselves are
+# accepted too, for local runs.
+case "$TESTCASE" in
+  handshake | transfer | chacha20 | multiconnect | multiplexing | longrtt | transferloss | \
+    handshakeloss | handshakecorruption | transfercorruption | blackhole) ;;
+  *)
+    echo "run_endpoint.sh: test case '${TESTCASE}' is not supported" >&2
+    exit 127
+    ;;
+esac
+
+case "$ROLE" in
+  client | server) ;;
+  *)
+    echo "run_endpoint.sh: ROLE must be client or server, not '${ROLE}'" >&2
+    exit 1
+    ;;
+esac
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WWW_DIR=${WWW_DIR:-/www}
+DOWNLOADS_DIR=${DOWNLOADS_DIR:-/downloads}
+CERTS_DIR=${CERTS_DIR:-/certs}
+PORT=${PORT:-443}
+if [ -z "${LISTEN_HOST:-}" ]; then
+  # Dual-stack when the machine has IPv6, else IPv4 only.
+  if [ -e /proc/net/if_inet6 ]; then LISTEN_HOST='::'; else LISTEN_HOST='0.0.0.0'; fi
+fi
+# Seconds the client waits for a handshake: longrtt and the loss tests need more than the default.
+HANDSHAKE_TIMEOUT=${HANDSHAKE_TIMEOUT:-30}
+VERBOSE=${VERBOSE:-1}
+
+if [ -n "${TQUIC_BIN:-}" ]; then
+  read -r -a TQUIC <<<"$TQUIC_BIN"
+else
+  TQUIC=(node "$REPO/dist/cli/bin.js")
+fi
+
+# Inside the runner's endpoint image: routes through the network simulator.
+if [ "${SKIP_SETUP:-0}" != 1 ] && [ -x /setup.sh ]; then
+  /setup.sh
+fi
+
+# The CLI reads QLOGDIR and SSLKEYLOGFILE itself; make sure their directories exist.
+if [ -n "${QLOGDIR:-}" ]; then mkdir -p "$QLOGDIR"; fi
+if [ -n "${SSLKEYLOGFILE:-}" ]; then mkdir -p "$(dirname "$SSLKEYLOGFILE")"; fi
+
+COMMON=()
+if [ "$VERBOSE" = 1 ]; then COMMON+=(--verbose); fi
+if [ "$TESTCASE" = chacha20 ]; then COMMON+=(--cipher-suites TLS_CHACHA20_POLY1305_SHA256); fi
+
+if [ "$ROLE" = server ]; then
+  for f in cert.pem priv.key; do
+    if [ ! -r "$CERTS_DIR/$f" ]; then
+      echo "run_endpoint.sh: cannot read $CERTS_DIR/$f" >&2
+      exit 1
+    fi
+  done
+  read -r -a EXTRA <<<"${SERVER_PARAMS:-}"
+  echo "run_endpoint.sh: tquic server for $TESTCASE on $LISTEN_HOST port $PORT, root $WWW_DIR" >&2
+  exec "${TQUIC[@]}" server --cert "$CERTS_DIR/cert.pem" --key "$CERTS_DIR/priv.key" \
+    --root "$WWW_DIR" --host "$LISTEN_HOST" --port "$PORT" --alpn hq-interop \
+    ${COMMON[@]+"${COMMON[@]}"} ${EXTRA[@]+"${EXTRA[@]}"}
+fi
+
+# client
+read -r -a URLS <<<"${REQUESTS:-}"
+if [ "${#URLS[@]}" -eq 0 ]; then
+  echo "run_endpoint.sh: REQUESTS names no URL" >&2
+  exit 1
+fi
+read -r -a EXTRA <<<"${CLIENT_PARAMS:-}"
+mkdir -p "$DOWNLOADS_DIR"
+
+# Inside the runner's endpoint image: wait until the network simulator is up.
+if [ "${SKIP_SETUP:-0}" != 1 ] && [ -x /wait-for-it.sh ]; then
+  /wait-for-it.sh sim:57832 -s -t 30
+fi
+
+CLIENT=("${TQUIC[@]}" client --insecure --output "$DOWNLOADS_DIR" --alpn hq-interop
+  --timeout "$HANDSHAKE_TIMEOUT" ${COMMON[@]+"${COMMON[@]}"} ${EXTRA[@]+"${EXTRA[@]}"})
+
+case "$TESTCASE" in
+  multiconnect | handshakeloss | handshakecorruption)
+    # The runner counts handshakes: one connection per request, one after the other; the first
+    # failure ends the run (its file would be missing anyway).
+    for url in "${URLS[@]}"; do
+      "${CLIENT[@]}" "$url" || exit $?
+    done
+    exit 0
+    ;;
+  *)
+    # Every request over one connection.
+    exec "${CLIENT[@]}" "${URLS[@]}"
+    ;;
+esac

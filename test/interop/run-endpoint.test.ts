@@ -1,0 +1,212 @@
+/**
+ * interop/run_endpoint.sh, the quic-interop-runner endpoint script, run as the runner would but
+ * with local directories: ROLE=server serves WWW_DIR with CERTS_DIR/cert.pem and priv.key, and
+ * ROLE=client downloads REQUESTS into DOWNLOADS_DIR, through the built CLI in dist/ (which
+ * `npm test` builds first). Unsupported test cases exit with 127.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const SCRIPT = join(import.meta.dirname, '../../interop/run_endpoint.sh');
+const BIN = join(import.meta.dirname, '../../dist/cli/bin.js');
+const CHACHA = 'TLS_CHACHA20_POLY1305_SHA256';
+
+/** Variables of the contract that must not leak in from the environment running the tests. */
+const CONTRACT = [
+  'ROLE', 'TESTCASE', 'REQUESTS', 'QLOGDIR', 'SSLKEYLOGFILE', 'SERVER_PARAMS', 'CLIENT_PARAMS', 'PORT', 'LISTEN_HOST',
+  'WWW_DIR', 'DOWNLOADS_DIR', 'CERTS_DIR', 'TQUIC_BIN', 'VERBOSE', 'HANDSHAKE_TIMEOUT',
+];
+
+let dir: string;
+const servers: ChildProcess[] = [];
+
+interface Result {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+function scriptEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of CONTRACT) delete env[k];
+  // The script's default TQUIC_BIN is `node <repo>/dist/cli/bin.js`: this node first on PATH.
+  env.PATH = `${dirname(process.execPath)}${delimiter}${env.PATH ?? ''}`;
+  return { ...env, SKIP_SETUP: '1', ...vars };
+}
+
+function run(vars: Record<string, string>): Promise<Result> {
+  return new Promise((resolve) => {
+    const p = spawn(SCRIPT, [], { env: scriptEnv(vars), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    p.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    p.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+interface Server {
+  proc: ChildProcess;
+  port: number;
+  stderr: () => string;
+}
+
+/** ROLE=server on 127.0.0.1 with PORT=0; resolves with the port the server printed. */
+async function startServer(vars: Record<string, string>): Promise<Server> {
+  const proc = spawn(SCRIPT, [], {
+    env: scriptEnv({ ROLE: 'server', PORT: '0', LISTEN_HOST: '127.0.0.1', WWW_DIR: join(dir, 'www'), CERTS_DIR: join(dir, 'certs'), ...vars }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  servers.push(proc);
+  let err = '';
+  proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    proc.stdout!.on('data', (b: Buffer) => {
+      buf += b.toString();
+      const m = /listening on \S+:(\d+)/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.on('exit', (code) => reject(new Error(`server exited with ${code}: ${err}`)));
+  });
+  return { proc, port, stderr: () => err };
+}
+
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const sameFile = (a: string, b: string): boolean => sha(readFileSync(a)) === sha(readFileSync(b));
+const urls = (port: number, ...names: string[]): string => names.map((n) => `https://127.0.0.1:${port}/${n}`).join(' ');
+
+let server: Server;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tquic-interop-'));
+  mkdirSync(join(dir, 'www'));
+  writeFileSync(join(dir, 'www', 'one.bin'), randomBytes(1 << 20));
+  writeFileSync(join(dir, 'www', 'two.bin'), randomBytes(300_000));
+  for (let i = 0; i < 3; i++) writeFileSync(join(dir, 'www', `small${i}.txt`), `small file ${i}\n`);
+  const cert = await new Promise<number | null>((resolve) => {
+    spawn(process.execPath, [BIN, 'cert', '--out', join(dir, 'certs')], { stdio: 'ignore' }).on('close', resolve);
+  });
+  expect(cert).toBe(0);
+  // The runner names the key priv.key.
+  renameSync(join(dir, 'certs', 'key.pem'), join(dir, 'certs', 'priv.key'));
+  server = await startServer({ TESTCASE: 'transfer' });
+}, 20_000);
+
+afterAll(() => {
+  for (const s of servers) if (s.exitCode === null && s.signalCode === null) s.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('interop/run_endpoint.sh', () => {
+  it('transfer: both files over one connection, identical bytes, key log and qlog written', async () => {
+    const downloads = join(dir, 'dl-transfer');
+    const qlog = join(dir, 'qlog-transfer');
+    const keys = join(dir, 'logs', 'keys.log');
+    const r = await run({
+      ROLE: 'client',
+      TESTCASE: 'transfer',
+      REQUESTS: urls(server.port, 'one.bin', 'two.bin'),
+      DOWNLOADS_DIR: downloads,
+      QLOGDIR: qlog,
+      SSLKEYLOGFILE: keys,
+    });
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^2\/2 ok/);
+    expect(sameFile(join(downloads, 'one.bin'), join(dir, 'www', 'one.bin'))).toBe(true);
+    expect(sameFile(join(downloads, 'two.bin'), join(dir, 'www', 'two.bin'))).toBe(true);
+    expect(r.err.match(/connected to/g)).toHaveLength(1);
+    expect(readdirSync(qlog).filter((f) => f.endsWith('_client.sqlog'))).toHaveLength(1);
+    const keylog = readFileSync(keys, 'utf8');
+    expect(keylog).toContain('CLIENT_HANDSHAKE_TRAFFIC_SECRET ');
+    expect(keylog).toContain('CLIENT_TRAFFIC_SECRET_0 ');
+  }, 20_000);
+
+  it('chacha20: the connection uses TLS_CHACHA20_POLY1305_SHA256', async () => {
+    const downloads = join(dir, 'dl-chacha20');
+    const before = server.stderr().length;
+    const r = await run({ ROLE: 'client', TESTCASE: 'chacha20', REQUESTS: urls(server.port, 'one.bin'), DOWNLOADS_DIR: downloads });
+    expect(r.code, r.err).toBe(0);
+    expect(sameFile(join(downloads, 'one.bin'), join(dir, 'www', 'one.bin'))).toBe(true);
+    // The server prefers AES-128-GCM, so ChaCha20 is chosen only because nothing else was offered.
+    expect(r.err).toContain(`hq-interop, ${CHACHA}`);
+    await expect.poll(() => server.stderr().slice(before)).toContain(`hq-interop, ${CHACHA}`);
+  }, 20_000);
+
+  it('chacha20: the client offers nothing else (a server accepting only AES-128-GCM refuses it)', async () => {
+    const aesOnly = await startServer({ TESTCASE: 'transfer', SERVER_PARAMS: '--cipher-suites TLS_AES_128_GCM_SHA256' });
+    try {
+      const refused = await run({ ROLE: 'client', TESTCASE: 'chacha20', REQUESTS: urls(aesOnly.port, 'small0.txt'), DOWNLOADS_DIR: join(dir, 'dl-refused') });
+      expect(refused.code).toBe(1);
+      expect(existsSync(join(dir, 'dl-refused', 'small0.txt'))).toBe(false);
+      const ok = await run({ ROLE: 'client', TESTCASE: 'transfer', REQUESTS: urls(aesOnly.port, 'small0.txt'), DOWNLOADS_DIR: join(dir, 'dl-aes') });
+      expect(ok.code, ok.err).toBe(0);
+      expect(ok.err).toContain('TLS_AES_128_GCM_SHA256');
+    } finally {
+      aesOnly.proc.kill('SIGKILL');
+    }
+  }, 20_000);
+
+  it('multiconnect (handshakeloss, handshakecorruption): one connection per request, every file downloaded', async () => {
+    for (const testcase of ['multiconnect', 'handshakeloss']) {
+      const downloads = join(dir, `dl-${testcase}`);
+      const qlog = join(dir, `qlog-${testcase}`);
+      const names = ['small0.txt', 'small1.txt', 'small2.txt'];
+      const r = await run({ ROLE: 'client', TESTCASE: testcase, REQUESTS: urls(server.port, ...names), DOWNLOADS_DIR: downloads, QLOGDIR: qlog });
+      expect(r.code, r.err).toBe(0);
+      for (const n of names) expect(readFileSync(join(downloads, n), 'utf8')).toBe(readFileSync(join(dir, 'www', n), 'utf8'));
+      expect(r.err.match(/connected to/g)).toHaveLength(3);
+      expect(readdirSync(qlog).filter((f) => f.endsWith('_client.sqlog'))).toHaveLength(3);
+    }
+  }, 20_000);
+
+  it('HANDSHAKE_TIMEOUT bounds a handshake nobody answers; CLIENT_PARAMS reach the client', async () => {
+    const sink = createSocket('udp4');
+    await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', resolve));
+    try {
+      const t0 = performance.now();
+      const r = await run({ ROLE: 'client', TESTCASE: 'handshake', REQUESTS: urls(sink.address().port, 'small0.txt'), DOWNLOADS_DIR: join(dir, 'dl-timeout'), HANDSHAKE_TIMEOUT: '0.5' });
+      expect(r.code).toBe(1);
+      expect(performance.now() - t0).toBeLessThan(5000);
+    } finally {
+      sink.close();
+    }
+    const bad = await run({ ROLE: 'client', TESTCASE: 'transfer', REQUESTS: urls(server.port, 'small0.txt'), DOWNLOADS_DIR: join(dir, 'dl-bad'), CLIENT_PARAMS: '--cipher-suites TLS_NULL' });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('unknown cipher suite TLS_NULL');
+  }, 20_000);
+
+  it('an unsupported test case exits with 127 in either role, before anything runs', async () => {
+    for (const testcase of ['zerortt', 'retry', 'v2', 'http3', 'resumption', 'keyupdate', 'ecn', 'versionnegotiation', '']) {
+      for (const role of ['client', 'server']) {
+        const r = await run({ ROLE: role, TESTCASE: testcase, REQUESTS: urls(server.port, 'small0.txt'), DOWNLOADS_DIR: join(dir, 'dl-unsupported') });
+        expect(r.code, `${role} ${testcase}`).toBe(127);
+        expect(r.out).toBe('');
+      }
+    }
+    expect(existsSync(join(dir, 'dl-unsupported'))).toBe(false);
+  }, 20_000);
+
+  it('a bad environment exits with 1: unknown ROLE, no REQUESTS, no priv.key', async () => {
+    expect((await run({ ROLE: 'peer', TESTCASE: 'transfer' })).code).toBe(1);
+    expect((await run({ ROLE: 'client', TESTCASE: 'transfer', REQUESTS: ' ', DOWNLOADS_DIR: join(dir, 'dl-none') })).code).toBe(1);
+    const noKey = join(dir, 'certs-key-pem');
+    mkdirSync(noKey);
+    writeFileSync(join(noKey, 'cert.pem'), readFileSync(join(dir, 'certs', 'cert.pem')));
+    writeFileSync(join(noKey, 'key.pem'), readFileSync(join(dir, 'certs', 'priv.key')));
+    const r = await run({ ROLE: 'server', TESTCASE: 'transfer', CERTS_DIR: noKey, PORT: '0', LISTEN_HOST: '127.0.0.1', WWW_DIR: join(dir, 'www') });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('priv.key');
+  }, 20_000);
+
+  it('SIGTERM reaches the server, which stops with exit code 0', async () => {
+    const exited = new Promise<number | null>((resolve) => server.proc.on('exit', (code) => resolve(code)));
+    server.proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 15_000);
+});
