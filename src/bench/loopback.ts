@@ -1,0 +1,338 @@
+/**
+ * `tquic bench loopback`: the whole stack on real UDP sockets over 127.0.0.1, with the client and
+ * the server in this one process (one JavaScript thread serves both ends, so every figure is
+ * the cost of both sides together):
+ *
+ * - download: one stream carries `--iterations N` MB (default 100; 1 MB = 10^6 bytes) from the
+ *   server to the client, per crypto provider (noble moves a tenth of that, at least 1 MB but
+ *   never more than node, and its row says how much), with datagrams of at most 1452 bytes
+ *   (transport maxDatagramSize on both sides). Reports goodput, wall time and CPU time
+ *   (process.cpuUsage, user + system, both ends) per MB, timed from opening the stream to the
+ *   last byte read. Each provider first plays a short warm-up download.
+ * - handshakes: sequential connect + close against one server (node provider, ECDSA P-256
+ *   certificate verified against itself as CA); the median of a few rounds. close() is issued,
+ *   not awaited: its closing period (3 × PTO, RFC 9000 §10.2) is a timer, not work, and runs on
+ *   in the background while the next handshake goes ahead; every connection is awaited before
+ *   the round's server closes.
+ * - the ceiling: one node:dgram socket blasting 1452-byte datagrams at another for about a
+ *   second, counting what arrives (the same process, the same 2 MiB socket buffers as the
+ *   driver); the download rows give their goodput as a share of this receive rate.
+ *
+ * Every socket is closed before `run` resolves.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { generateDevCertificate, type PemCredentials } from '../crypto/certgen.js';
+import { PROVIDER_NAMES } from '../crypto/index.js';
+import { connect, listen, type QuicConnection, type QuicServer, type QuicStream } from '../io/index.js';
+import { DEFAULT_SOCKET_BUFFER } from '../io/udp.js';
+import { report, type BenchReport, type Measurement } from './harness.js';
+
+const HOST = '127.0.0.1';
+const ALPN = ['bench'];
+/** The datagram size of every measurement: an Ethernet MTU (1500) less IPv6 and UDP headers. */
+export const DATAGRAM = 1452;
+const MB = 1_000_000;
+const CHUNK = Buffer.alloc(64 * 1024, 0x61);
+const WARMUP_BYTES = 2 * MB;
+
+export const NOTE =
+  'client and server run in this one process (one JavaScript thread for both ends) on real UDP sockets over 127.0.0.1; CPU time counts both ends';
+
+export interface LoopbackOptions {
+  iterations?: number;
+  /** Download size with the node provider, bytes (default: iterations MB, else 100 MB). */
+  downloadBytes?: number;
+  /** Download size with noble, bytes (default: a tenth of the node size, at least 1 MB). */
+  nobleBytes?: number;
+  /** Warm-up download before each timed one, bytes (default 2 MB, capped at the timed size). */
+  warmupBytes?: number;
+  /** Handshakes per round (default 200) and rounds (default 3). */
+  handshakes?: number;
+  handshakeRounds?: number;
+  /** Duration of the node:dgram blast, ms (default 1000). */
+  blastMs?: number;
+}
+
+export interface LoopbackReport extends BenchReport {
+  note: string;
+}
+
+// --- node:dgram ceiling ----------------------------------------------------------------------
+
+export interface BlastRun {
+  seconds: number;
+  sent: number;
+  received: number;
+  sendErrors: number;
+}
+
+async function bindUdp(): Promise<Socket> {
+  const s = createSocket('udp4');
+  s.on('error', () => {});
+  s.bind(0, HOST);
+  await once(s, 'listening');
+  s.setRecvBufferSize(DEFAULT_SOCKET_BUFFER);
+  s.setSendBufferSize(DEFAULT_SOCKET_BUFFER);
+  return s;
+}
+
+/**
+ * Datagrams sent per event-loop turn, and the most whose send has not completed yet. libuv reads
+ * at most 32 datagrams from a socket per poll phase, so a larger batch overflows the receive
+ * buffer and arrives as fewer datagrams, not more.
+ */
+const BLAST_BATCH = 32;
+const BLAST_OUTSTANDING = 256;
+
+/**
+ * One socket sends `DATAGRAM`-byte datagrams to another for `ms` milliseconds, a batch per
+ * event-loop turn (setImmediate) with a bounded number of sends outstanding, so the receiving
+ * socket gets its turn in every poll phase. Counts what arrived within the window.
+ */
+export async function blast(ms: number): Promise<BlastRun> {
+  const rx = await bindUdp();
+  const tx = await bindUdp();
+  try {
+    const port = rx.address().port;
+    const payload = Buffer.alloc(DATAGRAM, 0x62);
+    let received = 0;
+    rx.on('message', () => void received++);
+    let sent = 0;
+    let sendErrors = 0;
+    let outstanding = 0;
+    const onSent = (err: Error | null): void => {
+      outstanding--;
+      if (err) sendErrors++;
+      else sent++;
+    };
+    const t0 = performance.now();
+    const end = t0 + ms;
+    await new Promise<void>((resolve) => {
+      const turn = (): void => {
+        if (performance.now() >= end) {
+          resolve();
+          return;
+        }
+        for (let i = 0; i < BLAST_BATCH && outstanding < BLAST_OUTSTANDING; i++) {
+          outstanding++;
+          tx.send(payload, port, HOST, onSent);
+        }
+        setImmediate(turn);
+      };
+      turn();
+    });
+    const seconds = (performance.now() - t0) / 1e3;
+    const inWindow = received;
+    // Let the last sends complete before the sockets close.
+    while (outstanding > 0) await new Promise((r) => setImmediate(r));
+    return { seconds, sent, received: inWindow, sendErrors };
+  } finally {
+    await Promise.all([new Promise<void>((r) => rx.close(() => r())), new Promise<void>((r) => tx.close(() => r()))]);
+  }
+}
+
+// --- download ----------------------------------------------------------------------------------
+
+export interface DownloadRun {
+  bytes: number;
+  seconds: number;
+  cpuSeconds: number;
+  /** The server's packets and the bytes of its datagrams (including the handshake's). */
+  packets: number;
+  datagramBytes: number;
+  packetsLost: number;
+}
+
+const transport = { maxDatagramSize: DATAGRAM };
+
+/** Answers each stream's request ("<bytes>\n") with that many bytes, honouring backpressure. */
+function serveDownloads(server: QuicServer, conns: QuicConnection[]): void {
+  server.on('connection', (qc) => {
+    conns.push(qc);
+    qc.on('stream', (s) => {
+      void answer(s).catch(() => s.destroy());
+    });
+  });
+}
+
+async function answer(s: QuicStream): Promise<void> {
+  const req = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    s.setEncoding('latin1');
+    s.on('data', (c: string) => (text += c));
+    s.once('end', () => resolve(text));
+    s.once('error', reject);
+  });
+  let left = Number(req.trim());
+  if (!(Number.isInteger(left) && left >= 0)) throw new Error(`bad request ${JSON.stringify(req)}`);
+  while (left > 0) {
+    const c = left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left);
+    left -= c.length;
+    if (!s.write(c)) await once(s, 'drain');
+  }
+  s.end();
+}
+
+/** Connects, downloads `bytes` over one stream and closes; the server must run `serveDownloads`. */
+export async function download(server: QuicServer, conns: QuicConnection[], pem: PemCredentials, crypto: 'node' | 'noble', bytes: number): Promise<DownloadRun> {
+  const qc = await connect({ host: HOST, port: server.address.port, serverName: 'localhost', ca: pem.certPem, alpn: ALPN, crypto, transport });
+  try {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const s = await qc.openStream();
+    s.end(`${bytes}\n`);
+    let got = 0;
+    for await (const c of s) got += (c as Buffer).length;
+    const seconds = (performance.now() - t0) / 1e3;
+    const cpu = process.cpuUsage(cpu0);
+    if (got !== bytes) throw new Error(`bench loopback: downloaded ${got} of ${bytes} bytes`);
+    const sc = conns.find((c) => c.remoteAddress.port === qc.localAddress.port);
+    const st = sc?.stats();
+    return {
+      bytes: got,
+      seconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      packets: st?.packetsSent ?? 0,
+      datagramBytes: st?.bytesSent ?? 0,
+      packetsLost: st?.packetsLost ?? 0,
+    };
+  } finally {
+    await qc.close();
+  }
+}
+
+// --- handshakes --------------------------------------------------------------------------------
+
+export interface HandshakeRound {
+  seconds: number;
+  cpuSeconds: number;
+}
+
+/** `n` sequential connect + close against `server`, timed until the last close was issued. */
+export async function handshakes(server: QuicServer, pem: PemCredentials, n: number): Promise<HandshakeRound> {
+  const closing: Promise<unknown>[] = [];
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  try {
+    for (let i = 0; i < n; i++) {
+      const qc = await connect({ host: HOST, port: server.address.port, serverName: 'localhost', ca: pem.certPem, alpn: ALPN, crypto: 'node', transport });
+      closing.push(qc.close());
+    }
+    const seconds = (performance.now() - t0) / 1e3;
+    const cpu = process.cpuUsage(cpu0);
+    return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  } finally {
+    await Promise.all(closing);
+  }
+}
+
+// --- the benchmark -----------------------------------------------------------------------------
+
+/** The columns of the table, in order; a row leaves out what does not apply to it. */
+const COLUMNS = ['provider', 'size', 'Mbit/s', 'handshakes/s', 'wall s', 'CPU ms/MB', 'vs dgram', 'note'] as const;
+type Labels = Partial<Record<(typeof COLUMNS)[number], string>>;
+
+/** Every column on every row (empty where it does not apply), so the table keeps its order. */
+function labels(l: Labels): Record<string, string> {
+  return Object.fromEntries(COLUMNS.map((k) => [k, l[k] ?? '']));
+}
+
+const fmt = (x: number, digits: number): string => x.toFixed(digits);
+
+export async function run(opts: LoopbackOptions = {}): Promise<LoopbackReport> {
+  const pem = await generateDevCertificate({ keyType: 'ecdsa-p256', hosts: ['localhost', HOST] });
+  const nodeBytes = opts.downloadBytes ?? (opts.iterations ?? 100) * MB;
+  const nobleBytes = opts.nobleBytes ?? Math.min(nodeBytes, Math.max(MB, Math.round(nodeBytes / 10 / MB) * MB));
+  const results: Measurement[] = [];
+
+  // The ceiling first, on a quiet process.
+  const cpuBlast0 = process.cpuUsage();
+  const b = await blast(opts.blastMs ?? 1000);
+  const cpuBlast = process.cpuUsage(cpuBlast0);
+  const blastMb = (b.received * DATAGRAM) / MB;
+  const dgramMbps = (blastMb * 8) / b.seconds;
+  results.push({
+    name: 'node:dgram blast (ceiling), one process',
+    labels: labels({
+      provider: 'none (raw UDP)',
+      size: `${b.received} × ${DATAGRAM} B`,
+      'Mbit/s': fmt(dgramMbps, 0),
+      'wall s': fmt(b.seconds, 2),
+      'CPU ms/MB': fmt((cpuBlast.user + cpuBlast.system) / 1e3 / Math.max(blastMb, 1e-9), 1),
+      'vs dgram': '100%',
+      note: `${b.received} of ${b.sent} sent arrived, ${Math.round(b.received / b.seconds)} datagrams/s`,
+    }),
+    usPerOp: (b.seconds * 1e6) / Math.max(1, b.received),
+    opsPerSec: b.received / b.seconds,
+    gbps: dgramMbps / 1e3,
+    bytesPerOp: DATAGRAM,
+    rounds: 1,
+    opsPerRound: b.received,
+  });
+
+  for (const crypto of PROVIDER_NAMES) {
+    const bytes = crypto === 'noble' ? nobleBytes : nodeBytes;
+    const conns: QuicConnection[] = [];
+    const server = await listen({ host: HOST, port: 0, cert: pem.certPem, key: pem.keyPem, alpn: ALPN, crypto, transport });
+    try {
+      serveDownloads(server, conns);
+      await download(server, conns, pem, crypto, Math.min(bytes, opts.warmupBytes ?? WARMUP_BYTES));
+      const r = await download(server, conns, pem, crypto, bytes);
+      const mbps = (r.bytes * 8) / r.seconds / 1e6;
+      const mb = r.bytes / MB;
+      results.push({
+        name: 'download, 1 stream, one process',
+        labels: labels({
+          provider: crypto,
+          size: `${mb >= 1 ? fmt(mb, 0) : fmt(mb, 3)} MB`,
+          'Mbit/s': fmt(mbps, 0),
+          'wall s': fmt(r.seconds, 2),
+          'CPU ms/MB': fmt((r.cpuSeconds * 1e3) / mb, 1),
+          'vs dgram': `${fmt((100 * mbps) / dgramMbps, 1)}%`,
+          note: `server: ${r.packets} packets, ${fmt(r.datagramBytes / Math.max(1, r.packets), 0)} B avg, ${r.packetsLost} lost`,
+        }),
+        // One operation = one packet the server sent.
+        usPerOp: (r.seconds * 1e6) / Math.max(1, r.packets),
+        opsPerSec: r.packets / r.seconds,
+        gbps: mbps / 1e3,
+        bytesPerOp: r.bytes / Math.max(1, r.packets),
+        rounds: 1,
+        opsPerRound: r.packets,
+      });
+    } finally {
+      await server.close();
+    }
+  }
+
+  const n = opts.handshakes ?? 200;
+  const rounds = opts.handshakeRounds ?? 3;
+  const server = await listen({ host: HOST, port: 0, cert: pem.certPem, key: pem.keyPem, alpn: ALPN, crypto: 'node', transport });
+  try {
+    // Accepted connections are not kept: the server's queue would otherwise hold them all.
+    server.on('connection', () => {});
+    await handshakes(server, pem, Math.min(n, 20)); // warm-up
+    const all: HandshakeRound[] = [];
+    for (let r = 0; r < rounds; r++) all.push(await handshakes(server, pem, n));
+    all.sort((x, y) => x.seconds - y.seconds);
+    const m = all[all.length >> 1]!;
+    results.push({
+      name: 'handshake: connect + close, one process',
+      labels: labels({
+        provider: 'node',
+        size: `${rounds} rounds × ${n}`,
+        'handshakes/s': fmt(n / m.seconds, 0),
+        'wall s': fmt(m.seconds, 2),
+        note: `sequential, ECDSA P-256 verified, median round; CPU ${fmt((m.cpuSeconds * 1e3) / n, 2)} ms per handshake`,
+      }),
+      usPerOp: (m.seconds * 1e6) / n,
+      opsPerSec: n / m.seconds,
+      rounds,
+      opsPerRound: n,
+    });
+  } finally {
+    await server.close();
+  }
+
+  return { ...report('loopback', results), note: NOTE };
+}
