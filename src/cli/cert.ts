@@ -12,7 +12,14 @@ export default async function cert(values: Record<string, unknown>): Promise<num
     process.stderr.write(`tquic cert: --key-type must be one of ${KEY_TYPES.join(', ')}\n`);
     return 2;
   }
-  const hosts = typeof values.hosts === 'string' ? values.hosts.split(',').map((h) => h.trim()).filter((h) => h !== '') : [...DEFAULT_DEV_HOSTS];
+  // --host NAME_OR_IP (repeatable) and --hosts A,B,C add up; neither given: the default set.
+  const named = [
+    ...(Array.isArray(values.host) ? values.host.filter((h): h is string => typeof h === 'string') : []),
+    ...(typeof values.hosts === 'string' ? values.hosts.split(',') : []),
+  ]
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  const hosts = named.length > 0 ? [...new Set(named)] : [...DEFAULT_DEV_HOSTS];
   const days = typeof values.days === 'string' ? Number(values.days) : 30;
   if (!Number.isInteger(days) || days < 1 || days > 3650) {
     process.stderr.write('tquic cert: --days must be a whole number from 1 to 3650\n');

@@ -135,12 +135,14 @@ export const COMMANDS: Command[] = [
     summary: 'generate a self-signed development certificate and key',
     options: {
       out: { type: 'string', short: 'o' },
+      host: { type: 'string', multiple: true },
       hosts: { type: 'string' },
       'key-type': { type: 'string' },
       days: { type: 'string' },
     },
     optionHelp: {
       out: 'directory for cert.pem and key.pem (default: .)',
+      host: 'a DNS name or IP address the certificate is for (repeatable)',
       hosts: 'comma-separated DNS names and IP addresses (default: localhost,127.0.0.1,::1)',
       'key-type': 'ecdsa-p256 (default), ed25519 or rsa',
       days: 'validity in days (default 30)',

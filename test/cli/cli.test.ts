@@ -79,6 +79,10 @@ describe('tquic cert', () => {
     const creds = loadCredentials(readFileSync(join(dir, 'cert.pem'), 'utf8'), readFileSync(join(dir, 'key.pem'), 'utf8'));
     expect(creds.key.type).toBe('ed25519');
     vi.restoreAllMocks();
+    const c1 = capture();
+    expect(await main(['cert', '--out', dir, '--host', 'a.test', '--host', '10.0.0.1'])).toBe(0);
+    expect(c1.out()).toContain('for a.test, 10.0.0.1)');
+    vi.restoreAllMocks();
     const c2 = capture();
     expect(await main(['cert', '--key-type', 'dsa'])).toBe(2);
     expect(c2.err()).toContain('--key-type');
