@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tquic as a quic-interop-runner endpoint: runs `tquic server` or `tquic client` (ALPN
-# hq-interop) for the test case in TESTCASE. See interop/README.md for the environment it reads.
+# hq-interop, or h3 for the http3 test case) for the test case in TESTCASE. See interop/README.md for the environment it reads.
 #
 # Exit status: the client's (0 success, 1 failure), 127 for a test case tquic does not support,
 # 1 for a bad environment (unknown ROLE, no REQUESTS, missing certificate files).
@@ -11,11 +11,11 @@ TESTCASE=${TESTCASE:-}
 
 # The runner passes the endpoint name of a test (its testname): handshake (also for longrtt),
 # transfer (also for multiplexing, transferloss, transfercorruption, blackhole, ...), chacha20,
-# and multiconnect (for handshakeloss and handshakecorruption). The test names themselves are
-# accepted too, for local runs.
+# multiconnect (for handshakeloss and handshakecorruption) and http3. The test names themselves
+# are accepted too, for local runs.
 case "$TESTCASE" in
   handshake | transfer | chacha20 | multiconnect | multiplexing | longrtt | transferloss | \
-    handshakeloss | handshakecorruption | transfercorruption | blackhole) ;;
+    handshakeloss | handshakecorruption | transfercorruption | blackhole | http3) ;;
   *)
     echo "run_endpoint.sh: test case '${TESTCASE}' is not supported" >&2
     exit 127
@@ -58,7 +58,11 @@ fi
 if [ -n "${QLOGDIR:-}" ]; then mkdir -p "$QLOGDIR"; fi
 if [ -n "${SSLKEYLOGFILE:-}" ]; then mkdir -p "$(dirname "$SSLKEYLOGFILE")"; fi
 
-COMMON=()
+# Every test speaks HTTP/0.9 but http3, which speaks HTTP/3.
+ALPN=hq-interop
+if [ "$TESTCASE" = http3 ]; then ALPN=h3; fi
+
+COMMON=(--alpn "$ALPN")
 if [ "$VERBOSE" = 1 ]; then COMMON+=(--verbose); fi
 if [ "$TESTCASE" = chacha20 ]; then COMMON+=(--cipher-suites TLS_CHACHA20_POLY1305_SHA256); fi
 
@@ -72,7 +76,7 @@ if [ "$ROLE" = server ]; then
   read -r -a EXTRA <<<"${SERVER_PARAMS:-}"
   echo "run_endpoint.sh: tquic server for $TESTCASE on $LISTEN_HOST port $PORT, root $WWW_DIR" >&2
   exec "${TQUIC[@]}" server --cert "$CERTS_DIR/cert.pem" --key "$CERTS_DIR/priv.key" \
-    --root "$WWW_DIR" --host "$LISTEN_HOST" --port "$PORT" --alpn hq-interop \
+    --root "$WWW_DIR" --host "$LISTEN_HOST" --port "$PORT" \
     ${COMMON[@]+"${COMMON[@]}"} ${EXTRA[@]+"${EXTRA[@]}"}
 fi
 
@@ -90,7 +94,7 @@ if [ "${SKIP_SETUP:-0}" != 1 ] && [ -x /wait-for-it.sh ]; then
   /wait-for-it.sh sim:57832 -s -t 30
 fi
 
-CLIENT=("${TQUIC[@]}" client --insecure --output "$DOWNLOADS_DIR" --alpn hq-interop
+CLIENT=("${TQUIC[@]}" client --insecure --output "$DOWNLOADS_DIR"
   --timeout "$HANDSHAKE_TIMEOUT" ${COMMON[@]+"${COMMON[@]}"} ${EXTRA[@]+"${EXTRA[@]}"})
 
 case "$TESTCASE" in

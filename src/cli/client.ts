@@ -1,9 +1,9 @@
 /**
- * `tquic client URL... [--output DIR] [--alpn hq-interop] [--insecure | --ca FILE]
+ * `tquic client URL... [--output DIR] [--alpn h3|hq-interop] [--insecure | --ca FILE]
  * [--qlog-dir DIR] [--keylog FILE] [--cc NAME] [--crypto node|noble] [--cipher-suites LIST]
  * [--timeout SECONDS]`: downloads every URL over one connection (the URLs share one authority)
- * with HTTP/0.9 (hq-interop), all in parallel, and saves each body as OUTPUT/<last path
- * segment>. --timeout bounds the handshake (default 10 s). A progress bar runs while stdout is a
+ * with HTTP/3 (default) or HTTP/0.9 (hq-interop), all in parallel, and saves each body as
+ * OUTPUT/<last path segment>. `--alpn h3,hq-interop` offers both and speaks what the server picks. --timeout bounds the handshake (default 10 s). A progress bar runs while stdout is a
  * terminal; a one-line summary ends the run. Exit status 0 only if every request succeeded.
  * With --verbose, the negotiated ALPN and cipher suite are printed to stderr once the handshake
  * completes.
@@ -11,7 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { connect } from '../io/index.js';
-import { fetchHq } from '../http/index.js';
+import { fetchH3, fetchHq, H3_ALPN, HQ_ALPN } from '../http/index.js';
 import { suiteInfo } from '../crypto/provider.js';
 import type { CommonOptions } from '../io/index.js';
 import { commonOptions, fail, listOption, secondsOption } from './net-options.js';
@@ -26,15 +26,16 @@ export default async function client(values: Record<string, unknown>, positional
   }
   const first = urls[0]!;
   if (urls.some((u) => u.protocol !== 'https:' || u.host !== first.host)) return fail('client', 'all URLs must be https:// and share one host:port', 2);
-  const alpn = listOption(values.alpn) ?? ['hq-interop'];
-  if (!alpn.includes('hq-interop')) return fail('client', `ALPN ${alpn.join(',')}: only hq-interop is supported in this version (h3 is planned)`, 1);
+  const alpn = listOption(values.alpn) ?? [H3_ALPN];
+  const unknown = alpn.filter((a) => a !== H3_ALPN && a !== HQ_ALPN);
+  if (unknown.length > 0) return fail('client', `ALPN ${unknown.join(',')}: the client speaks ${H3_ALPN} and ${HQ_ALPN}`, 2);
   const output = typeof values.output === 'string' ? values.output : '.';
   const host = first.hostname.replace(/^\[|\]$/g, '');
   const port = first.port === '' ? 443 : Number(first.port);
   let common: CommonOptions;
   let handshakeTimeoutMs: number;
   try {
-    common = commonOptions(values, ['hq-interop']);
+    common = commonOptions(values, alpn);
     handshakeTimeoutMs = secondsOption(values.timeout, 'timeout', 10_000);
   } catch (e) {
     return fail('client', (e as Error).message, 2);
@@ -67,19 +68,28 @@ export default async function client(values: Record<string, unknown>, positional
     : undefined;
   let bytesSoFar = 0;
   bar?.start(urls.length, 0, { bytes: '0 B', rate: '-' });
-  const results = await fetchHq(
-    conn,
-    urls.map((u) => u.pathname),
-    {
-      outputDir: output,
-      onProgress: (n: number) => {
-        bytesSoFar += n;
-        const s = (performance.now() - t0) / 1000;
-        bar?.update({ bytes: human(bytesSoFar, 'B'), rate: human((bytesSoFar * 8) / Math.max(s, 1e-3), 'bit/s') });
-      },
-      onDone: () => bar?.increment(),
+  const fetchOptions = {
+    outputDir: output,
+    onProgress: (n: number) => {
+      bytesSoFar += n;
+      const s = (performance.now() - t0) / 1000;
+      bar?.update({ bytes: human(bytesSoFar, 'B'), rate: human((bytesSoFar * 8) / Math.max(s, 1e-3), 'bit/s') });
     },
-  );
+    onDone: () => bar?.increment(),
+  };
+  // The server picked one of the offered protocols.
+  const results =
+    conn.alpn === HQ_ALPN
+      ? await fetchHq(
+          conn,
+          urls.map((u) => u.pathname + u.search),
+          fetchOptions,
+        )
+      : await fetchH3(
+          conn,
+          urls.map((u) => u.href),
+          fetchOptions,
+        );
   bar?.stop();
   const stats = conn.stats();
   await conn.close(0, 'done');

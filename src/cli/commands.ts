@@ -22,7 +22,7 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'client',
-    summary: 'connect to a QUIC server and download URLs (hq-interop)',
+    summary: 'connect to a QUIC server and download URLs (HTTP/3 or hq-interop)',
     usage: 'URL... [options]',
     options: {
       output: { type: 'string', short: 'o' },
@@ -39,7 +39,7 @@ export const COMMANDS: Command[] = [
     },
     optionHelp: {
       output: 'directory for the downloaded files (default: .)',
-      alpn: 'application protocol: hq-interop (default)',
+      alpn: 'application protocols to offer: h3 (default), hq-interop, or both (h3,hq-interop)',
       insecure: 'do not verify the server certificate',
       ca: 'PEM file of the certificate authority to trust',
       'qlog-dir': 'write a .sqlog file per connection here (or QLOGDIR)',
@@ -54,7 +54,7 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'server',
-    summary: 'serve files over QUIC (hq-interop)',
+    summary: 'serve files over QUIC (HTTP/3 and hq-interop)',
     usage: '--cert FILE --key FILE [options]',
     options: {
       cert: { type: 'string' },
@@ -78,7 +78,7 @@ export const COMMANDS: Command[] = [
       host: 'address to listen on (default 127.0.0.1; :: for dual-stack)',
       port: 'UDP port (default 4433; 0 picks a free one)',
       root: 'directory whose files are served (default: .)',
-      alpn: 'application protocols (default hq-interop)',
+      alpn: 'application protocols to serve (default h3,hq-interop)',
       'qlog-dir': 'write a .sqlog file per connection here (or QLOGDIR)',
       keylog: 'append TLS secrets in NSS key log format (or SSLKEYLOGFILE)',
       cc: 'congestion controller: cubic (default), newreno',
@@ -117,7 +117,7 @@ export const COMMANDS: Command[] = [
   {
     name: 'bench',
     summary: 'run a benchmark and print its figures as a table and JSON',
-    usage: '<name> [options]   (names: crypto, handshake, core, sim, loopback)',
+    usage: '<name> [options]   (names: crypto, handshake, core, sim, loopback, interop)',
     options: {
       json: { type: 'boolean' },
       out: { type: 'string' },

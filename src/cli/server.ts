@@ -1,15 +1,15 @@
 /**
  * `tquic server --cert cert.pem --key key.pem [--host 127.0.0.1] [--port 4433] [--root DIR]
- * [--alpn hq-interop] [--qlog-dir DIR] [--keylog FILE] [--cc NAME] [--crypto node|noble]
- * [--cipher-suites LIST] [--max-connections N]`: serves the files under ROOT over HTTP/0.9
- * (hq-interop). Prints `listening on HOST:PORT` once ready and runs until SIGINT or SIGTERM,
+ * [--alpn h3,hq-interop] [--qlog-dir DIR] [--keylog FILE] [--cc NAME] [--crypto node|noble]
+ * [--cipher-suites LIST] [--max-connections N]`: serves the files under ROOT over HTTP/3 (h3)
+ * and HTTP/0.9 (hq-interop), by default both. Prints `listening on HOST:PORT` once ready and runs until SIGINT or SIGTERM,
  * then closes every connection gracefully. QLOGDIR and SSLKEYLOGFILE stand in for --qlog-dir
  * and --keylog. With --verbose, every request and every established connection (its ALPN and
  * cipher suite) is logged to stderr.
  */
 import { existsSync, statSync } from 'node:fs';
 import { listen, type CommonOptions } from '../io/index.js';
-import { serveHq } from '../http/index.js';
+import { H3_ALPN, HQ_ALPN, serveH3, serveHq } from '../http/index.js';
 import { suiteInfo } from '../crypto/provider.js';
 import { commonOptions, fail, int, listOption } from './net-options.js';
 
@@ -20,8 +20,9 @@ export default async function server(values: Record<string, unknown>): Promise<n
   for (const f of [cert, key]) if (!existsSync(f)) return fail('server', `cannot read ${f}: no such file`, 2);
   const root = typeof values.root === 'string' ? values.root : '.';
   if (!existsSync(root) || !statSync(root).isDirectory()) return fail('server', `--root ${root} is not a directory`, 2);
-  const alpn = listOption(values.alpn) ?? ['hq-interop'];
-  if (!alpn.includes('hq-interop')) return fail('server', `ALPN ${alpn.join(',')}: only hq-interop is served in this version (h3 is planned)`, 1);
+  const alpn = listOption(values.alpn) ?? [H3_ALPN, HQ_ALPN];
+  const unknown = alpn.filter((a) => a !== H3_ALPN && a !== HQ_ALPN);
+  if (unknown.length > 0) return fail('server', `ALPN ${unknown.join(',')}: the server speaks ${H3_ALPN} and ${HQ_ALPN}`, 2);
   if (values.retry === true) return fail('server', '--retry: Retry is not built yet in this version', 1);
   let port: number;
   let maxConnections: number | undefined;
@@ -29,7 +30,7 @@ export default async function server(values: Record<string, unknown>): Promise<n
   try {
     port = int(values.port, 'port', 4433);
     maxConnections = values['max-connections'] === undefined ? undefined : int(values['max-connections'], 'max-connections', 0);
-    common = commonOptions(values, ['hq-interop']);
+    common = commonOptions(values, alpn);
   } catch (e) {
     return fail('server', (e as Error).message, 2);
   }
@@ -49,7 +50,10 @@ export default async function server(values: Record<string, unknown>): Promise<n
   } catch (e) {
     return fail('server', (e as Error).message, 1);
   }
-  const hq = serveHq(srv, { root, ...(values.verbose === true ? { log: (line: string) => process.stderr.write(`${line}\n`) } : {}) });
+  const log = values.verbose === true ? { log: (line: string) => process.stderr.write(`${line}\n`) } : {};
+  // Each protocol takes the connections that negotiated it.
+  if (alpn.includes(HQ_ALPN)) serveHq(srv, { root, alpn: [HQ_ALPN], ...log });
+  const h3 = alpn.includes(H3_ALPN) ? serveH3(srv, { root, alpn: [H3_ALPN], ...log }) : undefined;
   if (values.verbose === true) {
     srv.on('connection', (qc) => {
       const r = qc.remoteAddress;
@@ -67,7 +71,9 @@ export default async function server(values: Record<string, unknown>): Promise<n
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  void hq;
+  // HTTP/3 first: GOAWAY, then the requests under way finish (RFC 9114 §5.2), before the
+  // server closes what is left.
+  await h3?.close({ timeoutMs: 2000 });
   await srv.close();
   return 0;
 }

@@ -10,14 +10,14 @@
  * that climbs above the root, contains an empty segment (`//x`), a NUL, a backslash or an
  * encoded slash is refused. The resolved file is then checked with realpath, so a symbolic link
  * leading outside the root is refused too, and opened with O_NOFOLLOW and compared (device,
- * inode) with what was checked.
+ * inode) with what was checked. That file handling is shared with the HTTP/3 server (files.ts).
  */
-import { constants, realpathSync, statSync, type Stats } from 'node:fs';
-import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import type { Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import type { QuicConnection } from '../io/connection.js';
 import type { QuicServer } from '../io/server.js';
 import type { QuicStream } from '../io/stream.js';
+import { FileRefusal, FileRoot, READ_CHUNK, resolveTargetPath } from './files.js';
 
 /** The ALPN of HTTP/0.9 as the interop runner speaks it. */
 export const HQ_ALPN = 'hq-interop';
@@ -90,31 +90,8 @@ export function parseRequestLine(line: string): string[] | TargetRefusal {
  * (`?…`, `#…`) are dropped; segments are percent-decoded (UTF-8) and then dot segments resolved.
  */
 export function resolveTarget(target: string): string[] | TargetRefusal {
-  const end = target.search(/[?#]/);
-  const path = end >= 0 ? target.slice(0, end) : target;
-  if (!path.startsWith('/')) return bad('path does not start with "/"');
-  const out: string[] = [];
-  const raw = path.slice(1).split('/');
-  for (let i = 0; i < raw.length; i++) {
-    let seg: string;
-    try {
-      seg = decodeURIComponent(raw[i]!);
-    } catch {
-      return bad('bad percent-encoding');
-    }
-    if (seg === '') return bad(i === raw.length - 1 && out.length > 0 ? 'path ends with "/" (a directory)' : 'empty path segment');
-    if (/[\0/\\]/.test(seg)) return bad('NUL, slash or backslash inside a path segment');
-    if (/[\x00-\x1f\x7f]/.test(seg)) return bad('control character in path');
-    if (seg === '.') continue;
-    if (seg === '..') {
-      if (out.length === 0) return bad('path leaves the root');
-      out.pop();
-      continue;
-    }
-    out.push(seg);
-  }
-  if (out.length === 0) return bad('path names the root directory');
-  return out;
+  const r = resolveTargetPath(target);
+  return Array.isArray(r) ? r : bad(r.reason);
 }
 
 function bad(reason: string): TargetRefusal {
@@ -135,9 +112,6 @@ class Refused extends Error {
   }
 }
 
-const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
-const READ_CHUNK = 64 * 1024;
-
 /**
  * An HTTP/0.9 file server on a QuicServer: every connection the server accepts (optionally
  * filtered by ALPN) is served, each request stream independently.
@@ -145,7 +119,7 @@ const READ_CHUNK = 64 * 1024;
 export class HqServer {
   readonly root: string;
   readonly stats: HqServerStats = { connections: 0, requests: 0, served: 0, refused: 0, bytesSent: 0 };
-  private readonly rootPrefix: string;
+  private readonly files: FileRoot;
   private readonly server: QuicServer;
   private readonly log: ((line: string) => void) | undefined;
   private readonly alpn: string[] | undefined;
@@ -157,10 +131,8 @@ export class HqServer {
 
   constructor(server: QuicServer, o: HqServerOptions) {
     // Startup only: the root must exist and be a directory.
-    const real = realpathSync(o.root);
-    if (!statSync(real).isDirectory()) throw new Error(`hq: root ${o.root} is not a directory`);
-    this.root = real;
-    this.rootPrefix = real.endsWith(sep) ? real : real + sep;
+    this.files = new FileRoot(o.root, 'hq');
+    this.root = this.files.root;
     this.server = server;
     this.log = o.log;
     this.alpn = o.alpn;
@@ -291,36 +263,14 @@ export class HqServer {
     this.sendFile(st, who, printable, handle, size);
   }
 
-  /**
-   * Opens the regular file the segments name below the root. The path is resolved with realpath
-   * and must stay below the root; the file is opened without following a final link and must be
-   * the one that was checked.
-   */
+  /** Opens the regular file the segments name below the root (see FileRoot.open). */
   private async openFile(segments: string[]): Promise<{ handle: FileHandle; stats: Stats }> {
-    const lexical = join(this.root, ...segments);
-    if (!lexical.startsWith(this.rootPrefix)) throw new Refused(HqErrorCode.BAD_REQUEST, 'path leaves the root');
-    let real: string;
     try {
-      real = await realpath(lexical);
-    } catch {
-      throw new Refused(HqErrorCode.NOT_FOUND, 'no such file');
-    }
-    if (!real.startsWith(this.rootPrefix)) throw new Refused(HqErrorCode.NOT_FOUND, 'resolves outside the root');
-    // Checked before opening: opening a FIFO or device could block or have side effects.
-    const before = await stat(real).catch(() => undefined);
-    if (before === undefined || !before.isFile()) throw new Refused(HqErrorCode.NOT_FOUND, before?.isDirectory() ? 'is a directory' : 'not a regular file');
-    let handle: FileHandle;
-    try {
-      handle = await open(real, OPEN_FLAGS);
+      return await this.files.open(segments);
     } catch (e) {
-      throw new Refused(HqErrorCode.NOT_FOUND, `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      if (e instanceof FileRefusal) throw new Refused(e.kind === 'bad_request' ? HqErrorCode.BAD_REQUEST : HqErrorCode.NOT_FOUND, e.message);
+      throw e;
     }
-    const after = await handle.stat().catch(() => undefined);
-    if (after === undefined || !after.isFile() || after.ino !== before.ino || after.dev !== before.dev) {
-      await handle.close().catch(() => {});
-      throw new Refused(HqErrorCode.NOT_FOUND, 'file changed while opening');
-    }
-    return { handle, stats: after };
   }
 
   /** Streams the file into the request stream, honouring its backpressure, then the FIN. */

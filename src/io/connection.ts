@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { Connection, ConnectionStats } from '../connection/connection.js';
 import type { CloseInfo, ConnectionEvent } from '../connection/types.js';
 import type { HandshakeInfo } from '../crypto/tls/engine.js';
+import { wants, type QlogEvent, type QlogEventName } from '../qlog/events.js';
 import type { SocketAddress } from '../util/datagram.js';
 import type { Instant } from '../util/time.js';
 import { Channel } from './channel.js';
@@ -168,6 +169,23 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
     const ok = this.core.sendDatagram(data);
     if (ok) this.host.schedule();
     return ok;
+  }
+
+  /**
+   * Whether this connection's qlog records events of `name` (false without a qlog): build an
+   * event for `qlogEvent` only when this holds.
+   */
+  qlogWants(name: QlogEventName): boolean {
+    return wants(this.core.qlog, name);
+  }
+
+  /**
+   * Writes an application-layer qlog event (e.g. `http3:frame_created`) into this connection's
+   * qlog, stamped with the connection's clock; does nothing without a qlog.
+   */
+  qlogEvent(e: QlogEvent): void {
+    const sink = this.core.qlog;
+    if (wants(sink, e.name)) sink.event(this.host.now(), e);
   }
 
   /**

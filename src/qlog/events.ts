@@ -37,6 +37,7 @@ import type {
   TupleID,
 } from './common.js';
 import type { QlogFrame } from './frames.js';
+import type { H3EventDataMap } from './h3.js';
 
 // ---------------------------------------------------------------------------------------------
 // Connectivity events (events §4)
@@ -469,8 +470,8 @@ export interface TquicPathUpdated {
 // ---------------------------------------------------------------------------------------------
 // The union
 
-/** Every event name and its `data` type. */
-export interface QlogEventDataMap {
+/** Every event name and its `data` type (the http3 namespace comes from h3.ts). */
+export interface QlogEventDataMap extends H3EventDataMap {
   'quic:server_listening': QuicServerListening;
   'quic:connection_started': QuicConnectionStarted;
   'quic:connection_closed': QuicConnectionClosed;

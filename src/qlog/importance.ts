@@ -4,6 +4,7 @@
  * low-importance events up front (`QlogSink.wants`).
  */
 import type { QlogEventName } from './events.js';
+import { H3_EVENT_IMPORTANCE } from './h3.js';
 
 /** main §8.3 importance levels. */
 export type Importance = 'core' | 'base' | 'extra';
@@ -56,6 +57,7 @@ export const EVENT_IMPORTANCE: { readonly [N in QlogEventName]: Importance } = {
   'simulation:scenario': 'extra',
   'simulation:marker': 'extra',
   'tquic:path_updated': 'base',
+  ...H3_EVENT_IMPORTANCE,
 };
 
 const RANK: Record<Importance, number> = { core: 0, base: 1, extra: 2 };

@@ -82,6 +82,15 @@ const SAMPLE_DATA: { [N in QlogEventName]: QlogEventDataMap[N] } = {
   'simulation:scenario': { name: 'loss-2pct', details: { loss: 0.02 } },
   'simulation:marker': { type: 'link_down', message: 'path 1 down' },
   'tquic:path_updated': { path_id: 1, old: 'validating', new: 'validated', tuple_id: '1' },
+  'http3:parameters_set': { initiator: 'local', max_field_section_size: 65536, max_table_capacity: 4096, blocked_streams_count: 16, waits_for_settings: false },
+  'http3:parameters_restored': { max_table_capacity: 4096 },
+  'http3:stream_type_set': { initiator: 'remote', stream_id: 3, stream_type: 'control' },
+  'http3:priority_updated': { stream_id: 0, new: 'u=3' },
+  'http3:frame_created': { stream_id: 0, frame: { frame_type: 'headers', headers: [{ name: ':status', value: '200' }], raw: { length: 10, payload_length: 8 } } },
+  'http3:frame_parsed': { stream_id: 2, frame: { frame_type: 'settings', settings: [{ name: 'settings_qpack_max_table_capacity', value: 4096 }] } },
+  'http3:datagram_created': { quarter_stream_id: 0, raw: { length: 5 } },
+  'http3:datagram_parsed': { quarter_stream_id: 1 },
+  'http3:push_resolved': { push_id: 0, decision: 'abandoned' },
 };
 
 const ALL_EVENTS: QlogEvent[] = (Object.keys(SAMPLE_DATA) as QlogEventName[]).map((name) => ({ name, data: SAMPLE_DATA[name] }) as QlogEvent);

