@@ -134,8 +134,10 @@ export class AckManager {
     // Keep the largest acknowledged range so duplicates are still detected.
     const keepFrom = Math.min(largest, this.received.max ?? largest);
     let startOfTop = keepFrom;
-    for (const [s, e] of this.received.descending()) {
-      if (s <= keepFrom && keepFrom < e) {
+    const rs = this.received;
+    for (let i = rs.rangeCount - 1; i >= 0; i--) {
+      const s = rs.start(i);
+      if (s <= keepFrom && keepFrom < rs.end(i)) {
         startOfTop = s;
         break;
       }

@@ -18,6 +18,7 @@ import { encodeFrame, encodeStreamHeader, frameLength, streamHeaderLength } from
 import type { Frame } from '../wire/frame.js';
 import { patchLongHeaderLength, writeLongHeader, writeShortHeader } from '../wire/header.js';
 import { packetNumberLength } from '../wire/packet-number.js';
+import type { SentPacket } from '../recovery/history.js';
 import { framesToQlog } from '../qlog/frames.js';
 import { wants } from '../qlog/events.js';
 import type { Connection } from './connection.js';
@@ -39,7 +40,13 @@ export interface Built {
   pn: number;
   long: boolean;
   lengthFieldSize: 2 | 4;
-  tokens: RecoveryToken[];
+  /**
+   * The packet's record for the sent history, taken from the connection's pool when the packet
+   * is opened. Its token array is reused: tokens are written by index up to `tokenCount`, and
+   * the array is cut to that length when the packet is sealed.
+   */
+  sent: SentPacket<RecoveryToken>;
+  tokenCount: number;
   ackEliciting: boolean;
   frames: Frame[] | undefined;
 }
@@ -48,14 +55,21 @@ export interface Built {
 export class TxScratch {
   readonly writer = new ByteWriter(new Uint8Array(0));
   readonly frameWriter = new ByteWriter(new Uint8Array(0));
+  /** The packets of the datagram being built: built[0, builtCount). */
   readonly built: Built[] = [];
+  builtCount = 0;
+  /** The short header's fields, refilled per packet (no literal per packet). */
+  readonly shortHeader = { dcid: new Uint8Array(0) as Uint8Array, packetNumber: 0, pnLength: 1 as 1 | 2 | 3 | 4 };
   /** The datagram being built carries a PATH_CHALLENGE (padded, §8.2.1). */
   pathChallengeSent = false;
   readonly packets: [Built, Built, Built] = [newBuilt(INITIAL), newBuilt(HANDSHAKE), newBuilt(APPDATA)];
 }
 
+/** Placeholder record of a packet record not opened yet. */
+const UNSET: SentPacket<RecoveryToken> = { pn: -1, timeSent: 0, size: 0, ackEliciting: false, inFlight: false, tokens: [] };
+
 function newBuilt(space: SpaceId): Built {
-  return { space, start: 0, pnOffset: 0, payloadEnd: 0, pn: 0, long: false, lengthFieldSize: 2, tokens: [], ackEliciting: false, frames: undefined };
+  return { space, start: 0, pnOffset: 0, payloadEnd: 0, pn: 0, long: false, lengthFieldSize: 2, sent: UNSET, tokenCount: 0, ackEliciting: false, frames: undefined };
 }
 
 export function buildDatagram(conn: Connection, now: Instant): Datagram | undefined {
@@ -102,12 +116,12 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
 
   // DESIGN §4 rule 2: the buffer comes from the pool, writers and packet records are reused.
   const ab = conn.pool.take(Math.max(limit, MIN_INITIAL_DATAGRAM));
-  const buf = new Uint8Array(ab, 0, Math.max(limit, MIN_INITIAL_DATAGRAM));
+  const buf = conn.pool.bytes(ab);
   const tx = conn.tx;
   tx.pathChallengeSent = false;
   const w = tx.writer.reset(buf, 0, limit);
   const built = tx.built;
-  built.length = 0;
+  let nBuilt = 0;
   const logFrames = wants(conn.qlog, 'quic:packet_sent');
   for (let i = INITIAL as number; i <= APPDATA; i++) {
     const space = i as SpaceId;
@@ -116,11 +130,15 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
     if (limit - w.offset < MIN_PACKET_ROOM + TAG + 1 + 4 + 2 + 2 * 21) break;
     const p = closing ? writeClosePacket(conn, w, space, logFrames) : writePacket(conn, now, w, space, elicitingRoom > MIN_PACKET_ROOM, logFrames);
     if (p) {
-      built.push(p);
+      // Indexed writes, never `length = 0` + push: the array keeps its storage (DESIGN §4 rule 2).
+      if (nBuilt < built.length) built[nBuilt] = p;
+      else built.push(p);
+      nBuilt++;
       if (p.ackEliciting && !probing) elicitingRoom -= p.payloadEnd + TAG - p.start;
     }
   }
-  if (built.length === 0) {
+  tx.builtCount = nBuilt;
+  if (nBuilt === 0) {
     conn.pool.give(ab);
     return undefined;
   }
@@ -130,13 +148,13 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
   let hasInitial = false;
   let anyEliciting = false;
   let hasHandshake = false;
-  for (let i = 0; i < built.length; i++) {
+  for (let i = 0; i < nBuilt; i++) {
     const p = built[i]!;
     if (p.space === INITIAL && (conn.isClient || p.ackEliciting)) hasInitial = true;
     if (p.space === HANDSHAKE) hasHandshake = true;
     if (p.ackEliciting) anyEliciting = true;
   }
-  const last = built[built.length - 1]!;
+  const last = built[nBuilt - 1]!;
   let end = last.payloadEnd + TAG;
   // RFC 9000 §8.2.1: a datagram with PATH_CHALLENGE is expanded to 1200 bytes too, as far as
   // the anti-amplification limit allows.
@@ -148,13 +166,22 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
     end += extra;
   }
 
-  for (let i = 0; i < built.length; i++) {
+  for (let i = 0; i < nBuilt; i++) {
     const p = built[i]!;
     const sp = conn.spaces[p.space];
     if (p.long) patchLongHeaderLength(buf, p.start, p.pnOffset, p.payloadEnd + TAG, p.lengthFieldSize);
     const size = protectPacket(sp.seal!, p.start === 0 ? buf : buf.subarray(p.start, p.payloadEnd + TAG), p.pnOffset, p.payloadEnd - p.start, p.pn);
     const inFlight = p.ackEliciting || (hasInitial && p === last);
-    rec.onPacketSent(now, p.space, { pn: p.pn, timeSent: now, size, ackEliciting: p.ackEliciting, inFlight, tokens: p.tokens, resent: false });
+    const sent = p.sent;
+    p.sent = UNSET;
+    sent.pn = p.pn;
+    sent.timeSent = now;
+    sent.size = size;
+    sent.ackEliciting = p.ackEliciting;
+    sent.inFlight = inFlight;
+    sent.resent = false;
+    if (sent.tokens.length !== p.tokenCount) sent.tokens.length = p.tokenCount;
+    rec.onPacketSent(now, p.space, sent);
     if (inFlight) conn.pacer.onPacketSent(now, size);
     conn.packetsSent++;
     if (p.ackEliciting && sp.probes > 0) sp.probes--;
@@ -175,7 +202,7 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
   }
   // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
   if (conn.isClient && hasHandshake) conn.discardSpace(now, INITIAL);
-  return { data: new Uint8Array(ab, 0, end), from: conn.local, to: conn.remote };
+  return conn.pool.datagram(ab, end, conn.local, conn.remote);
 }
 
 function hasElicitingWork(conn: Connection): boolean {
@@ -211,7 +238,7 @@ function openPacket(conn: Connection, w: ByteWriter, space: SpaceId): Built {
         pnLength,
         lengthFieldSize,
       })
-    : writeShortHeader(w, { dcid: conn.remoteCid, packetNumber: pn, pnLength });
+    : writeShortHeader(w, shortHeader(conn, pn, pnLength));
   const b = conn.tx.packets[space];
   b.space = space;
   b.start = start;
@@ -220,8 +247,9 @@ function openPacket(conn: Connection, w: ByteWriter, space: SpaceId): Built {
   b.pn = pn;
   b.long = long;
   b.lengthFieldSize = lengthFieldSize;
-  // The token array goes to the sent-packet history with the packet, so each packet gets its own.
-  b.tokens = [];
+  // The record goes to the sent-packet history with the packet (recycled by Connection.releaseSent).
+  b.sent = conn.sentPool.acquire();
+  b.tokenCount = 0;
   b.ackEliciting = false;
   b.frames = undefined;
   return b;
@@ -232,6 +260,9 @@ function closePacket(conn: Connection, w: ByteWriter, p: Built, payloadStart: nu
   if (w.offset === payloadStart) {
     w.offset = p.start;
     conn.spaces[p.space].nextPn--;
+    // Nothing was written, so no token either: the record goes straight back.
+    conn.sentPool.release(p.sent);
+    p.sent = UNSET;
     return undefined;
   }
   // RFC 9001 §5.4.2: packet number + payload must leave room for the header-protection sample.
@@ -242,9 +273,24 @@ function closePacket(conn: Connection, w: ByteWriter, p: Built, payloadStart: nu
   return p;
 }
 
+function shortHeader(conn: Connection, pn: number, pnLength: 1 | 2 | 3 | 4): { dcid: Uint8Array; packetNumber: number; pnLength: 1 | 2 | 3 | 4 } {
+  const h = conn.tx.shortHeader;
+  h.dcid = conn.remoteCid;
+  h.packetNumber = pn;
+  h.pnLength = pnLength;
+  return h;
+}
+
+function addToken(p: Built, token: RecoveryToken): void {
+  const tokens = p.sent.tokens;
+  if (p.tokenCount < tokens.length) tokens[p.tokenCount] = token;
+  else tokens.push(token);
+  p.tokenCount++;
+}
+
 function put(w: ByteWriter, p: Built, f: Frame, token: RecoveryToken | undefined, eliciting: boolean): void {
   encodeFrame(w, f);
-  if (token) p.tokens.push(token);
+  if (token) addToken(p, token);
   if (eliciting) p.ackEliciting = true;
   if (p.frames) p.frames.push(f);
 }
@@ -272,7 +318,7 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
   if (wantAck) {
     const ack = sp.ack.buildFrame(now, app ? conn.settings.ackDelayExponent : 3);
     if (frameLength(ack) <= fw.remaining) {
-      put(fw, p, ack, { kind: 'ack', space, largest: ack.ranges[0]!.largest }, false);
+      put(fw, p, ack, conn.tokenPool.ack(space, ack.ranges[0]!.largest), false);
       sp.ack.onAckSent();
     }
   }
@@ -325,8 +371,9 @@ function writeStreamData(conn: Connection, fw: ByteWriter, p: Built): void {
     if (room < 8) return;
     const d = conn.streams.nextStreamData(room - 3);
     if (!d) return;
-    const { id, offset, data, fin } = d;
-    let len = data.length;
+    const { id, offset, buf, start, fin } = d;
+    const length = d.length;
+    let len = length;
     let hdr = streamHeaderLength(id, offset, len, true);
     if (hdr + len > room) {
       len = room - hdr;
@@ -335,13 +382,14 @@ function writeStreamData(conn: Connection, fw: ByteWriter, p: Built): void {
       if (hdr + len > room) len = room - hdr;
       if (len <= 0) return;
     }
-    const sendFin = fin && len === data.length;
+    const sendFin = fin && len === length;
     encodeStreamHeader(fw, id, offset, len, sendFin, true);
-    fw.bytes(len === data.length ? data : data.subarray(0, len));
+    // The one copy, through the one view of exactly the bytes sent (DESIGN §4 rules 1, 2).
+    if (len > 0) fw.bytes(start === 0 && len === buf.length ? buf : buf.subarray(start, start + len));
     conn.streams.onStreamDataSent(id, offset, len, sendFin);
-    p.tokens.push({ kind: 'stream', id, offset, length: len, fin: sendFin });
+    addToken(p, conn.tokenPool.stream(id, offset, len, sendFin));
     p.ackEliciting = true;
-    if (p.frames) p.frames.push({ kind: 'stream', streamId: id, offset, fin: sendFin, hasLength: true, data: data.subarray(0, len) });
+    if (p.frames) p.frames.push({ kind: 'stream', streamId: id, offset, fin: sendFin, hasLength: true, data: buf.subarray(start, start + len) });
   }
 }
 

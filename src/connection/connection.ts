@@ -11,13 +11,14 @@
  */
 import { DirectionalKeys } from '../crypto/keys.js';
 import { initialKeys } from '../crypto/initial.js';
-import { removeHeaderProtection, decryptPayload, reapplyHeaderProtection } from '../crypto/packet-protection.js';
+import { removeHeaderProtection, openPayload, reapplyHeaderProtection } from '../crypto/packet-protection.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { TlsClient } from '../crypto/tls/client.js';
 import type { TlsServer } from '../crypto/tls/server.js';
 import type { ClientSession } from '../crypto/tls/engine.js';
 import { createCongestionController } from '../recovery/cc/registry.js';
-import { LossRecovery } from '../recovery/loss.js';
+import { LossRecovery, type SentPacket } from '../recovery/loss.js';
+import { SentPacketPool } from '../recovery/sent-pool.js';
 import { Pacer } from '../recovery/pacer.js';
 import { RttEstimator } from '../recovery/rtt.js';
 import type { QlogSink, QlogEventOf, PacketDroppedTrigger } from '../qlog/index.js';
@@ -31,7 +32,8 @@ import { Prng } from '../util/prng.js';
 import type { Duration, Instant } from '../util/time.js';
 import { ErrorCode, TransportError } from '../util/transport-error.js';
 import { errorName } from '../wire/errors.js';
-import { decodeFrames, isAckEliciting, frameTypeOf } from '../wire/frame-codec.js';
+import { isAckEliciting, frameTypeOf } from '../wire/frame-codec.js';
+import { FrameDecoder } from '../wire/frame-decoder.js';
 import { createPacketHeader, parsePacketHeaderInto, reservedBitsFromFirstByte, type PacketHeader } from '../wire/header.js';
 import { equalBytes } from '../util/bytes.js';
 import type { Frame } from '../wire/frame.js';
@@ -45,7 +47,7 @@ import { createTls, drainTls, localTransportParameters } from './handshake.js';
 import { parametersSetEvent } from '../qlog/params.js';
 import { PacketSpace } from './space.js';
 import { APPDATA, HANDSHAKE, INITIAL, SPACE_NAMES, type CloseInfo, type ConnectionEvent, type RecoveryToken, type SpaceId } from './types.js';
-import { onTokenAcked, onTokenLost } from './tokens.js';
+import { onTokenAcked, onTokenLost, TokenPool } from './tokens.js';
 
 const SPACE_PTYPE = ['initial', 'handshake', '1rtt'] as const;
 
@@ -78,6 +80,13 @@ function onlyProbing(frames: readonly Frame[]): boolean {
     const k = frames[i]!.kind;
     if (k !== 'path_challenge' && k !== 'path_response' && k !== 'new_connection_id' && k !== 'padding') return false;
   }
+  return true;
+}
+
+/** buf[a, a + aLength) and buf[b, b + bLength) hold the same bytes. */
+function sameBytesAt(buf: Uint8Array, a: number, aLength: number, b: number, bLength: number): boolean {
+  if (aLength !== bLength) return false;
+  for (let i = 0; i < aLength; i++) if (buf[a + i] !== buf[b + i]) return false;
   return true;
 }
 
@@ -196,11 +205,18 @@ export class Connection {
   readonly pool: DatagramPool;
   /** @internal The packet builder's reusable scratch. */
   readonly tx = new TxScratch();
+  /**
+   * @internal Sent-packet records and the STREAM/ACK tokens they carry, recycled (DESIGN §4
+   * rule 2) at one point: `releaseSent`, once the tokens were handed over or dropped.
+   */
+  readonly sentPool = new SentPacketPool<RecoveryToken>();
+  readonly tokenPool = new TokenPool();
   /** Receive-path scratch: header, unprotected header and frame list, reused per packet. */
   private readonly rxHeader: PacketHeader = createPacketHeader();
   private readonly rxUnprotected: UnprotectedHeader = { firstByte: 0, pnLength: 1, headerLength: 0, pn: 0, keyPhase: 0 };
   private readonly rxFrames: Frame[] = [];
-  private readonly rxOptions: { shortDcidLength: number };
+  private readonly rxDecoder = new FrameDecoder();
+  private readonly rxOptions: { shortDcidLength: number; shortDcidView: boolean };
 
   private readonly events: ConnectionEvent[] = [];
   private eventHead = 0;
@@ -226,7 +242,7 @@ export class Connection {
     this.remote = init.remote;
     this.pool = init.pool ?? new DatagramPool();
     this.localCid = init.localCid;
-    this.rxOptions = { shortDcidLength: init.localCid.length };
+    this.rxOptions = { shortDcidLength: init.localCid.length, shortDcidView: false };
     this.remoteCid = init.remoteCid;
     this.originalDcid = init.isClient ? init.remoteCid : (init.originalDcid ?? init.localCid);
     this.addressValidated = init.isClient;
@@ -414,7 +430,9 @@ export class Connection {
     const data = d.data;
     const h = this.rxHeader;
     const opts = this.rxOptions;
-    let firstDcid: Uint8Array | undefined;
+    // The first packet's DCID, by position (no view, DESIGN §4 rule 2).
+    let firstDcidAt = -1;
+    let firstDcidLength = 0;
     for (let offset = 0; offset < data.length; offset += h.packetLength) {
       if ((this.state as ConnectionState) === 'closed' || (this.state as ConnectionState) === 'draining') return;
       try {
@@ -424,8 +442,10 @@ export class Connection {
         this.drop(now, 'invalid', e.reason, data.length - offset);
         break;
       }
-      if (firstDcid === undefined) firstDcid = h.dcid;
-      else if (!equalBytes(firstDcid, h.dcid)) continue;
+      if (firstDcidAt < 0) {
+        firstDcidAt = h.dcidOffset;
+        firstDcidLength = h.dcidLength;
+      } else if (!sameBytesAt(data, firstDcidAt, firstDcidLength, h.dcidOffset, h.dcidLength)) continue;
       try {
         this.handlePacket(now, d, h);
       } catch (e) {
@@ -467,8 +487,8 @@ export class Connection {
     const packet = h.start === 0 && h.packetLength === d.data.length ? d.data : d.data.subarray(h.start, h.start + h.packetLength);
     const hp = removeHeaderProtection(keys.hp, packet, h.pnOffset, sp.ack.largest ?? -1, this.rxUnprotected);
     if (hp === null) return this.drop(now, 'invalid', 'too short', h.packetLength);
-    const payload = decryptPayload(keys, packet, hp.headerLength, hp.pn);
-    if (payload === null) {
+    const payloadLength = openPayload(keys, packet, hp.headerLength, hp.pn);
+    if (payloadLength < 0) {
       reapplyHeaderProtection(keys.hp, packet, h.pnOffset);
       return this.drop(now, 'decryption_failure', `${SPACE_NAMES[space]} packet`, h.packetLength);
     }
@@ -494,7 +514,8 @@ export class Connection {
       this.discardSpace(now, INITIAL);
     }
     this.packetsReceived++;
-    const frames = decodeFrames(payload, this.rxFrames);
+    // Frames are scratch objects pointing into the packet (DESIGN §4 rule 2); handlers copy what they keep.
+    const frames = this.rxDecoder.decode(packet, hp.headerLength, hp.headerLength + payloadLength, this.rxFrames);
     // RFC 9000 §12.4: a packet without frames is a PROTOCOL_VIOLATION.
     if (frames.length === 0) throw new TransportError(ErrorCode.PROTOCOL_VIOLATION, undefined, 'packet without frames');
     let ackEliciting = false;
@@ -600,7 +621,9 @@ export class Connection {
     const sp = this.spaces[space];
     if (sp.discarded) return;
     sp.discard();
-    this.recovery.discardSpace(space);
+    // RFC 9002 §6.4: the packets' tokens are dropped with the space.
+    const removed = this.recovery.discardSpace(space);
+    for (let i = 0; i < removed.length; i++) this.releaseSent(removed[i]!);
     if (this.qlog) {
       const type = space === INITIAL ? 'initial' : 'handshake';
       for (const side of ['client', 'server'] as const) this.qlog.event(now, { name: 'quic:key_discarded', data: { key_type: keyTypeOf(side, type), trigger: 'tls' } });
@@ -778,25 +801,41 @@ export class Connection {
     }
   }
 
-  /** @internal Tokens of acknowledged packets go back to their owners. */
-  onAcked(now: Instant, packets: ReadonlyArray<{ tokens: RecoveryToken[] }>): void {
+  /**
+   * @internal Tokens of acknowledged packets go back to their owners; the packets' records are
+   * released (they left the sent history for good).
+   */
+  onAcked(now: Instant, packets: ReadonlyArray<SentPacket<RecoveryToken>>): void {
     for (let i = 0; i < packets.length; i++) {
-      const tokens = packets[i]!.tokens;
+      const p = packets[i]!;
+      const tokens = p.tokens;
       for (let j = 0; j < tokens.length; j++) onTokenAcked(this, now, tokens[j]!);
+      this.releaseSent(p);
     }
   }
 
-  /** @internal Tokens of lost packets go back to their owners (RFC 9000 §13.3). */
-  onLost(now: Instant, packets: ReadonlyArray<{ pn: number; tokens: RecoveryToken[]; inFlight: boolean }>, space: SpaceId): void {
+  /** @internal Tokens of lost packets go back to their owners (RFC 9000 §13.3); records are released. */
+  onLost(now: Instant, packets: ReadonlyArray<SentPacket<RecoveryToken>>, space: SpaceId): void {
     for (let i = 0; i < packets.length; i++) {
       const p = packets[i]!;
       const tokens = p.tokens;
       // ACK-only packets come back as lost too; they carried nothing to repeat.
-      if (!p.inFlight && onlyAckTokens(tokens)) continue;
-      this.packetsLost++;
-      this.qlog?.event(now, { name: 'quic:packet_lost', data: { header: { packet_type: qlogPacketType(SPACE_PTYPE[space]), packet_number: p.pn } } });
-      for (let j = 0; j < tokens.length; j++) onTokenLost(this, tokens[j]!);
+      if (p.inFlight || !onlyAckTokens(tokens)) {
+        this.packetsLost++;
+        this.qlog?.event(now, { name: 'quic:packet_lost', data: { header: { packet_type: qlogPacketType(SPACE_PTYPE[space]), packet_number: p.pn } } });
+        for (let j = 0; j < tokens.length; j++) onTokenLost(this, tokens[j]!);
+      }
+      this.releaseSent(p);
     }
+  }
+
+  /**
+   * @internal The one point where a sent-packet record is recycled (see recovery/sent-pool.ts):
+   * it left the sent history and its tokens were handed over or dropped.
+   */
+  releaseSent(p: SentPacket<RecoveryToken>): void {
+    if (!this.sentPool.poison) this.tokenPool.recycle(p.tokens);
+    this.sentPool.release(p);
   }
 
   // ---------------------------------------------------------------------------------------------

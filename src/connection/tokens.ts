@@ -4,7 +4,7 @@
  */
 import type { Instant } from '../util/time.js';
 import type { Connection } from './connection.js';
-import type { RecoveryToken } from './types.js';
+import type { RecoveryToken, SpaceId } from './types.js';
 
 export function onTokenAcked(conn: Connection, _now: Instant, t: RecoveryToken): void {
   switch (t.kind) {
@@ -57,5 +57,60 @@ export function onTokenLost(conn: Connection, t: RecoveryToken): void {
       return;
     default:
       conn.streams.onLost(t);
+  }
+}
+
+type StreamDataToken = Extract<RecoveryToken, { kind: 'stream' }>;
+type AckToken = Extract<RecoveryToken, { kind: 'ack' }>;
+
+/** Most free tokens of each kind kept. */
+const MAX_FREE_TOKENS = 4096;
+
+/**
+ * Recycled tokens of the two kinds nearly every packet carries, STREAM data and ACK
+ * (DESIGN §4 rule 2). They come back with their sent-packet record (`Connection.releaseSent`),
+ * after their owners have read them: the stream manager and the ACK manager copy the numbers
+ * and keep no token.
+ */
+export class TokenPool {
+  private readonly streams: StreamDataToken[] = [];
+  private nStreams = 0;
+  private readonly acks: AckToken[] = [];
+  private nAcks = 0;
+
+  stream(id: number, offset: number, length: number, fin: boolean): StreamDataToken {
+    if (this.nStreams === 0) return { kind: 'stream', id, offset, length, fin };
+    const t = this.streams[--this.nStreams]!;
+    t.id = id;
+    t.offset = offset;
+    t.length = length;
+    t.fin = fin;
+    return t;
+  }
+
+  ack(space: SpaceId, largest: number): AckToken {
+    if (this.nAcks === 0) return { kind: 'ack', space, largest };
+    const t = this.acks[--this.nAcks]!;
+    t.space = space;
+    t.largest = largest;
+    return t;
+  }
+
+  /** Takes back the pooled kinds among `tokens` (the others were made elsewhere and are left alone). */
+  recycle(tokens: readonly RecoveryToken[]): void {
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      if (t.kind === 'stream') {
+        if (this.nStreams >= MAX_FREE_TOKENS) continue;
+        if (this.nStreams < this.streams.length) this.streams[this.nStreams] = t;
+        else this.streams.push(t);
+        this.nStreams++;
+      } else if (t.kind === 'ack') {
+        if (this.nAcks >= MAX_FREE_TOKENS) continue;
+        if (this.nAcks < this.acks.length) this.acks[this.nAcks] = t;
+        else this.acks.push(t);
+        this.nAcks++;
+      }
+    }
   }
 }

@@ -29,6 +29,7 @@ import {
   AEAD_TAG_LENGTH,
   HP_MASK_LENGTH,
   HP_SAMPLE_LENGTH,
+  AadScratch,
   checkKeyLength,
   checkOpenBounds,
   checkSealBounds,
@@ -79,6 +80,17 @@ class NobleAead implements Aead {
     } catch {
       return null;
     }
+  }
+
+  /** noble takes the AAD as its own array: the header is copied into a reused one. */
+  private readonly aad = new AadScratch();
+
+  sealPacket(nonce: Uint8Array, buf: Uint8Array, aadOffset: number, offset: number, length: number): number {
+    return this.sealInPlace(nonce, this.aad.copy(buf, aadOffset, offset), buf, offset, length);
+  }
+
+  openPacket(nonce: Uint8Array, buf: Uint8Array, aadOffset: number, offset: number, length: number): number {
+    return this.openInPlace(nonce, this.aad.copy(buf, aadOffset, offset), buf, offset, length);
   }
 
   sealInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number {
@@ -133,17 +145,25 @@ class NobleChaChaPoly extends NobleAead {
 /** RFC 9001 §5.4.3: mask = AES-ECB(hp_key, sample). */
 class NobleAesHp implements HeaderProtection {
   private readonly key: Uint8Array;
+  private readonly sample = new Uint8Array(HP_SAMPLE_LENGTH);
 
   constructor(key: Uint8Array) {
     this.key = key.slice();
   }
 
-  mask(sample: Uint8Array, out: Uint8Array = new Uint8Array(HP_MASK_LENGTH)): Uint8Array {
-    if (sample.length < HP_SAMPLE_LENGTH) throw new RangeError('header protection sample too short');
-    const block = ecb(this.key, { disablePadding: true }).encrypt(sample.subarray(0, HP_SAMPLE_LENGTH));
+  mask(sample: Uint8Array, out: Uint8Array = new Uint8Array(HP_MASK_LENGTH), offset = 0): Uint8Array {
+    if (sample.length < offset + HP_SAMPLE_LENGTH) throw new RangeError('header protection sample too short');
+    const block = ecb(this.key, { disablePadding: true }).encrypt(copySample(sample, offset, this.sample));
     for (let i = 0; i < HP_MASK_LENGTH; i++) out[i] = block[i]!;
     return out;
   }
+}
+
+/** The 16-byte sample at `offset`, copied into `scratch` (no view per packet), or `sample` itself at offset 0. */
+function copySample(sample: Uint8Array, offset: number, scratch: Uint8Array): Uint8Array {
+  if (offset === 0 && sample.length === HP_SAMPLE_LENGTH) return sample;
+  for (let i = 0; i < HP_SAMPLE_LENGTH; i++) scratch[i] = sample[offset + i]!;
+  return scratch;
 }
 
 /** "expand 32-byte k" as little-endian words (RFC 8439 §2.3). */
@@ -156,14 +176,16 @@ const ZERO5 = new Uint8Array(HP_MASK_LENGTH);
  */
 class NobleChaChaHp implements HeaderProtection {
   private readonly key: Uint8Array;
+  private readonly sample = new Uint8Array(HP_SAMPLE_LENGTH);
   private keyWords: Uint32Array | undefined;
 
   constructor(key: Uint8Array) {
     this.key = key.slice();
   }
 
-  mask(sample: Uint8Array, out: Uint8Array = new Uint8Array(HP_MASK_LENGTH)): Uint8Array {
-    if (sample.length < HP_SAMPLE_LENGTH) throw new RangeError('header protection sample too short');
+  mask(sample: Uint8Array, out: Uint8Array = new Uint8Array(HP_MASK_LENGTH), offset = 0): Uint8Array {
+    if (sample.length < offset + HP_SAMPLE_LENGTH) throw new RangeError('header protection sample too short');
+    sample = copySample(sample, offset, this.sample);
     const counter = (sample[0]! | (sample[1]! << 8) | (sample[2]! << 16) | (sample[3]! << 24)) >>> 0;
     if (counter === 0xffffffff) {
       this.maskAtMaxCounter(sample, out);

@@ -47,6 +47,7 @@ import {
   HP_MASK_LENGTH,
   HP_SAMPLE_LENGTH,
   KEY_EXCHANGE_GROUPS,
+  AadScratch,
   checkKeyLength,
   checkKeyShareFormat,
   checkOpenBounds,
@@ -72,6 +73,8 @@ function u8(b: Buffer): Uint8Array {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Shared by every cipher: node reads it once per call, so one object serves (no literal per packet). */
+const AEAD_OPTIONS = { authTagLength: AEAD_TAG_LENGTH } as const;
 
 class NodeAead implements Aead {
   readonly tagLength = AEAD_TAG_LENGTH;
@@ -89,19 +92,22 @@ class NodeAead implements Aead {
     // The overloads differ only in the algorithm literal type; both return an AEAD cipher.
     const c =
       this.alg === 'chacha20-poly1305'
-        ? createCipheriv(this.alg, this.key, nonce, { authTagLength: AEAD_TAG_LENGTH })
-        : createCipheriv(this.alg, this.key, nonce, { authTagLength: AEAD_TAG_LENGTH });
-    c.setAAD(aad, { plaintextLength });
+        ? createCipheriv(this.alg, this.key, nonce, AEAD_OPTIONS)
+        : createCipheriv(this.alg, this.key, nonce, AEAD_OPTIONS);
+    // One options object per AEAD, refilled: node reads it during the call.
+    this.aadOptions.plaintextLength = plaintextLength;
+    c.setAAD(aad, this.aadOptions);
     return c;
   }
 
   private decipher(nonce: Uint8Array, aad: Uint8Array, tag: Uint8Array, plaintextLength: number) {
     const d =
       this.alg === 'chacha20-poly1305'
-        ? createDecipheriv(this.alg, this.key, nonce, { authTagLength: AEAD_TAG_LENGTH })
-        : createDecipheriv(this.alg, this.key, nonce, { authTagLength: AEAD_TAG_LENGTH });
+        ? createDecipheriv(this.alg, this.key, nonce, AEAD_OPTIONS)
+        : createDecipheriv(this.alg, this.key, nonce, AEAD_OPTIONS);
     d.setAuthTag(tag);
-    d.setAAD(aad, { plaintextLength });
+    this.aadOptions.plaintextLength = plaintextLength;
+    d.setAAD(aad, this.aadOptions);
     return d;
   }
 
@@ -117,6 +123,18 @@ class NodeAead implements Aead {
     if (n < 0) return null;
     const pt = this.decrypt(nonce, aad, ciphertextAndTag, 0, ciphertextAndTag.length);
     return pt === null ? null : u8(pt);
+  }
+
+  /** setAAD takes its own array: the header is copied into a reused one rather than viewed. */
+  private readonly aad = new AadScratch();
+  private readonly aadOptions = { plaintextLength: 0 };
+
+  sealPacket(nonce: Uint8Array, buf: Uint8Array, aadOffset: number, offset: number, length: number): number {
+    return this.sealInPlace(nonce, this.aad.copy(buf, aadOffset, offset), buf, offset, length);
+  }
+
+  openPacket(nonce: Uint8Array, buf: Uint8Array, aadOffset: number, offset: number, length: number): number {
+    return this.openInPlace(nonce, this.aad.copy(buf, aadOffset, offset), buf, offset, length);
   }
 
   sealInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number {
@@ -153,18 +171,26 @@ class NodeAead implements Aead {
   }
 }
 
+/** The 16-byte sample at `offset`, copied into `scratch` (no view per packet), or `sample` itself. */
+function copySample(sample: Uint8Array, offset: number, scratch: Uint8Array): Uint8Array {
+  if (offset === 0 && sample.length === HP_SAMPLE_LENGTH) return sample;
+  for (let i = 0; i < HP_SAMPLE_LENGTH; i++) scratch[i] = sample[offset + i]!;
+  return scratch;
+}
+
 /** RFC 9001 §5.4.3: mask = AES-ECB(hp_key, sample), one reused ECB context. */
 class NodeAesHp implements HeaderProtection {
   private readonly ecb: Cipher;
+  private readonly sample = new Uint8Array(HP_SAMPLE_LENGTH);
 
   constructor(keyLength: number, key: Uint8Array) {
     this.ecb = createCipheriv(keyLength === 16 ? 'aes-128-ecb' : 'aes-256-ecb', createSecretKey(key), null);
     this.ecb.setAutoPadding(false);
   }
 
-  mask(sample: Uint8Array, out: Uint8Array = new Uint8Array(HP_MASK_LENGTH)): Uint8Array {
-    if (sample.length < HP_SAMPLE_LENGTH) throw new RangeError('header protection sample too short');
-    const block = this.ecb.update(sample.subarray(0, HP_SAMPLE_LENGTH));
+  mask(sample: Uint8Array, out: Uint8Array = new Uint8Array(HP_MASK_LENGTH), offset = 0): Uint8Array {
+    if (sample.length < offset + HP_SAMPLE_LENGTH) throw new RangeError('header protection sample too short');
+    const block = this.ecb.update(copySample(sample, offset, this.sample));
     for (let i = 0; i < HP_MASK_LENGTH; i++) out[i] = block[i]!;
     return out;
   }
@@ -175,14 +201,15 @@ const ZERO5 = new Uint8Array(HP_MASK_LENGTH);
 /** RFC 9001 §5.4.4: IV = sample (counter LE ‖ nonce), mask = ChaCha20 of five zero bytes. */
 class NodeChaChaHp implements HeaderProtection {
   private readonly key: KeyObject;
+  private readonly sample = new Uint8Array(HP_SAMPLE_LENGTH);
 
   constructor(key: Uint8Array) {
     this.key = createSecretKey(key);
   }
 
-  mask(sample: Uint8Array, out: Uint8Array = new Uint8Array(HP_MASK_LENGTH)): Uint8Array {
-    if (sample.length < HP_SAMPLE_LENGTH) throw new RangeError('header protection sample too short');
-    const ks = createCipheriv('chacha20', this.key, sample.subarray(0, HP_SAMPLE_LENGTH)).update(ZERO5);
+  mask(sample: Uint8Array, out: Uint8Array = new Uint8Array(HP_MASK_LENGTH), offset = 0): Uint8Array {
+    if (sample.length < offset + HP_SAMPLE_LENGTH) throw new RangeError('header protection sample too short');
+    const ks = createCipheriv('chacha20', this.key, copySample(sample, offset, this.sample)).update(ZERO5);
     for (let i = 0; i < HP_MASK_LENGTH; i++) out[i] = ks[i]!;
     return out;
   }

@@ -59,9 +59,9 @@ export function protectPacket(
   if (payloadEnd - pnOffset < MIN_PN_AND_PAYLOAD_LENGTH) {
     throw new RangeError(`protectPacket: packet number + payload must be at least ${MIN_PN_AND_PAYLOAD_LENGTH} bytes`);
   }
-  // RFC 9001 §5.3: AAD is the header, from the first byte up to and including the packet number.
-  const aad = packet.subarray(0, headerLength);
-  const end = headerLength + keys.aead.sealInPlace(keys.nonce(pn, pathId), aad, packet, headerLength, payloadEnd - headerLength);
+  // RFC 9001 §5.3: AAD is the header, from the first byte up to and including the packet number
+  // (passed as offsets: no view per packet, DESIGN §4 rule 2).
+  const end = headerLength + keys.aead.sealPacket(keys.nonce(pn, pathId), packet, 0, headerLength, payloadEnd - headerLength);
   keys.packetsProtected++;
   applyMask(keys.hp, packet, pnOffset, pnLength);
   return end;
@@ -70,7 +70,7 @@ export function protectPacket(
 /** RFC 9001 §5.4.1 (sending side): mask the first byte's low bits and the pn bytes. */
 function applyMask(hp: HeaderProtection, packet: Uint8Array, pnOffset: number, pnLength: number): void {
   const sampleStart = pnOffset + SAMPLE_OFFSET;
-  const mask = hp.mask(packet.subarray(sampleStart, sampleStart + HP_SAMPLE_LENGTH), MASK);
+  const mask = hp.mask(packet, MASK, sampleStart);
   const first = packet[0]!;
   packet[0] = first ^ (mask[0]! & firstByteMask(first));
   for (let i = 0; i < pnLength; i++) packet[pnOffset + i]! ^= mask[1 + i]!;
@@ -120,7 +120,7 @@ export function removeHeaderProtection(
 ): UnprotectedHeader | null {
   const sampleStart = pnOffset + SAMPLE_OFFSET;
   if (!(pnOffset >= 1) || sampleStart + HP_SAMPLE_LENGTH > packet.length) return null;
-  const mask = hp.mask(packet.subarray(sampleStart, sampleStart + HP_SAMPLE_LENGTH), MASK);
+  const mask = hp.mask(packet, MASK, sampleStart);
   const protectedFirst = packet[0]!;
   const first = protectedFirst ^ (mask[0]! & firstByteMask(protectedFirst));
   packet[0] = first;
@@ -157,13 +157,19 @@ export function decryptPayload(
   pn: number,
   pathId = 0,
 ): Uint8Array | null {
-  const aad = packet.subarray(0, headerLength);
-  const n = keys.aead.openInPlace(keys.nonce(pn, pathId), aad, packet, headerLength, packet.length - headerLength);
-  if (n < 0) {
-    keys.authFailures++;
-    return null;
-  }
-  return packet.subarray(headerLength, headerLength + n);
+  const n = openPayload(keys, packet, headerLength, pn, pathId);
+  return n < 0 ? null : packet.subarray(headerLength, headerLength + n);
+}
+
+/**
+ * `decryptPayload` without the view: the plaintext is packet[headerLength, headerLength + n)
+ * for the returned n, or -1 when it does not authenticate (the receive hot path, DESIGN §4
+ * rule 2). The AAD is the header, passed as offsets (RFC 9001 §5.3).
+ */
+export function openPayload(keys: DirectionalKeys, packet: Uint8Array, headerLength: number, pn: number, pathId = 0): number {
+  const n = keys.aead.openPacket(keys.nonce(pn, pathId), packet, 0, headerLength, packet.length - headerLength);
+  if (n < 0) keys.authFailures++;
+  return n;
 }
 
 /**

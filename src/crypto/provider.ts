@@ -150,6 +150,14 @@ export interface Aead {
    * On failure the buffer is left unchanged, so the caller may retry with another key.
    */
   openInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number;
+  /**
+   * `sealInPlace` with the associated data buf[aadOffset, offset): the layout of a QUIC packet,
+   * whose header right before the payload is the AAD (RFC 9001 §5.3). Taking offsets instead of
+   * an AAD view lets the packet path run without creating views (DESIGN §4 rule 2).
+   */
+  sealPacket(nonce: Uint8Array, buf: Uint8Array, aadOffset: number, offset: number, length: number): number;
+  /** `openInPlace` with the associated data buf[aadOffset, offset) (see `sealPacket`). */
+  openPacket(nonce: Uint8Array, buf: Uint8Array, aadOffset: number, offset: number, length: number): number;
   /** Convenience: returns a fresh ciphertext ‖ tag. */
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
   /** Convenience: returns a fresh plaintext, or null when authentication fails (never throws). */
@@ -167,9 +175,11 @@ export interface HeaderProtection {
    * The 5-byte mask for a 16-byte sample (only the first 16 bytes of `sample` are read).
    * AES suites: AES-ECB(hp_key, sample)[0..5] (RFC 9001 §5.4.3). ChaCha20: counter = sample[0..4]
    * little-endian, nonce = sample[4..16], mask = ChaCha20(hp_key, counter, nonce, {0,0,0,0,0})
-   * (RFC 9001 §5.4.4). Writes into `out` (≥ 5 bytes) when given and returns it.
+   * (RFC 9001 §5.4.4). Writes into `out` (≥ 5 bytes) when given and returns it. The sample is
+   * read at `sample[offset, offset + 16)` (default 0), so a packet can be passed whole instead of
+   * a view of its sample (DESIGN §4 rule 2).
    */
-  mask(sample: Uint8Array, out?: Uint8Array): Uint8Array;
+  mask(sample: Uint8Array, out?: Uint8Array, offset?: number): Uint8Array;
 }
 
 export type ProviderName = 'noble' | 'node';
@@ -330,6 +340,31 @@ export function unsupportedGroup(group: number): RangeError {
 /** Checks a key length for a suite; shared by both providers. */
 export function checkKeyLength(what: string, key: Uint8Array, expected: number): void {
   if (key.length !== expected) throw new RangeError(`${what}: expected ${expected}-byte key, got ${key.length}`);
+}
+
+/**
+ * Associated data copied out of a packet into a reused array of exactly its length, for backends
+ * that need the AAD as a separate array (node:crypto's setAAD, noble's AES-GCM): copying a header
+ * of a few dozen bytes is cheaper than creating a view per packet. One array per length, made on
+ * first use; QUIC headers are at most 1 + 4 + 1 + 20 + 1 + 20 + token + varints long.
+ */
+export class AadScratch {
+  private readonly byLength: Uint8Array[] = [];
+
+  constructor(private readonly make: (n: number) => Uint8Array = (n) => new Uint8Array(n)) {}
+
+  /** buf[start, end) in the scratch array of that length (valid until the next call). */
+  copy(buf: Uint8Array, start: number, end: number): Uint8Array {
+    const n = end - start;
+    if (n > 256) return buf.subarray(start, end); // long Initial tokens: not worth keeping
+    let a = this.byLength[n];
+    if (a === undefined) {
+      a = this.make(n);
+      this.byLength[n] = a;
+    }
+    for (let i = 0; i < n; i++) a[i] = buf[start + i]!;
+    return a;
+  }
 }
 
 /** Shared argument check of sealInPlace. */

@@ -40,7 +40,13 @@ export class Endpoint {
   private readonly cidsOf = new Map<Connection, string[]>();
   private readonly events: EndpointEvent[] = [];
   private readonly stateless: Datagram[] = [];
+  /**
+   * The round-robin queue of `pollTransmit`: rr[rrNext..] then rr[..rrNext), rotated by moving
+   * the cursor rather than by shift/push, which would reallocate the array's storage as it
+   * moves (DESIGN §4 rule 2).
+   */
   private rr: Connection[] = [];
+  private rrNext = 0;
   /** Transmit buffers shared by this endpoint's connections (DESIGN §4 rule 2). */
   readonly pool = new DatagramPool();
   /** The connection of the last short-header datagram and its CID: most datagrams repeat it. */
@@ -154,13 +160,13 @@ export class Endpoint {
 
   /** The next datagram from any connection (round robin), or a stateless reply. */
   pollTransmit(now: Instant): Datagram | undefined {
-    const s = this.stateless.shift();
-    if (s) return s;
-    const n = this.rr.length;
+    if (this.stateless.length > 0) return this.stateless.shift();
+    const rr = this.rr;
+    const n = rr.length;
     for (let i = 0; i < n; i++) {
-      const conn = this.rr.shift()!;
-      this.rr.push(conn);
-      const d = conn.pollTransmit(now);
+      const k = this.rrNext;
+      this.rrNext = k + 1 < n ? k + 1 : 0;
+      const d = rr[k]!.pollTransmit(now);
       if (d) return d;
     }
     return undefined;
@@ -184,7 +190,8 @@ export class Endpoint {
   }
 
   handleTimeout(now: Instant): void {
-    for (const c of [...this.connections]) {
+    // Deleting the current entry while iterating a Set is well defined, so no copy is needed.
+    for (const c of this.connections) {
       const t = c.pollTimeout();
       if (t !== undefined && t <= now) c.handleTimeout(now);
       this.afterActivity(c);
@@ -207,7 +214,13 @@ export class Endpoint {
     for (const k of keys) this.byCid.set(k, conn);
     this.cidsOf.set(conn, keys);
     this.connections.add(conn);
-    this.rr.push(conn);
+    // At the end of the queue, i.e. just before the cursor.
+    if (this.rrNext === 0) {
+      this.rr.push(conn);
+    } else {
+      this.rr.splice(this.rrNext, 0, conn);
+      this.rrNext++;
+    }
   }
 
   /** Forgets connections that reached the closed state. */
@@ -217,7 +230,12 @@ export class Endpoint {
     for (const k of this.cidsOf.get(conn) ?? []) if (this.byCid.get(k) === conn) this.byCid.delete(k);
     this.cidsOf.delete(conn);
     this.connections.delete(conn);
-    this.rr = this.rr.filter((c) => c !== conn);
+    const i = this.rr.indexOf(conn);
+    if (i >= 0) {
+      this.rr.splice(i, 1);
+      if (i < this.rrNext) this.rrNext--;
+      if (this.rrNext >= this.rr.length) this.rrNext = 0;
+    }
   }
 }
 

@@ -25,6 +25,8 @@ export interface SentPacket<T> {
   tokens: T[];
   /** Its content was already queued again by a PTO probe (RFC 9002 §6.2.4). */
   resent?: boolean;
+  /** Set by `SentPacketPool.release`: the record is back in the pool and must not be used. */
+  released?: boolean;
 }
 
 const LIVE = 0;
@@ -35,34 +37,45 @@ const LOST = 2;
 const COMPACT_MIN = 256;
 
 export class SentHistory<T> {
-  private pkts: (SentPacket<T> | undefined)[] = [];
-  private pns: number[] = [];
-  private state: number[] = [];
+  // The arrays only grow: `n` is the logical length, and slots at or beyond it are spare
+  // capacity (stale numbers, no packet), so compaction and clearing allocate nothing
+  // (DESIGN §4 rule 2; `splice` and `length = 0` would give V8 new backing stores to grow).
+  private readonly pkts: (SentPacket<T> | undefined)[] = [];
+  private readonly pns: number[] = [];
+  private readonly state: number[] = [];
   /** For a live slot, itself; for a removed one, some later index at or before the next live slot. */
-  private nextLive: number[] = [];
+  private readonly nextLive: number[] = [];
+  private n = 0;
   /** Every slot before `head` is removed. */
   private head = 0;
   /** Live packets. */
   count = 0;
 
   get length(): number {
-    return this.pkts.length;
+    return this.n;
   }
 
   push(p: SentPacket<T>): void {
-    if (this.head >= COMPACT_MIN && this.head * 2 >= this.pkts.length) this.compact();
-    const i = this.pkts.length;
-    this.pkts.push(p);
-    this.pns.push(p.pn);
-    this.state.push(LIVE);
-    this.nextLive.push(i);
+    if (this.head >= COMPACT_MIN && this.head * 2 >= this.n) this.compact();
+    const i = this.n++;
+    if (i < this.pkts.length) {
+      this.pkts[i] = p;
+      this.pns[i] = p.pn;
+      this.state[i] = LIVE;
+      this.nextLive[i] = i;
+    } else {
+      this.pkts.push(p);
+      this.pns.push(p.pn);
+      this.state.push(LIVE);
+      this.nextLive.push(i);
+    }
     this.count++;
   }
 
   /** The first live index ≥ i, or `length`. */
   live(i: number): number {
     const next = this.nextLive;
-    const n = next.length;
+    const n = this.n;
     let r = i;
     while (r < n && next[r] !== r) r = next[r]!;
     // Path compression.
@@ -83,7 +96,7 @@ export class SentHistory<T> {
   /** The first index ≥ from whose packet number is ≥ pn (binary search; tombstones keep their numbers). */
   lowerBound(pn: number, from: number): number {
     let lo = from < this.head ? this.head : from;
-    let hi = this.pns.length;
+    let hi = this.n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (this.pns[mid]! < pn) lo = mid + 1;
@@ -121,11 +134,9 @@ export class SentHistory<T> {
   /** Removes and returns every live packet, in packet-number order (RFC 9002 §6.4). */
   clear(): SentPacket<T>[] {
     const out: SentPacket<T>[] = [];
-    for (let i = this.first(); i < this.pkts.length; i = this.live(i + 1)) out.push(this.pkts[i]!);
-    this.pkts = [];
-    this.pns = [];
-    this.state = [];
-    this.nextLive = [];
+    for (let i = this.first(); i < this.n; i = this.live(i + 1)) out.push(this.pkts[i]!);
+    for (let i = 0; i < this.n; i++) this.pkts[i] = undefined;
+    this.n = 0;
     this.head = 0;
     this.count = 0;
     return out;
@@ -140,14 +151,19 @@ export class SentHistory<T> {
     return p;
   }
 
+  /** Cuts the resolved prefix [0, head), moving the rest down in place. */
   private compact(): void {
     const h = this.head;
-    this.pkts.splice(0, h);
-    this.pns.splice(0, h);
-    this.state.splice(0, h);
-    this.nextLive.splice(0, h);
-    const next = this.nextLive;
-    for (let i = 0; i < next.length; i++) next[i] = next[i]! - h;
+    const n = this.n;
+    const { pkts, pns, state, nextLive } = this;
+    for (let i = h; i < n; i++) {
+      pkts[i - h] = pkts[i];
+      pns[i - h] = pns[i]!;
+      state[i - h] = state[i]!;
+      nextLive[i - h] = nextLive[i]! - h;
+    }
+    for (let i = n - h; i < n; i++) pkts[i] = undefined;
+    this.n = n - h;
     this.head = 0;
   }
 }

@@ -114,6 +114,11 @@ export class LossRecovery<T> {
   private ptoAntiDeadlock = false;
   /** History indices of the packets `detectLost` just removed (persistent congestion). */
   private readonly lostIdx: number[] = [];
+  /** The reused results of onAckReceived and detectLost. */
+  private readonly ackResult: AckResult<T> = { acked: [], lost: [], rttSampled: false, ecnCe: false };
+  private readonly lostOut: SentPacket<T>[] = [];
+  /** Always empty: the `lost` of a result without losses (never written to). */
+  private readonly noLost: SentPacket<T>[] = [];
 
   constructor(o: LossRecoveryOptions) {
     this.cc = o.cc;
@@ -226,8 +231,18 @@ export class LossRecovery<T> {
     frameType: number = ecn === undefined ? FRAME_ACK : FRAME_ACK_ECN,
   ): AckResult<T> {
     const sp = this.spaces[space];
-    const result: AckResult<T> = { acked: [], lost: [], rttSampled: false, ecnCe: false };
-    if (ranges.length === 0) return result;
+    // One result object and its arrays serve every call (DESIGN §4 rule 2): valid until the next
+    // onAckReceived/onTimeout. The arrays are refilled by index and cut to length, never emptied
+    // with `length = 0` first (which would drop their storage).
+    const result = this.ackResult;
+    result.rttSampled = false;
+    result.ecnCe = false;
+    result.lost = this.noLost;
+    const acked = result.acked;
+    if (ranges.length === 0) {
+      acked.length = 0;
+      return result;
+    }
     this.checkRanges(sp, space, ranges, frameType);
     const largest = ranges[0]!.largest;
     if (sp.largestAcked === undefined || largest > sp.largestAcked) sp.largestAcked = largest;
@@ -235,7 +250,7 @@ export class LossRecovery<T> {
 
     // DetectAndRemoveAckedPackets: ranges from the lowest up, so the walk is monotone.
     const h = sp.history;
-    const acked = result.acked;
+    let nAcked = 0;
     let ackEliciting = false;
     let i = h.first();
     for (let r = ranges.length - 1; r >= 0; r--) {
@@ -247,11 +262,14 @@ export class LossRecovery<T> {
           ackEliciting = true;
           sp.ackEliciting--;
         }
-        acked.push(p);
+        if (nAcked < acked.length) acked[nAcked] = p;
+        else acked.push(p);
+        nAcked++;
         i = h.live(i + 1);
       }
     }
-    if (acked.length === 0) return result;
+    if (acked.length !== nAcked) acked.length = nAcked;
+    if (nAcked === 0) return result;
 
     // §5.1: an RTT sample when the largest acknowledged is newly acked and something ack-eliciting was.
     const newest = acked[acked.length - 1]!;
@@ -307,7 +325,7 @@ export class LossRecovery<T> {
     if (lossSpace !== undefined) {
       // §6.1.2: time-threshold loss detection.
       const sp = this.spaces[lossSpace];
-      const lost = this.detectLost(sp, now) ?? [];
+      const lost = this.detectLost(sp, now) ?? this.noLost;
       if (lost.length > 0) this.onPacketsLost(now, sp, lost);
       return { lost, lostSpace: lossSpace, probe: undefined };
     }
@@ -386,7 +404,6 @@ export class LossRecovery<T> {
   /** A.10 DetectAndRemoveLostPackets; undefined when nothing was lost. Records history indices in lostIdx. */
   private detectLost(sp: Space<T>, now: Instant): SentPacket<T>[] | undefined {
     sp.lossTime = undefined;
-    this.lostIdx.length = 0;
     const la = sp.largestAcked;
     if (la === undefined) return undefined;
     const rtt = this.rtt;
@@ -395,14 +412,22 @@ export class LossRecovery<T> {
     if (lossDelay < GRANULARITY) lossDelay = GRANULARITY;
     const lostSendTime = now - lossDelay;
     const h = sp.history;
-    let lost: SentPacket<T>[] | undefined;
+    const lost = this.lostOut;
+    const idx = this.lostIdx;
+    let n = 0;
     for (let i = h.first(); i < h.length && h.pnAt(i) <= la; i = h.live(i + 1)) {
       const p = h.at(i);
       if (p.timeSent <= lostSendTime || la >= p.pn + PACKET_THRESHOLD) {
         h.removeLost(i);
         if (p.ackEliciting) sp.ackEliciting--;
-        (lost ??= []).push(p);
-        this.lostIdx.push(i);
+        if (n < lost.length) {
+          lost[n] = p;
+          idx[n] = i;
+        } else {
+          lost.push(p);
+          idx.push(i);
+        }
+        n++;
       } else {
         // Later packets have higher numbers and later send times: none of them is lost yet,
         // and this one sets the earliest loss time.
@@ -410,6 +435,10 @@ export class LossRecovery<T> {
         break;
       }
     }
+    if (n === 0) return undefined;
+    // Cut to length (n > 0, so the arrays keep their storage); valid until the next call.
+    lost.length = n;
+    idx.length = n;
     return lost;
   }
 

@@ -23,6 +23,7 @@ import { assertNever } from '../util/assert.js';
 import type { Duration, Instant } from '../util/time.js';
 import { ErrorCode, TransportError } from '../util/transport-error.js';
 import { FrameType, frameTypeOf } from '../wire/frame.js';
+import { StreamFrameRef } from '../wire/frame-decoder.js';
 import type {
   DataBlockedFrame, MaxDataFrame, MaxStreamDataFrame, MaxStreamsFrame, ResetStreamFrame,
   StopSendingFrame, StreamDataBlockedFrame, StreamFrame, StreamsBlockedFrame,
@@ -66,7 +67,7 @@ export class StreamManager {
   private readonly events: StreamEvent[] = [];
   private eventHead = 0;
   private readonly ctrlOut: ControlFrame[] = [];
-  private readonly sliceOut: StreamSlice & SendSlice = { id: 0, offset: 0, data: new Uint8Array(0), fin: false };
+  private readonly sliceOut: StreamSlice & SendSlice = { id: 0, offset: 0, buf: new Uint8Array(0), start: 0, length: 0, fin: false };
   private readonly readyFn = (s: SendStream): boolean => s.canSendNow(this.conn.send.available);
   private readonly droppedFn = (s: SendStream): void => this.onDequeued(s);
   private readonly scheduleFn = (s: SendStream): void => this.schedule(s);
@@ -182,14 +183,20 @@ export class StreamManager {
 
   /** RFC 9000 §19.8 */
   onStreamFrame(f: StreamFrame): void {
-    const ft = frameTypeOf(f);
-    if (!canReceive(f.streamId, this.isClient)) throw stateError(ft, `STREAM frame for send-only stream ${f.streamId}`);
-    const s = this.lookup(f.streamId, ft);
+    // The receive path's decoder hands out frames that point into the packet (no data view).
+    if (f instanceof StreamFrameRef) this.onStreamData(f.streamId, f.offset, f.buf, f.dataOffset, f.dataLength, f.fin, frameTypeOf(f));
+    else this.onStreamData(f.streamId, f.offset, f.data, 0, f.data.length, f.fin, frameTypeOf(f));
+  }
+
+  /** A STREAM frame whose data are src[start, start + length); the bytes are copied (reassembly). */
+  onStreamData(streamId: StreamId, offset: number, src: Uint8Array, start: number, length: number, fin: boolean, ft: number): void {
+    if (!canReceive(streamId, this.isClient)) throw stateError(ft, `STREAM frame for send-only stream ${streamId}`);
+    const s = this.lookup(streamId, ft);
     if (s === undefined) return;
     const r = s.recv!;
     const beforeEnd = r.buf.contiguousEnd;
     const beforeState = r.state;
-    const fresh = r.onData(f.offset, f.data, f.fin, ft);
+    const fresh = r.onDataFrom(offset, src, start, length, fin, ft);
     // §4.1: connection flow control counts the highest offset of each stream once.
     this.conn.onReceive(fresh, ft);
     if (r.stopped) this.conn.recv.onConsume(r.creditTo(r.window.received));
@@ -339,7 +346,7 @@ export class StreamManager {
    * result object. `maxData` must be ≥ 1 (an empty FIN frame needs no room for data, but the
    * caller always has at least that). undefined when nothing is sendable.
    */
-  nextStreamData(maxData: number): { id: StreamId; offset: number; data: Uint8Array; fin: boolean } | undefined {
+  nextStreamData(maxData: number): StreamSlice | undefined {
     if (!(maxData > 0)) return undefined;
     const snd = this.scheduler.first(this.readyFn, this.droppedFn);
     if (snd === undefined) return undefined;

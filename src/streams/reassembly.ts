@@ -15,16 +15,28 @@
  * the peer is fragmenting data pathologically (gaps every few bytes) and the same error is
  * thrown.
  *
+ * Storage (DESIGN §4 rule 2: nothing allocated per packet in steady state): new bytes are
+ * copied into a slab — a buffer that only ever grows at its end and is never rewritten — and a
+ * chunk records where they went. A frame that continues the last chunk, both in stream offset
+ * and in the slab, just extends it, so in-order data costs one copy and no object per frame.
+ * Slabs start small and double up to MAX_SLAB, so a stream carrying a few bytes holds a few bytes.
+ *
  * `read` returns a **view** when the requested bytes lie in one stored chunk (the usual case)
  * and a fresh **copy** when they span chunks. Either way the bytes are never modified
- * afterwards, so the caller may keep them.
+ * afterwards (slab bytes are written once), so the caller may keep them.
  */
 import { TransportError } from '../util/transport-error.js';
 
+/** Bytes [offset, offset + len) of the stream, held at buf[pos, pos + len). */
 interface Chunk {
   offset: number;
-  data: Uint8Array;
+  buf: Uint8Array;
+  pos: number;
+  len: number;
 }
+
+const MIN_SLAB = 1024;
+const MAX_SLAB = 64 * 1024;
 
 export class Reassembler {
   /** Offset of the next byte `read` returns; everything below was delivered. */
@@ -40,6 +52,10 @@ export class Reassembler {
   private readonly maxBuffered: number;
   private readonly errorCode: number;
   private readonly maxChunks: number;
+  /** The slab new bytes are copied into, and how much of it is used. */
+  private slab: Uint8Array | undefined;
+  private slabFill = 0;
+  private nextSlab = MIN_SLAB;
 
   constructor(o: { maxBuffered: number; errorCode: number; maxChunks?: number }) {
     this.maxBuffered = o.maxBuffered;
@@ -69,7 +85,15 @@ export class Reassembler {
 
   /** Stores [offset, offset + data.length), copying only what is new. */
   insert(offset: number, data: Uint8Array, frameType: number): void {
-    const end = offset + data.length;
+    this.insertFrom(offset, data, 0, data.length, frameType);
+  }
+
+  /**
+   * Stores [offset, offset + length) whose bytes are src[start, start + length), copying only
+   * what is new: the receive path passes the packet buffer itself, without a view per frame.
+   */
+  insertFrom(offset: number, src: Uint8Array, start: number, length: number, frameType: number): void {
+    const end = offset + length;
     if (end <= this.contigEnd) return; // entirely duplicate or already read
     if (end - this.readOffset > this.maxBuffered) {
       throw new TransportError(
@@ -78,16 +102,23 @@ export class Reassembler {
         `reassembly: data up to ${end} exceeds the buffer limit ${this.readOffset + this.maxBuffered}`,
       );
     }
-    const start = offset > this.contigEnd ? offset : this.contigEnd;
+    const from = offset > this.contigEnd ? offset : this.contigEnd;
     const chunks = this.chunks;
     const n = chunks.length;
     const last = n > this.head ? chunks[n - 1]! : undefined;
-    if (last === undefined || start >= last.offset + last.data.length) {
+    if (last === undefined || from >= last.offset + last.len) {
       // Fast path: in-order arrival or a new highest chunk.
-      chunks.push({ offset: start, data: data.slice(start - offset) });
-      this.bytes += end - start;
+      const pos = this.store(src, start + (from - offset), end - from);
+      if (last !== undefined && last.offset + last.len === from && last.buf === this.slab && last.pos + last.len === pos) {
+        last.len += end - from;
+        // A chunk already folded into the contiguous run takes its new bytes along.
+        if (this.contigIdx >= n) this.contigEnd += end - from;
+      } else {
+        chunks.push({ offset: from, buf: this.slab!, pos, len: end - from });
+      }
+      this.bytes += end - from;
     } else {
-      this.insertGeneral(start, end, offset, data);
+      this.insertGeneral(from, end, offset, src, start);
     }
     this.advanceContiguous();
     if (chunks.length - this.head > this.maxChunks) {
@@ -108,15 +139,15 @@ export class Reassembler {
     if (!(n > 0)) return undefined;
     const first = this.chunks[this.head]!;
     let out: Uint8Array;
-    if (first.data.length >= n) {
-      out = first.data.subarray(0, n);
+    if (first.len >= n) {
+      out = first.buf.subarray(first.pos, first.pos + n);
     } else {
       out = new Uint8Array(n);
       let pos = 0;
       for (let i = this.head; pos < n; i++) {
         const c = this.chunks[i]!;
-        const take = Math.min(c.data.length, n - pos);
-        out.set(take === c.data.length ? c.data : c.data.subarray(0, take), pos);
+        const take = Math.min(c.len, n - pos);
+        out.set(c.buf.subarray(c.pos, c.pos + take), pos);
         pos += take;
       }
     }
@@ -131,12 +162,34 @@ export class Reassembler {
     this.contigIdx = 0;
     this.contigEnd = this.readOffset;
     this.bytes = 0;
+    this.slab = undefined;
+    this.slabFill = 0;
   }
 
   // -------------------------------------------------------------------------------------------
 
-  /** Inserts the gaps of [start, end) between existing chunks. */
-  private insertGeneral(start: number, end: number, offset: number, data: Uint8Array): void {
+  /**
+   * Copies src[at, at + n) to the end of the current slab (a new, larger one when it does not
+   * fit) and returns its position there.
+   */
+  private store(src: Uint8Array, at: number, n: number): number {
+    let slab = this.slab;
+    if (slab === undefined || this.slabFill + n > slab.length) {
+      const size = n > this.nextSlab ? n : this.nextSlab;
+      const cap = this.maxBuffered < MAX_SLAB ? Math.max(MIN_SLAB, this.maxBuffered) : MAX_SLAB;
+      if (this.nextSlab < cap) this.nextSlab = Math.min(cap, this.nextSlab * 2);
+      slab = new Uint8Array(size);
+      this.slab = slab;
+      this.slabFill = 0;
+    }
+    const pos = this.slabFill;
+    slab.set(at === 0 && n === src.length ? src : src.subarray(at, at + n), pos);
+    this.slabFill = pos + n;
+    return pos;
+  }
+
+  /** Inserts the gaps of [start, end) between existing chunks; src[srcStart] is stream offset `offset`. */
+  private insertGeneral(start: number, end: number, offset: number, src: Uint8Array, srcStart: number): void {
     const chunks = this.chunks;
     // Binary search: first chunk (from contigIdx) whose end is after `start`.
     let lo = this.contigIdx;
@@ -144,7 +197,7 @@ export class Reassembler {
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       const c = chunks[mid]!;
-      if (c.offset + c.data.length > start) hi = mid;
+      if (c.offset + c.len > start) hi = mid;
       else lo = mid + 1;
     }
     let cursor = start;
@@ -152,19 +205,23 @@ export class Reassembler {
     while (cursor < end) {
       const c = chunks[i];
       if (c === undefined || c.offset >= end) {
-        chunks.splice(i, 0, { offset: cursor, data: data.slice(cursor - offset, end - offset) });
-        this.bytes += end - cursor;
+        this.insertChunk(i, cursor, end, offset, src, srcStart);
         return;
       }
       if (c.offset > cursor) {
-        chunks.splice(i, 0, { offset: cursor, data: data.slice(cursor - offset, c.offset - offset) });
-        this.bytes += c.offset - cursor;
+        this.insertChunk(i, cursor, c.offset, offset, src, srcStart);
         i++;
       }
-      const cEnd = c.offset + c.data.length;
+      const cEnd = c.offset + c.len;
       if (cEnd > cursor) cursor = cEnd;
       i++;
     }
+  }
+
+  private insertChunk(i: number, from: number, to: number, offset: number, src: Uint8Array, srcStart: number): void {
+    const pos = this.store(src, srcStart + (from - offset), to - from);
+    this.chunks.splice(i, 0, { offset: from, buf: this.slab!, pos, len: to - from });
+    this.bytes += to - from;
   }
 
   private advanceContiguous(): void {
@@ -172,7 +229,7 @@ export class Reassembler {
     let i = this.contigIdx;
     let end = this.contigEnd;
     while (i < chunks.length && chunks[i]!.offset === end) {
-      end += chunks[i]!.data.length;
+      end += chunks[i]!.len;
       i++;
     }
     this.contigIdx = i;
@@ -184,14 +241,16 @@ export class Reassembler {
     const chunks = this.chunks;
     while (this.head < chunks.length) {
       const c = chunks[this.head]!;
-      const cEnd = c.offset + c.data.length;
+      const cEnd = c.offset + c.len;
       if (cEnd <= target) {
         chunks[this.head] = undefined as unknown as Chunk; // release the buffer
         this.head++;
         continue;
       }
       if (c.offset < target) {
-        c.data = c.data.subarray(target - c.offset);
+        const d = target - c.offset;
+        c.pos += d;
+        c.len -= d;
         c.offset = target;
       }
       break;
@@ -213,9 +272,9 @@ export class Reassembler {
     let i = this.head;
     while (i < chunks.length) {
       let j = i + 1;
-      let end = chunks[i]!.offset + chunks[i]!.data.length;
+      let end = chunks[i]!.offset + chunks[i]!.len;
       while (j < chunks.length && chunks[j]!.offset === end) {
-        end += chunks[j]!.data.length;
+        end += chunks[j]!.len;
         j++;
       }
       if (j === i + 1) {
@@ -223,8 +282,11 @@ export class Reassembler {
       } else {
         const start = chunks[i]!.offset;
         const buf = new Uint8Array(end - start);
-        for (let k = i; k < j; k++) buf.set(chunks[k]!.data, chunks[k]!.offset - start);
-        out.push({ offset: start, data: buf });
+        for (let k = i; k < j; k++) {
+          const c = chunks[k]!;
+          buf.set(c.buf.subarray(c.pos, c.pos + c.len), c.offset - start);
+        }
+        out.push({ offset: start, buf, pos: 0, len: end - start });
       }
       i = j;
     }

@@ -68,7 +68,12 @@ export class RecvStream {
    * (unless reset, complete or stopped) and returns the bytes new to flow control.
    */
   onData(offset: number, data: Uint8Array, fin: boolean, frameType: number): number {
-    const end = offset + data.length;
+    return this.onDataFrom(offset, data, 0, data.length, fin, frameType);
+  }
+
+  /** `onData` with the bytes at src[start, start + length): the packet buffer itself, no view. */
+  onDataFrom(offset: number, src: Uint8Array, start: number, length: number, fin: boolean, frameType: number): number {
+    const end = offset + length;
     if (this.finalSize >= 0) {
       // §4.5: data at or beyond the final size, or a FIN changing it, is a FINAL_SIZE_ERROR,
       // even once the stream is reset or complete.
@@ -84,7 +89,7 @@ export class RecvStream {
       if (this.state === 'recv') this.state = 'size_known';
     }
     if (this.state !== 'recv' && this.state !== 'size_known') return fresh; // duplicates (§3.2)
-    if (data.length > 0) this.buf.insert(offset, data, frameType);
+    if (length > 0) this.buf.insertFrom(offset, src, start, length, frameType);
     if (this.stopped) this.discardReadable();
     this.checkAllReceived();
     return fresh;

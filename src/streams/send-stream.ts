@@ -49,10 +49,16 @@ interface Chunk {
   data: Uint8Array;
 }
 
-/** The scratch result of `next` (reused; valid until the next call). */
+/**
+ * The scratch result of `next` (reused; valid until the next call): stream bytes
+ * [offset, offset + length) are buf[start, start + length). Positions rather than a view, so
+ * the builder makes the one view it copies from with the final length (DESIGN §4 rule 2).
+ */
 export interface SendSlice {
   offset: number;
-  data: Uint8Array;
+  buf: Uint8Array;
+  start: number;
+  length: number;
   fin: boolean;
 }
 
@@ -171,8 +177,8 @@ export class SendStream implements Schedulable {
   /**
    * The next slice to send: lost ranges first (RFC 9000 §13.3: "Endpoints SHOULD prioritize
    * retransmission of data over sending new data"), then new data bounded by stream and
-   * connection credit. `data` is a view into the send buffer, never longer than `maxData` and
-   * never spanning two buffered chunks. Fills and returns `out`, or undefined.
+   * connection credit. The bytes lie in one buffered chunk (`buf`, no copy), never longer than
+   * `maxData`. Fills and returns `out`, or undefined.
    */
   next(maxData: number, connAvailable: number, out: SendSlice): SendSlice | undefined {
     if (this.state !== 'ready' && this.state !== 'send' && this.state !== 'data_sent') return undefined;
@@ -184,7 +190,9 @@ export class SendStream implements Schedulable {
     if (this.finLost && this.lost.isEmpty) {
       // Only the FIN was lost: an empty STREAM frame with FIN at the final size.
       out.offset = this.writeOffset;
-      out.data = EMPTY;
+      out.buf = EMPTY;
+      out.start = 0;
+      out.length = 0;
       out.fin = true;
       return out;
     }
@@ -199,7 +207,9 @@ export class SendStream implements Schedulable {
     }
     if (this.finRequested && !this.finSent) {
       out.offset = this.writeOffset;
-      out.data = EMPTY;
+      out.buf = EMPTY;
+      out.start = 0;
+      out.length = 0;
       out.fin = true;
       return out;
     }
@@ -277,7 +287,10 @@ export class SendStream implements Schedulable {
     if (end > this.ackedEnd) {
       const start = offset > this.ackedEnd ? offset : this.ackedEnd;
       if (this.lost.addRange(start, end) > 0) queued = true;
-      for (const [s, e] of this.acked) {
+      const acked = this.acked;
+      for (let i = 0; i < acked.rangeCount; i++) {
+        const s = acked.start(i);
+        const e = acked.end(i);
         if (s >= end) break;
         if (e > start) this.lost.removeRange(s, e);
       }
@@ -371,7 +384,7 @@ export class SendStream implements Schedulable {
     this.writeOffset += n;
   }
 
-  /** A view of [s, e) clipped to the chunk holding s. */
+  /** The place of [s, e) clipped to the chunk holding s. */
   private slice(s: number, e: number, out: SendSlice): SendSlice {
     const chunks = this.chunks;
     let lo = this.head;
@@ -386,7 +399,9 @@ export class SendStream implements Schedulable {
     const cEnd = c.offset + c.data.length;
     const to = (e < cEnd ? e : cEnd) - c.offset;
     out.offset = s;
-    out.data = c.data.subarray(from, to);
+    out.buf = c.data;
+    out.start = from;
+    out.length = to - from;
     out.fin = this.finRequested && c.offset + to === this.writeOffset && !this.finAcked;
     return out;
   }

@@ -87,6 +87,9 @@ export interface ControlFrame {
 export interface StreamSlice {
   id: StreamId;
   offset: number;
-  data: Uint8Array;
+  /** The bytes are buf[start, start + length) (positions, no view; see SendSlice). */
+  buf: Uint8Array;
+  start: number;
+  length: number;
   fin: boolean;
 }

@@ -16,13 +16,22 @@ export class ByteReader {
   end: number;
 
   constructor(
-    readonly buf: Uint8Array,
+    public buf: Uint8Array,
     offset = 0,
     end: number = buf.length,
   ) {
     if (offset < 0 || end > buf.length || offset > end) throw new RangeError('ByteReader bounds');
     this.offset = offset;
     this.end = end;
+  }
+
+  /** Points the reader at another region, so one reader serves many packets (DESIGN §4 rule 2). */
+  reset(buf: Uint8Array, offset: number, end: number): this {
+    if (offset < 0 || end > buf.length || offset > end) throw new RangeError('ByteReader bounds');
+    this.buf = buf;
+    this.offset = offset;
+    this.end = end;
+    return this;
   }
 
   get remaining(): number {

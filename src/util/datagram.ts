@@ -27,16 +27,31 @@ export function sameAddress(a: SocketAddress, b: SocketAddress): boolean {
   return a.port === b.port && a.host === b.host;
 }
 
+/** A pooled buffer with the objects made for it once and reused with it. */
+interface Slot {
+  readonly buffer: ArrayBuffer;
+  /** The whole buffer as bytes. */
+  readonly bytes: Uint8Array;
+  /** The datagram last built in this buffer: reused with the buffer, its view when the length matches. */
+  datagram: Datagram | undefined;
+  free: boolean;
+}
+
 /**
  * Transmit buffers for reuse (DESIGN §4 rule 2: no per-packet allocation in steady state).
  * `take` hands out a buffer of at least `size` bytes; `release` gives back a datagram whose bytes
  * are no longer needed (sent on a socket, or handled by the peer in memory). Only buffers this
  * pool allocated are taken back, each at most once while free, so releasing a foreign or already
  * released datagram is harmless. Not releasing is harmless too: the buffer is garbage collected.
+ *
+ * A pooled buffer comes with its byte view (`bytes`) and with the Datagram object last built in
+ * it (`datagram`), which are reused along with the buffer: the datagram was released, so nobody
+ * looks at it any more, exactly as nobody looks at its bytes.
  */
 export class DatagramPool {
-  private readonly free: ArrayBuffer[] = [];
-  private readonly own = new WeakSet<ArrayBuffer>();
+  private readonly free: (Slot | undefined)[] = [];
+  private nFree = 0;
+  private readonly slots = new WeakMap<ArrayBuffer, Slot>();
   /** Buffers handed out and buffers allocated (for tests and benchmarks). */
   taken = 0;
   allocated = 0;
@@ -54,15 +69,45 @@ export class DatagramPool {
   take(size: number): ArrayBuffer {
     this.taken++;
     if (size <= this.bufferSize) {
-      const b = this.free.pop();
-      if (b !== undefined) return b;
+      if (this.nFree > 0) {
+        const slot = this.free[--this.nFree]!;
+        this.free[this.nFree] = undefined;
+        slot.free = false;
+        return slot.buffer;
+      }
       this.allocated++;
-      const nb = new ArrayBuffer(this.bufferSize);
-      this.own.add(nb);
-      return nb;
+      const buffer = new ArrayBuffer(this.bufferSize);
+      this.slots.set(buffer, { buffer, bytes: new Uint8Array(buffer), datagram: undefined, free: false });
+      return buffer;
     }
     this.allocated++;
     return new ArrayBuffer(size);
+  }
+
+  /** All of a buffer from `take`, as bytes (the same view every time for a pooled buffer). */
+  bytes(b: ArrayBuffer): Uint8Array {
+    return this.slots.get(b)?.bytes ?? new Uint8Array(b);
+  }
+
+  /**
+   * The datagram of bytes [0, length) of a buffer from `take`, from `from` to `to`. For a pooled
+   * buffer the Datagram object (and its view, when the length is the same as last time) is the
+   * one made for this buffer before.
+   */
+  datagram(b: ArrayBuffer, length: number, from: SocketAddress, to: SocketAddress): Datagram {
+    const slot = this.slots.get(b);
+    if (slot === undefined) return { data: new Uint8Array(b, 0, length), from, to };
+    let d = slot.datagram;
+    if (d === undefined) {
+      d = { data: new Uint8Array(b, 0, length), from, to };
+      slot.datagram = d;
+      return d;
+    }
+    if (d.data.length !== length) d.data = new Uint8Array(b, 0, length);
+    d.from = from;
+    d.to = to;
+    if (d.ecn !== undefined) d.ecn = undefined;
+    return d;
   }
 
   /** Returns a datagram's buffer to the pool; the datagram must not be used afterwards. */
@@ -73,14 +118,16 @@ export class DatagramPool {
 
   /** Returns a buffer from `take` to the pool (ignored for buffers the pool did not make). */
   give(b: ArrayBuffer): void {
-    // The free list is short in steady state (a batch at most), so a scan beats a Set, whose
-    // shrinking on delete would allocate.
-    if (!this.own.has(b) || this.free.length >= this.maxFree || this.free.includes(b)) return;
-    this.free.push(b);
+    const slot = this.slots.get(b);
+    if (slot === undefined || slot.free || this.nFree >= this.maxFree) return;
+    slot.free = true;
+    if (this.nFree < this.free.length) this.free[this.nFree] = slot;
+    else this.free.push(slot);
+    this.nFree++;
   }
 
   /** Free buffers held. */
   get size(): number {
-    return this.free.length;
+    return this.nFree;
   }
 }

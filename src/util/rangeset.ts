@@ -58,15 +58,20 @@ export class RangeSet {
     if (!(end > start)) return 0;
     const r = this.r;
     const n = r.length;
-    // Fast path: append at or after the top range.
+    // Fast paths: append above the top range, or extend it (in-order arrival, the common case).
     if (n === 0 || start > r[n - 1]!) {
       r.push(start, end);
       this.trim();
       return end - start;
     }
-    if (start >= r[n - 2]! && end <= r[n - 1]!) return 0;
+    if (start >= r[n - 2]!) {
+      const top = r[n - 1]!;
+      if (end <= top) return 0;
+      r[n - 1] = end;
+      return end - top;
+    }
     // General case: find the first range whose end >= start (touching ranges merge).
-    let i = this.findFirstEndAtOrAfter(start);
+    const i = this.findFirstEndAtOrAfter(start);
     let newStart = start;
     let newEnd = end;
     let covered = 0;
@@ -79,7 +84,7 @@ export class RangeSet {
       if (e > newEnd) newEnd = e;
       j += 2;
     }
-    r.splice(i, j - i, newStart, newEnd);
+    this.replace(i, j, 1, newStart, newEnd, 0, 0);
     this.trim();
     return end - start - covered;
   }
@@ -89,7 +94,7 @@ export class RangeSet {
     const r = this.r;
     let i = 0;
     while (i < r.length && r[i + 1]! <= v) i += 2;
-    if (i > 0) r.splice(0, i);
+    if (i > 0) this.replace(0, i, 0, 0, 0, 0, 0);
     if (r.length > 0 && r[0]! < v) r[0] = v;
   }
 
@@ -97,18 +102,17 @@ export class RangeSet {
   removeRange(start: number, end: number): void {
     if (!(end > start)) return;
     const r = this.r;
-    const out: number[] = [];
-    for (let i = 0; i < r.length; i += 2) {
-      const s = r[i]!;
-      const e = r[i + 1]!;
-      if (e <= start || s >= end) {
-        out.push(s, e);
-        continue;
-      }
-      if (s < start) out.push(s, start);
-      if (e > end) out.push(end, e);
-    }
-    this.r = out;
+    const i = this.findFirstEndAfter(start);
+    if (i >= r.length || r[i]! >= end) return;
+    // Ranges i .. j-2 overlap [start, end); at most a left and a right remainder survive.
+    let j = i;
+    while (j < r.length && r[j]! < end) j += 2;
+    const s = r[i]!;
+    const e = r[j - 1]!;
+    if (s < start && e > end) this.replace(i, j, 2, s, start, end, e);
+    else if (s < start) this.replace(i, j, 1, s, start, 0, 0);
+    else if (e > end) this.replace(i, j, 1, end, e, 0, 0);
+    else this.replace(i, j, 0, 0, 0, 0, 0);
   }
 
   /** Iterates ranges from highest to lowest as [start, end) pairs (the order ACK frames use). */
@@ -143,7 +147,33 @@ export class RangeSet {
 
   private trim(): void {
     const excess = this.r.length / 2 - this.maxRanges;
-    if (excess > 0) this.r.splice(0, 2 * excess);
+    if (excess > 0) this.replace(0, 2 * excess, 0, 0, 0, 0, 0);
+  }
+
+  /**
+   * Replaces the flat entries [i, j) by `count` (0–2) ranges, shifting the rest in place: unlike
+   * `splice`, no array of removed elements is allocated (DESIGN §4 rule 2, this runs per packet).
+   */
+  private replace(i: number, j: number, count: number, s0: number, e0: number, s1: number, e1: number): void {
+    const r = this.r;
+    const n = r.length;
+    const delta = 2 * count - (j - i);
+    if (delta < 0) {
+      for (let m = j; m < n; m++) r[m + delta] = r[m]!;
+      r.length = n + delta;
+    } else if (delta > 0) {
+      // Grow with push first, so the array never gets holes (a slower elements kind).
+      for (let k = 0; k < delta; k++) r.push(0);
+      for (let m = n - 1; m >= j; m--) r[m + delta] = r[m]!;
+    }
+    if (count > 0) {
+      r[i] = s0;
+      r[i + 1] = e0;
+    }
+    if (count > 1) {
+      r[i + 2] = s1;
+      r[i + 3] = e1;
+    }
   }
 
   /** Index (even) of the first range with end > v, or r.length. Binary search. */

@@ -19,6 +19,7 @@ import {
   MAX_PATH_ID_VALUE,
   RESET_TOKEN_LENGTH,
   streamFrameType,
+  StreamBits,
   type AckBody,
   type AckRange,
   type NewConnectionIdBody,
@@ -82,8 +83,11 @@ export function ackBodyLength(b: AckBody): number {
  * FRAME_ENCODING_ERROR. The range count is checked against the bytes left (each Gap + ACK
  * Range Length pair takes at least 2 bytes) before any range is stored, so a peer cannot make
  * us allocate more than the packet size justifies.
+ *
+ * With `pool`, `out` is a scratch frame reused per packet (DESIGN §4 rule 2): its ranges array
+ * and ECN object are refilled in place and the range objects come from `pool` (grown on demand).
  */
-export function decodeAckBody(r: ByteReader, frameType: number, hasEcn: boolean, out: AckBody): void {
+export function decodeAckBody(r: ByteReader, frameType: number, hasEcn: boolean, out: AckBody, pool?: AckRange[]): void {
   const largest = r.varint();
   out.ackDelay = r.varint();
   const count = r.varint();
@@ -91,17 +95,40 @@ export function decodeAckBody(r: ByteReader, frameType: number, hasEcn: boolean,
   if (count > r.remaining / 2) throw encodingError(frameType, 'ACK range count exceeds frame size');
   let smallest = largest - firstRange;
   if (smallest < 0) throw encodingError(frameType, 'ACK range below packet number 0');
-  const ranges: AckRange[] = [{ smallest, largest }];
+  const ranges: AckRange[] = pool === undefined ? [] : out.ranges;
+  ranges.length = 0;
+  ranges.push(ackRange(pool, 0, smallest, largest));
   for (let i = 0; i < count; i++) {
     const gap = r.varint();
     const len = r.varint();
     const top = smallest - gap - 2;
     smallest = top - len;
     if (smallest < 0) throw encodingError(frameType, 'ACK range below packet number 0');
-    ranges.push({ smallest, largest: top });
+    ranges.push(ackRange(pool, i + 1, smallest, top));
   }
   out.ranges = ranges;
-  out.ecn = hasEcn ? { ect0: r.varint(), ect1: r.varint(), ce: r.varint() } : undefined;
+  if (!hasEcn) {
+    out.ecn = undefined;
+  } else if (pool !== undefined && out.ecn !== undefined) {
+    out.ecn.ect0 = r.varint();
+    out.ecn.ect1 = r.varint();
+    out.ecn.ce = r.varint();
+  } else {
+    out.ecn = { ect0: r.varint(), ect1: r.varint(), ce: r.varint() };
+  }
+}
+
+function ackRange(pool: AckRange[] | undefined, k: number, smallest: number, largest: number): AckRange {
+  if (pool === undefined) return { smallest, largest };
+  let g = pool[k];
+  if (g === undefined) {
+    g = { smallest, largest };
+    pool.push(g);
+  } else {
+    g.smallest = smallest;
+    g.largest = largest;
+  }
+  return g;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -186,4 +213,46 @@ export function readPathId(r: ByteReader, frameType: number): number {
 
 export function checkPathIdForEncode(v: number): void {
   if (v > MAX_PATH_ID_VALUE) throw new RangeError(`path ID ${v} above 2^32-1`);
+}
+
+/** The fields of a STREAM frame with its data left in place: bytes [dataOffset, dataOffset + dataLength) of the reader's buffer. */
+export interface StreamFields {
+  streamId: number;
+  offset: number;
+  dataOffset: number;
+  dataLength: number;
+  fin: boolean;
+  hasLength: boolean;
+}
+
+/**
+ * RFC 9000 §19.8: Stream ID, [Offset], [Length], Stream Data — reads the fields into `out` and
+ * steps the reader over the data without making a view of it. Truncation and an end offset
+ * above 2^62-1 (§19.8) are FRAME_ENCODING_ERRORs.
+ */
+export function readStreamFields(r: ByteReader, type: number, out: StreamFields): void {
+  out.streamId = r.varint();
+  let offsetPos = -1;
+  let offset = 0;
+  if ((type & StreamBits.OFF) !== 0) {
+    offsetPos = r.offset;
+    offset = r.varint();
+  }
+  const hasLength = (type & StreamBits.LEN) !== 0;
+  let length: number;
+  if (hasLength) {
+    length = r.varint();
+    if (!Number.isInteger(length) || r.offset + length > r.end) {
+      throw new TransportError(ErrorCode.FRAME_ENCODING_ERROR, undefined, 'truncated bytes');
+    }
+  } else {
+    length = r.end - r.offset;
+  }
+  out.dataOffset = r.offset;
+  out.dataLength = length;
+  r.offset += length;
+  checkEndOffset(r, offsetPos, offset, length, type);
+  out.offset = offset;
+  out.fin = (type & StreamBits.FIN) !== 0;
+  out.hasLength = hasLength;
 }

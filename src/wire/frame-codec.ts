@@ -41,7 +41,9 @@ import {
   encodeStreamHeader,
   newConnectionIdBodyLength,
   readPathId,
+  readStreamFields,
   streamHeaderLength,
+  type StreamFields,
 } from './frame-codec-body.js';
 
 export { frameTypeOf, isAckEliciting } from './frame.js';
@@ -440,19 +442,15 @@ function decodeBody(r: ByteReader, type: number): Frame {
   }
 }
 
+/** Scratch for `decodeStream`: the fields are copied out before it is used again. */
+const streamScratch: StreamFields = { streamId: 0, offset: 0, dataOffset: 0, dataLength: 0, fin: false, hasLength: false };
+
 /** RFC 9000 §19.8: Stream ID, [Offset], [Length], Stream Data. `data` is a view. */
 function decodeStream(r: ByteReader, type: number): Frame {
-  const streamId = r.varint();
-  let offsetPos = -1;
-  let offset = 0;
-  if ((type & StreamBits.OFF) !== 0) {
-    offsetPos = r.offset;
-    offset = r.varint();
-  }
-  const hasLength = (type & StreamBits.LEN) !== 0;
-  const data = hasLength ? r.bytes(r.varint()) : r.rest();
-  checkEndOffset(r, offsetPos, offset, data.length, type);
-  return { kind: 'stream', streamId, offset, data, fin: (type & StreamBits.FIN) !== 0, hasLength };
+  const f = streamScratch;
+  readStreamFields(r, type, f);
+  const data = r.buf.subarray(f.dataOffset, f.dataOffset + f.dataLength);
+  return { kind: 'stream', streamId: f.streamId, offset: f.offset, data, fin: f.fin, hasLength: f.hasLength };
 }
 
 /** RFC 9000 §19.11 / §19.14: a stream count above 2^60 is a FRAME_ENCODING_ERROR. */

@@ -50,6 +50,12 @@ export interface ParseHeaderOptions {
    * it a zero Fixed Bit makes the packet invalid (RFC 9000 §17.2, §17.3.1).
    */
   allowZeroFixedBit?: boolean;
+  /**
+   * false: leave `dcid` empty for short headers and give its place only (`dcidOffset`,
+   * `dcidLength`). The receive path of an established connection, which already knows its own
+   * connection ID, then parses a 1-RTT header without creating a view (DESIGN §4 rule 2).
+   */
+  shortDcidView?: boolean;
 }
 
 /**
@@ -64,6 +70,9 @@ export interface PacketHeader {
   /** The Version field; 0 for short headers (which have none) and Version Negotiation. */
   version: number;
   dcid: Uint8Array;
+  /** Absolute offset of the DCID in the datagram, and its length (always set, see `shortDcidView`). */
+  dcidOffset: number;
+  dcidLength: number;
   /** Empty for short headers. */
   scid: Uint8Array;
   /** Initial (RFC 9000 §17.2.2) and Retry (§17.2.5) token; empty otherwise. */
@@ -98,6 +107,8 @@ export function createPacketHeader(): PacketHeader {
     firstByte: 0,
     version: 0,
     dcid: EMPTY,
+    dcidOffset: 0,
+    dcidLength: 0,
     scid: EMPTY,
     token: EMPTY,
     retryTag: EMPTY,
@@ -154,7 +165,9 @@ export function parsePacketHeaderInto(
     out.form = 'short';
     out.type = '1rtt';
     out.version = 0;
-    out.dcid = buf.subarray(offset + 1, offset + 1 + dcidLen);
+    out.dcid = opts.shortDcidView === false ? EMPTY : buf.subarray(offset + 1, offset + 1 + dcidLen);
+    out.dcidOffset = offset + 1;
+    out.dcidLength = dcidLen;
     out.spinBit = (first & 0x20) !== 0; // RFC 9000 §17.4
     out.pnOffset = 1 + dcidLen;
     out.packetLength = end - offset;
@@ -174,6 +187,8 @@ export function parsePacketHeaderInto(
   if (dcidLen > maxCid) violation(`DCID length ${dcidLen}`);
   if (p + dcidLen + 1 > end) truncated('DCID');
   out.dcid = buf.subarray(p, p + dcidLen);
+  out.dcidOffset = p;
+  out.dcidLength = dcidLen;
   p += dcidLen;
   const scidLen = buf[p++]!;
   if (scidLen > maxCid) violation(`SCID length ${scidLen}`);

@@ -8,3 +8,4 @@ export * from './packet-number.js';
 export * from './header.js';
 export * from './version.js';
 export * from './transport-params.js';
+export * from './frame-decoder.js';

@@ -72,7 +72,7 @@ export function collect(m: StreamManager, now = 0, rtt = 10_000, mtu = 1000, max
   for (let i = 0; i < maxFrames; i++) {
     const s = m.nextStreamData(mtu);
     if (s === undefined) break;
-    const data = s.data.slice(); // the connection's one copy, into the datagram
+    const data = s.buf.slice(s.start, s.start + s.length); // the connection's one copy, into the datagram
     m.onStreamDataSent(s.id, s.offset, data.length, s.fin);
     out.push({
       frame: { kind: 'stream', streamId: s.id, offset: s.offset, data, fin: s.fin, hasLength: true },

@@ -5,14 +5,15 @@ import { StreamStoppedError } from '../../src/streams/types.js';
 import { fc } from '../support/fc.js';
 
 const bytes = (n: number, seed = 1): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
-const scratch = (): SendSlice => ({ offset: 0, data: new Uint8Array(0), fin: false });
+const scratch = (): SendSlice => ({ offset: 0, buf: new Uint8Array(0), start: 0, length: 0, fin: false });
+const dataOf = (sl: SendSlice): Uint8Array => sl.buf.subarray(sl.start, sl.start + sl.length);
 
 /** Sends everything sendable in frames of at most `max` bytes; returns the frames. */
 function sendAll(s: SendStream, max = 1000, conn = Infinity): Array<{ offset: number; length: number; fin: boolean; data: Uint8Array }> {
   const out = [];
   for (let sl = s.next(max, conn, scratch()); sl !== undefined; sl = s.next(max, conn, scratch())) {
-    out.push({ offset: sl.offset, length: sl.data.length, fin: sl.fin, data: sl.data.slice() });
-    conn -= s.onSent(sl.offset, sl.data.length, sl.fin);
+    out.push({ offset: sl.offset, length: sl.length, fin: sl.fin, data: dataOf(sl).slice() });
+    conn -= s.onSent(sl.offset, sl.length, sl.fin);
   }
   return out;
 }
@@ -149,10 +150,10 @@ describe('SendStream buffer', () => {
     const big = bytes(COALESCE_BELOW * 4);
     s.write(big);
     const sl = s.next(10_000, 100_000, scratch())!;
-    expect(sl.data.length).toBe(200);
-    s.onSent(sl.offset, sl.data.length, false);
+    expect(sl.length).toBe(200);
+    s.onSent(sl.offset, sl.length, false);
     const sl2 = s.next(10_000, 100_000, scratch())!;
-    expect(sl2.data.buffer).toBe(big.buffer); // a view, no copy
+    expect(sl2.buf.buffer).toBe(big.buffer); // the application's buffer, no copy
   });
 
   it('property: any loss/ack pattern delivers every byte exactly as written', () => {
@@ -176,7 +177,7 @@ describe('SendStream buffer', () => {
           for (let round = 0; round < 10_000 && s.state !== 'data_recvd'; round++) {
             const sl = s.next(mtu, Infinity, scratch());
             if (sl === undefined) break;
-            const f = { offset: sl.offset, length: sl.data.length, fin: sl.fin, data: sl.data.slice() };
+            const f = { offset: sl.offset, length: sl.length, fin: sl.fin, data: dataOf(sl).slice() };
             s.onSent(f.offset, f.length, f.fin);
             if (lossPattern[k++ % lossPattern.length]! && round < 500) {
               s.onLost(f.offset, f.length, f.fin);
