@@ -59,7 +59,7 @@ export class TxScratch {
   readonly built: Built[] = [];
   builtCount = 0;
   /** The short header's fields, refilled per packet (no literal per packet). */
-  readonly shortHeader = { dcid: new Uint8Array(0) as Uint8Array, packetNumber: 0, pnLength: 1 as 1 | 2 | 3 | 4 };
+  readonly shortHeader = { dcid: new Uint8Array(0) as Uint8Array, packetNumber: 0, pnLength: 1 as 1 | 2 | 3 | 4, keyPhase: 0 as 0 | 1 };
   /** The datagram being built carries a PATH_CHALLENGE (padded, §8.2.1). */
   pathChallengeSent = false;
   readonly packets: [Built, Built, Built] = [newBuilt(INITIAL), newBuilt(HANDSHAKE), newBuilt(APPDATA)];
@@ -171,6 +171,7 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
     const sp = conn.spaces[p.space];
     if (p.long) patchLongHeaderLength(buf, p.start, p.pnOffset, p.payloadEnd + TAG, p.lengthFieldSize);
     const size = protectPacket(sp.seal!, p.start === 0 ? buf : buf.subarray(p.start, p.payloadEnd + TAG), p.pnOffset, p.payloadEnd - p.start, p.pn);
+    if (p.space === APPDATA) conn.keyPhase?.onSealed(p.pn);
     const inFlight = p.ackEliciting || (hasInitial && p === last);
     const sent = p.sent;
     p.sent = UNSET;
@@ -273,9 +274,11 @@ function closePacket(conn: Connection, w: ByteWriter, p: Built, payloadStart: nu
   return p;
 }
 
-function shortHeader(conn: Connection, pn: number, pnLength: 1 | 2 | 3 | 4): { dcid: Uint8Array; packetNumber: number; pnLength: 1 | 2 | 3 | 4 } {
+function shortHeader(conn: Connection, pn: number, pnLength: 1 | 2 | 3 | 4): { dcid: Uint8Array; packetNumber: number; pnLength: 1 | 2 | 3 | 4; keyPhase: 0 | 1 } {
   const h = conn.tx.shortHeader;
   h.dcid = conn.remoteCid;
+  // RFC 9001 §6: the Key Phase bit of the keys this packet is sealed with.
+  h.keyPhase = conn.keyPhase?.writePhase ?? 0;
   h.packetNumber = pn;
   h.pnLength = pnLength;
   return h;

@@ -48,6 +48,7 @@ import { parametersSetEvent } from '../qlog/params.js';
 import { PacketSpace } from './space.js';
 import { APPDATA, HANDSHAKE, INITIAL, SPACE_NAMES, type CloseInfo, type ConnectionEvent, type RecoveryToken, type SpaceId } from './types.js';
 import { onTokenAcked, onTokenLost, TokenPool } from './tokens.js';
+import { KeyPhase, ReadKeys } from './key-update.js';
 
 const SPACE_PTYPE = ['initial', 'handshake', '1rtt'] as const;
 
@@ -109,6 +110,8 @@ export interface ConnectionStats {
   datagramsSent: number;
   datagramsReceived: number;
   datagramsLost: number;
+  /** RFC 9001 §6: 1-RTT key updates completed, started by us and by the peer. */
+  keyUpdates: { local: number; remote: number };
 }
 
 /** What the endpoint knows when it creates a connection. */
@@ -210,6 +213,8 @@ export class Connection {
    * rule 2) at one point: `releaseSent`, once the tokens were handed over or dropped.
    */
   readonly sentPool = new SentPacketPool<RecoveryToken>();
+  /** @internal 1-RTT key phases (RFC 9001 §6), once both 1-RTT keys are installed. */
+  keyPhase: KeyPhase | undefined;
   readonly tokenPool = new TokenPool();
   /** Receive-path scratch: header, unprotected header and frame list, reused per packet. */
   private readonly rxHeader: PacketHeader = createPacketHeader();
@@ -370,6 +375,7 @@ export class Connection {
       datagramsSent: this.datagramsSent,
       datagramsReceived: this.datagramsReceived,
       datagramsLost: this.datagramsLost,
+      keyUpdates: { local: this.keyPhase?.localUpdates ?? 0, remote: this.keyPhase?.remoteUpdates ?? 0 },
     };
   }
 
@@ -487,11 +493,17 @@ export class Connection {
     const packet = h.start === 0 && h.packetLength === d.data.length ? d.data : d.data.subarray(h.start, h.start + h.packetLength);
     const hp = removeHeaderProtection(keys.hp, packet, h.pnOffset, sp.ack.largest ?? -1, this.rxUnprotected);
     if (hp === null) return this.drop(now, 'invalid', 'too short', h.packetLength);
-    const payloadLength = openPayload(keys, packet, hp.headerLength, hp.pn);
+    // RFC 9001 §6.3: a 1-RTT packet's Key Phase bit and number pick the current, next or
+    // previous read keys (the header protection key never changes).
+    const kp = space === APPDATA ? this.keyPhase : undefined;
+    const which = kp !== undefined ? kp.select(hp.keyPhase, hp.pn) : ReadKeys.Current;
+    const aeadKeys = kp !== undefined ? kp.keys(which) : keys;
+    const payloadLength = aeadKeys !== undefined ? openPayload(aeadKeys, packet, hp.headerLength, hp.pn) : -1;
     if (payloadLength < 0) {
       reapplyHeaderProtection(keys.hp, packet, h.pnOffset);
-      return this.drop(now, 'decryption_failure', `${SPACE_NAMES[space]} packet`, h.packetLength);
+      return this.drop(now, aeadKeys !== undefined ? 'decryption_failure' : 'key_unavailable', `${SPACE_NAMES[space]} packet`, h.packetLength);
     }
+    if (kp !== undefined) this.onKeyPhaseOpened(now, kp, which, hp.pn);
     // RFC 9000 §17.2 / §17.3.1: reserved bits must be zero once protection is removed.
     if (reservedBitsFromFirstByte(hp.firstByte, h.form) !== 0) throw new TransportError(ErrorCode.PROTOCOL_VIOLATION, undefined, 'reserved header bits set');
     if (sp.ack.isDuplicate(hp.pn)) return this.drop(now, 'duplicate', `pn ${hp.pn}`, h.packetLength);
@@ -614,6 +626,48 @@ export class Connection {
     if (direction === 'read') sp.open = keys;
     else sp.seal = keys;
     if (space === HANDSHAKE) this.recovery.hasHandshakeKeys = true;
+    if (space === APPDATA && sp.open && sp.seal && this.keyPhase === undefined) this.keyPhase = new KeyPhase(sp.open, sp.seal);
+  }
+
+  /**
+   * A 1-RTT packet opened with the keys `which` named: RFC 9001 §6.2, opening with the next
+   * keys is the peer's update (we follow: our next packet, and the ACK of this one, go out
+   * under the new keys) or its answer to ours.
+   */
+  private onKeyPhaseOpened(now: Instant, kp: KeyPhase, which: ReadKeys, pn: number): void {
+    if (which === ReadKeys.Previous) kp.checkPrevious(pn);
+    const change = kp.onOpened(now, which, pn, this.recovery.rtt.pto(this.recovery.maxAckDelay, true));
+    if (change === 'none') return;
+    const sp = this.spaces[APPDATA];
+    sp.open = kp.read;
+    sp.seal = kp.write;
+    const initiator = change === 'peer_initiated' ? 'remote' : 'local';
+    if (this.qlog) {
+      const trigger = initiator === 'remote' ? 'remote_update' : 'local_update';
+      // The read side changed now; on a peer-initiated update the write side with it.
+      const peer = this.isClient ? 'server' : 'client';
+      const self = this.isClient ? 'client' : 'server';
+      this.qlog.event(now, { name: 'quic:key_updated', data: { key_type: keyTypeOf(peer, '1rtt'), key_phase: kp.readGen, trigger } });
+      if (initiator === 'remote') this.qlog.event(now, { name: 'quic:key_updated', data: { key_type: keyTypeOf(self, '1rtt'), key_phase: kp.writeGen, trigger } });
+    }
+    this.emit({ type: 'key_updated', initiator, generation: kp.readGen });
+  }
+
+  /**
+   * RFC 9001 §6.1: starts a 1-RTT key update. False when not permitted now: before the
+   * handshake is confirmed, before the peer acknowledged a packet of the current key phase,
+   * while the previous update is incomplete, or within 3×PTO of it (§6.5). The 'key_updated'
+   * event follows once the peer answers in the new phase.
+   */
+  initiateKeyUpdate(now: Instant): boolean {
+    const kp = this.keyPhase;
+    if (kp === undefined || this.state !== 'established') return false;
+    if (!kp.canInitiate(now, this.handshakeConfirmed, this.recovery.largestAcked(APPDATA) ?? -1)) return false;
+    kp.initiate();
+    this.spaces[APPDATA].seal = kp.write;
+    const self = this.isClient ? 'client' : 'server';
+    this.qlog?.event(now, { name: 'quic:key_updated', data: { key_type: keyTypeOf(self, '1rtt'), key_phase: kp.writeGen, trigger: 'local_update' } });
+    return true;
   }
 
   /** @internal RFC 9001 §4.9: keys of a space are discarded along with its recovery state. */
@@ -716,6 +770,7 @@ export class Connection {
     for (let i = 0; i < 3; i++) if (!this.spaces[i]!.discarded) min(this.spaces[i]!.ack.deadline);
     min(this.pacingDeadline);
     min(this.pathValidation?.deadline);
+    if (this.keyPhase !== undefined && this.keyPhase.hasPrevious) min(this.keyPhase.previousUntil);
     return t;
   }
 
@@ -735,6 +790,8 @@ export class Connection {
     for (let i = 0; i < 3; i++) if (!this.spaces[i]!.discarded) this.spaces[i]!.ack.onTimeout(now);
     if (this.pacingDeadline !== undefined && now >= this.pacingDeadline) this.pacingDeadline = undefined;
     if (this.pathValidation !== undefined && now >= this.pathValidation.deadline) this.pathValidationFailed(now);
+    // RFC 9001 §6.5: the previous read keys go 3×PTO after the update.
+    this.keyPhase?.onTimeout(now);
     const lt = this.recovery.timeout();
     if (lt !== undefined && now >= lt) {
       const r = this.recovery.onTimeout(now);
@@ -848,6 +905,14 @@ export class Connection {
    */
   pollTransmit(now: Instant): Datagram | undefined {
     if (this.state === 'closed' || this.state === 'draining') return undefined;
+    // RFC 9001 §6.6: update the keys before the confidentiality limit; close if that is not
+    // possible in time.
+    const kp = this.keyPhase;
+    if (kp !== undefined && this.state === 'established' && kp.nearConfidentialityLimit() && !this.initiateKeyUpdate(now)) {
+      if (kp.write.packetsProtected >= kp.write.suite.confidentialityLimit) {
+        this.closeWithError(now, new TransportError(ErrorCode.AEAD_LIMIT_REACHED, undefined, 'AEAD confidentiality limit reached'));
+      }
+    }
     const d = buildDatagram(this, now);
     if (d && this.state === 'closing') this.closePending = false;
     return d;

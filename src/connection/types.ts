@@ -60,6 +60,12 @@ export type ConnectionEvent =
    * `validated` once its PATH_RESPONSE arrived, or the change was undone when validation failed.
    */
   | { type: 'peer_address_changed'; address: SocketAddress; previous: SocketAddress; state: 'validating' | 'validated' | 'reverted' }
+  /**
+   * RFC 9001 §6: the 1-RTT keys were updated. `initiator` 'local' when we started the update
+   * (reported once the peer answered in the new key phase), 'remote' when the peer did and we
+   * followed; `generation` counts updates (the Key Phase bit is generation & 1).
+   */
+  | { type: 'key_updated'; initiator: 'local' | 'remote'; generation: number }
   /** The connection reached the closing or draining state; no more application data. */
   | { type: 'closing'; info: CloseInfo }
   /** All state is gone; the endpoint forgets the connection. */

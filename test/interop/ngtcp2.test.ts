@@ -8,7 +8,7 @@
  * .ci/run installs them and sets TQUIC_REQUIRE_PEERS=1.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,4 +114,28 @@ describe.skipIf(peers === undefined)('interop with ngtcp2 over HTTP/3', () => {
     expect(r.code, `${r.out}\n${r.err}`).toBe(0);
     expectFiles(out, Object.keys(FILES), 'with 5% loss');
   }, 120_000);
+
+  it('a key update started by gtlsclient mid-download is followed by tquic server (RFC 9001 §6)', async () => {
+    const qlogDir = join(dir, 'qlog-keyupdate');
+    const { server, port } = await startTquicServer(['--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'), '--root', join(dir, 'www'), '--alpn', 'h3', '--qlog-dir', qlogDir]);
+    try {
+      const out = newOut();
+      const r = await gtlsClient(peers!.client, port, urls(port, ['10M.bin']), out, ['--key-update=50ms']);
+      expect(r.code, `${r.out}\n${r.err}`).toBe(0);
+      expectFiles(out, ['10M.bin'], 'across a key update');
+    } finally {
+      await server.stop();
+    }
+    // The server's qlog: the peer's update, read and write keys both moved to generation 1.
+    const files = readdirSync(qlogDir).filter((f) => f.endsWith('_server.sqlog'));
+    expect(files).toHaveLength(1);
+    const updates = readFileSync(join(qlogDir, files[0]!), 'utf8')
+      .split('\x1e')
+      .filter((rec) => rec.includes('"quic:key_updated"'))
+      .map((rec) => JSON.parse(rec).data);
+    expect(updates).toEqual([
+      { key_type: 'client_1rtt_secret', key_phase: 1, trigger: 'remote_update' },
+      { key_type: 'server_1rtt_secret', key_phase: 1, trigger: 'remote_update' },
+    ]);
+  }, 60_000);
 });
