@@ -1,8 +1,8 @@
 /**
  * tquic's public API: the socket API (`listen`, `connect` and the QuicServer, QuicConnection and
  * QuicStream they give), the sans-IO Endpoint and Connection, the network simulator, wire
- * formats, crypto providers and packet protection, the TLS 1.3 engines, qlog, and the utilities
- * they share.
+ * formats, crypto providers and packet protection, the TLS 1.3 engines, qlog, HTTP/3 and
+ * HTTP/0.9 over the socket API, and the utilities they share.
  */
 export * as util from './util/index.js';
 export * as wire from './wire/index.js';
@@ -35,3 +35,18 @@ export {
   type DriverWarning,
 } from './io/index.js';
 export type { CloseInfo, TransportSettings } from './connection/index.js';
+export * as http from './http/index.js';
+export {
+  serveH3,
+  fetchH3,
+  serveHq,
+  fetchHq,
+  H3_ALPN,
+  HQ_ALPN,
+  type H3ServerOptions,
+  type H3FetchOptions,
+  type H3Result,
+  type HqServerOptions,
+  type HqFetchOptions,
+  type HqResult,
+} from './http/index.js';

@@ -6,3 +6,4 @@ export * from './importance.js';
 export * from './params.js';
 export * from './memory.js';
 export * from './jsonseq.js';
+export * from './h3.js';

@@ -18,6 +18,7 @@
 import type { Instant } from '../util/time.js';
 import type { QlogEvent, QlogEventName, QlogSink } from './events.js';
 import { isAtLeast, type Importance } from './importance.js';
+import { HTTP3_EVENT_SCHEMA } from './h3.js';
 
 /** main §3.1: the QlogFileSeq schema URI. */
 export const FILE_SCHEMA_SEQUENTIAL = 'urn:ietf:params:qlog:file:sequential';
@@ -32,7 +33,7 @@ export const QUIC_EVENT_SCHEMA = 'urn:ietf:params:qlog:events:quic-13';
 export const LOGLEVEL_EVENT_SCHEMA = 'urn:ietf:params:qlog:events:loglevel';
 export const SIMULATION_EVENT_SCHEMA = 'urn:ietf:params:qlog:events:simulation';
 /** events §8.13 / main §8: tquic:* events and extension frames have no registered schema URI. */
-export const DEFAULT_EVENT_SCHEMAS: readonly string[] = [QUIC_EVENT_SCHEMA, LOGLEVEL_EVENT_SCHEMA, SIMULATION_EVENT_SCHEMA];
+export const DEFAULT_EVENT_SCHEMAS: readonly string[] = [QUIC_EVENT_SCHEMA, HTTP3_EVENT_SCHEMA, LOGLEVEL_EVENT_SCHEMA, SIMULATION_EVENT_SCHEMA];
 
 /** RFC 7464 §2.1 record separator. */
 export const RS = '\x1e';

@@ -178,6 +178,7 @@ describe('header record (main §3, §5, §5.1, §6, §7.1)', () => {
     const trace = h!.trace;
     expect(trace.event_schemas).toEqual([...DEFAULT_EVENT_SCHEMAS]);
     expect(trace.event_schemas).toContain(QUIC_EVENT_SCHEMA);
+    expect(trace.event_schemas).toContain('urn:ietf:params:qlog:events:http3-13');
     expect(trace.event_schemas.length).toBeGreaterThan(0);
     expect(trace.vantage_point).toEqual({ name: 'tquic', type: 'client' });
     expect(trace.common_fields).toEqual({
