@@ -11,6 +11,9 @@ export class Channel<T> {
   /** Iterators created and not yet returned. */
   readers = 0;
 
+  /** `onTake` runs on each item as an iterator hands it to its reader. */
+  constructor(private readonly onTake?: (v: T) => void) {}
+
   get isEnded(): boolean {
     return this.ended;
   }
@@ -59,6 +62,7 @@ export class Channel<T> {
         if (!open) return { value: undefined, done: true };
         const r = await this.next();
         if (r.done) close();
+        else this.onTake?.(r.value);
         return r;
       },
       return: async () => {

@@ -35,6 +35,14 @@ export interface PathChange {
   state: 'validating' | 'validated' | 'reverted';
 }
 
+/** A completed 1-RTT key update (RFC 9001 §6). */
+export interface KeyUpdate {
+  /** 'local' when we started it (`updateKeys`, or before the AEAD limits, §6.6), 'remote' when the peer did. */
+  initiator: 'local' | 'remote';
+  /** Updates so far; the Key Phase bit is `generation & 1`. */
+  generation: number;
+}
+
 export interface QuicConnectionEvents {
   handshake: [info: HandshakeInfo];
   stream: [stream: QuicStream];
@@ -42,6 +50,11 @@ export interface QuicConnectionEvents {
   datagramLost: [length: number];
   /** RFC 9000 §9: the peer's address changed (e.g. a NAT rebinding). */
   pathChange: [change: PathChange];
+  /**
+   * RFC 9001 §6: the 1-RTT keys were updated; for an update we started, once the peer answered
+   * in the new key phase.
+   */
+  keyUpdate: [update: KeyUpdate];
   /** The connection stopped carrying data (closing or draining). */
   closing: [info: CloseInfo];
   /** The connection is gone. */
@@ -77,7 +90,8 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
 
   private readonly host: ConnectionHost;
   private readonly streams = new Map<number, QuicStream>();
-  private readonly incoming = new Channel<QuicStream>();
+  /** Streams the peer opened; the application takes them from here (QuicStream.adopt). */
+  private readonly incoming = new Channel<QuicStream>((s) => s.adopt());
   private readonly datagramQueue = new Channel<Uint8Array>();
   private readonly openWaiters: { bidi: OpenWaiter[]; uni: OpenWaiter[] } = { bidi: [], uni: [] };
   private resolveClosed!: (info: CloseInfo) => void;
@@ -114,7 +128,7 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
     return this.core.maxDatagramPayload();
   }
 
-  /** The core's counters: RTT, congestion window, bytes and packets, losses. */
+  /** The core's counters: RTT, congestion window, bytes and packets, losses, key updates. */
   stats(): ConnectionStats {
     return this.core.stats();
   }
@@ -149,7 +163,9 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
 
   /**
    * Streams the peer opens, in order. Streams that arrive while nobody iterates and no 'stream'
-   * listener is attached are kept for the next iterator. Ends when the connection closes.
+   * listener is attached are kept for the next iterator (they cannot crash the process while
+   * they wait: see QuicStream), and may come out already destroyed, with their error in
+   * `errored`. Ends when the connection closes, once the kept streams were taken.
    */
   incomingStreams(): AsyncIterableIterator<QuicStream> {
     return this.incoming.iterator();
@@ -186,6 +202,19 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
   qlogEvent(e: QlogEvent): void {
     const sink = this.core.qlog;
     if (wants(sink, e.name)) sink.event(this.host.now(), e);
+  }
+
+  /**
+   * Starts a 1-RTT key update (RFC 9001 §6.1): our packets go out under the next keys at once;
+   * 'keyUpdate' follows once the peer answered in the new key phase. False when an update is not
+   * permitted now (§6.1, §6.5): before the handshake is confirmed, before the peer acknowledged
+   * a packet of the current key phase, while the previous update is still in progress or within
+   * three PTOs of it, or when the connection is closing.
+   */
+  updateKeys(): boolean {
+    const ok = this.core.initiateKeyUpdate(this.host.now());
+    if (ok) this.host.schedule();
+    return ok;
   }
 
   /**
@@ -257,7 +286,10 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
         const s = new QuicStream(this, e.id, false);
         this.streams.set(e.id, s);
         if (this.incoming.readers > 0 || this.listenerCount('stream') === 0) this.incoming.push(s);
-        this.emit('stream', s);
+        if (this.listenerCount('stream') > 0) {
+          s.adopt();
+          this.emit('stream', s);
+        }
         break;
       }
       case 'stream_readable':
@@ -287,6 +319,9 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
         break;
       case 'peer_address_changed':
         this.emit('pathChange', { address: e.address, previous: e.previous, state: e.state });
+        break;
+      case 'key_updated':
+        this.emit('keyUpdate', { initiator: e.initiator, generation: e.generation });
         break;
       case 'closing':
         this.onClosing(e.info);

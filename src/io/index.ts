@@ -2,9 +2,9 @@
  * io/ (the edge, DESIGN §2): the node:dgram driver with the real clock, qlog and keylog files,
  * and the public async API (`listen`, `connect`, QuicServer, QuicConnection, QuicStream).
  */
-export { listen, QuicServer, type ListenOptions, type QuicServerEvents } from './server.js';
+export { listen, QuicServer, DEFAULT_SHUTDOWN_TIMEOUT_MS, type ListenOptions, type QuicServerEvents, type ServerCloseOptions, type ShutdownHook } from './server.js';
 export { connect, type ConnectOptions } from './client.js';
-export { QuicConnection, type QuicConnectionEvents, type OpenStreamOptions, type PathChange } from './connection.js';
+export { QuicConnection, type QuicConnectionEvents, type OpenStreamOptions, type PathChange, type KeyUpdate } from './connection.js';
 export { QuicStream, type QuicStreamOptions } from './stream.js';
 export { QuicError, QuicStreamError, AbortError, describeClose, type QuicErrorCode } from './errors.js';
 export type { CommonOptions, PemSource } from './options.js';

@@ -31,12 +31,35 @@ export interface ListenOptions extends CommonOptions {
   maxConnections?: number;
 }
 
+/** Options of `QuicServer.close`. */
+export interface ServerCloseOptions {
+  /**
+   * How long the shutdown hooks (`onShutdown`) may run before the connections are closed
+   * regardless, in ms (default 2000).
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * A shutdown hook (`QuicServer.onShutdown`): runs while the connections are still open. `signal`
+ * aborts when the server goes on to close the connections (all hooks done, or their time up).
+ */
+export type ShutdownHook = (signal: AbortSignal) => Promise<void> | void;
+
+/** Default bound on the shutdown hooks of `QuicServer.close`, in ms. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 2000;
+
 export interface QuicServerEvents {
+  /**
+   * `close()` was called: the server accepts no more connections; the shutdown hooks run next,
+   * then the connections are closed.
+   */
+  closing: [];
   /** A connection completed its handshake. */
   connection: [connection: QuicConnection];
   /** A connection attempt failed during its handshake (bad ALPN, TLS alert, timeout …). */
   handshakeError: [error: QuicError, remote: SocketAddress];
-  /** Non-fatal problems (socket buffers, send errors, malformed datagrams). */
+  /** Non-fatal problems (socket buffers, send errors, malformed datagrams, shutdown hooks that failed or overran). */
   warning: [warning: DriverWarning];
   /** The server and its sockets are closed. */
   close: [];
@@ -49,13 +72,17 @@ export class QuicServer extends EventEmitter<QuicServerEvents> implements AsyncI
   private readonly accepted = new Channel<QuicConnection>();
   private readonly maxConnections: number;
   private closing: Promise<void> | undefined;
+  private readonly shutdownHooks = new Set<ShutdownHook>();
+
+  private readonly onWarning: ((w: DriverWarning) => void) | undefined;
 
   /** @internal */
-  constructor(host: IoHost, maxConnections: number) {
+  constructor(host: IoHost, maxConnections: number, onWarning?: (w: DriverWarning) => void) {
     super();
     this.host = host;
     this.address = host.driver.locals[0]!;
     this.maxConnections = maxConnections;
+    this.onWarning = onWarning;
   }
 
   /** Connections the server holds (handshaking, established or closing). */
@@ -79,20 +106,78 @@ export class QuicServer extends EventEmitter<QuicServerEvents> implements AsyncI
   }
 
   /**
-   * Stops accepting, closes every connection with application code 0 and waits until they are
-   * gone (their closing period, RFC 9000 §10.2), then closes the sockets.
+   * Registers a hook that `close()` runs before it closes the connections, while they still carry
+   * data: e.g. an HTTP/3 layer sends GOAWAY and lets the requests under way finish (RFC 9114
+   * §5.2). The hooks run concurrently and are awaited for at most `timeoutMs` of `close()`; one
+   * that throws or rejects is reported as a 'warning' and does not stop the shutdown. Returns a
+   * function that removes the hook.
    */
-  close(): Promise<void> {
-    this.closing ??= (async () => {
-      this.accepted.end();
-      const all = [...this.host.connections.values()];
-      await Promise.all(all.map((qc) => qc.close(0, 'server shutting down')));
-      await this.host.close();
-      // Connections refused while shutting down were never handed out; nothing waits for them.
-      for (const qc of [...this.host.connections.values()]) qc.abandon({ kind: 'application', code: 0, reason: 'server closed', initiator: 'local' });
-      this.emit('close');
-    })();
+  onShutdown(hook: ShutdownHook): () => void {
+    this.shutdownHooks.add(hook);
+    return () => void this.shutdownHooks.delete(hook);
+  }
+
+  /**
+   * Shuts down: stops accepting (new connection attempts are refused with CONNECTION_REFUSED)
+   * and emits 'closing'; runs the shutdown hooks (`onShutdown`) and waits for them, at most
+   * `timeoutMs` (default 2000); then closes every connection with application code 0, waits
+   * until they are gone (their closing period, RFC 9000 §10.2) and closes the sockets. Later
+   * calls return the first call's promise.
+   */
+  close(o: ServerCloseOptions = {}): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    const timeoutMs = o.timeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) return Promise.reject(new RangeError('timeoutMs must be a non-negative number of milliseconds'));
+    // Set before anything runs, so that a 'closing' listener or a hook calling close() gets this promise.
+    this.closing = Promise.resolve().then(() => this.shutdown(timeoutMs));
+    this.accepted.end();
+    try {
+      this.emit('closing');
+    } catch (err) {
+      // A listener threw: reported as Node would (uncaught), the shutdown goes on.
+      process.nextTick(() => {
+        throw err;
+      });
+    }
     return this.closing;
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
+    await this.runShutdownHooks(timeoutMs);
+    const all = [...this.host.connections.values()];
+    await Promise.all(all.map((qc) => qc.close(0, 'server shutting down')));
+    await this.host.close();
+    // Connections refused while shutting down were never handed out; nothing waits for them.
+    for (const qc of [...this.host.connections.values()]) qc.abandon({ kind: 'application', code: 0, reason: 'server closed', initiator: 'local' });
+    this.emit('close');
+  }
+
+  /** Runs the shutdown hooks concurrently; resolves when all settled or after `timeoutMs`. */
+  private async runShutdownHooks(timeoutMs: number): Promise<void> {
+    const hooks = [...this.shutdownHooks];
+    if (hooks.length === 0) return;
+    const ac = new AbortController();
+    const warn = (message: string, error?: unknown): void => {
+      const w: DriverWarning = { kind: 'shutdown', message, ...(error !== undefined ? { error } : {}) };
+      this.onWarning?.(w);
+      this.emit('warning', w);
+    };
+    const runs = hooks.map(async (hook) => {
+      try {
+        await hook(ac.signal);
+      } catch (error) {
+        warn(`shutdown hook failed: ${(error as Error)?.message ?? String(error)}`, error);
+      }
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<boolean>((resolve) => {
+      // setTimeout takes at most 2^31-1 ms.
+      timer = setTimeout(() => resolve(true), Math.min(timeoutMs, 0x7fffffff));
+    });
+    const overran = await Promise.race([Promise.all(runs).then(() => false), expired]);
+    clearTimeout(timer);
+    if (overran) warn(`shutdown hooks still running after ${timeoutMs} ms; closing the connections`);
+    ac.abort(new Error('server shutdown: closing the connections'));
   }
 
   /** @internal A server connection appeared on the endpoint. */
@@ -171,7 +256,7 @@ export async function listen(o: ListenOptions): Promise<QuicServer> {
       server!.incoming(core, sink, o.qlogDir);
     },
   });
-  server = new QuicServer(host, maxConnections);
+  server = new QuicServer(host, maxConnections, o.onWarning);
   return server;
 }
 

@@ -16,6 +16,24 @@
  *   act on one direction. `destroy()` without an error after `end()` keeps the queued data and
  *   FIN (the core still delivers them), so ending a `for await` loop over the stream (which
  *   destroys it) after `end()` loses nothing.
+ * - Answering the peer (RFC 9000 §3.5): before the stream fails, it emits
+ *   - 'stopSending' (code): the peer sent STOP_SENDING. A listener may call `reset(myCode)`
+ *     synchronously: our RESET_STREAM then carries `myCode` (HTTP/3: e.g. H3_REQUEST_CANCELLED),
+ *     only the sending part ends and reading goes on, without an error. When no listener
+ *     resets, the RESET_STREAM carries the peer's code and the stream is destroyed with
+ *     ERR_QUIC_STOP_SENDING.
+ *   - 'reset' (code): the peer sent RESET_STREAM. A listener may call `reset(myCode)`
+ *     synchronously to pick the code of the RESET_STREAM that ends our sending part (default:
+ *     the peer's code); the stream is then destroyed with ERR_QUIC_STREAM_RESET either way,
+ *     since the data it was reading was cut short.
+ * - Errors and who sees them: an 'error' event nobody listens to throws (Node semantics). A
+ *   stream the peer opened is guarded until the application takes it (a 'stream' listener, or
+ *   `incomingStreams()` handing it out): its errors are kept in `errored` and never thrown, so
+ *   streams nobody took cannot crash the process when the peer resets them or the connection
+ *   closes; one taken after it failed comes out destroyed, its error in `errored`. Once taken,
+ *   and for every stream we open, listening for 'error' is the application's job, as with any
+ *   Node stream: a stream taken and then dropped without an 'error' listener throws when it
+ *   fails.
  * - Unidirectional streams (§2.1) are a write-only (ours) or read-only (the peer's) Duplex.
  */
 import { Duplex, type DuplexOptions } from 'node:stream';
@@ -42,6 +60,9 @@ export interface QuicStreamOptions {
 
 const DEFAULT_HWM = 64 * 1024;
 
+/** The 'error' listener of a stream the application has not taken yet. */
+const swallowError = (): void => {};
+
 export class QuicStream extends Duplex {
   /** The stream ID (RFC 9000 §2.1). */
   readonly id: number;
@@ -60,6 +81,10 @@ export class QuicStream extends Duplex {
   private finQueued = false;
   /** reset() was called: later writes are discarded, not errors. */
   private resetLocally = false;
+  /** A 'stopSending' or 'reset' listener runs: reset() answers the peer instead of acting alone. */
+  private answering: 'stop_sending' | 'reset' | undefined;
+  /** Guarded until the application takes it (see the module comment). */
+  private guarded = false;
   private readonly maxRead: number;
 
   /** @internal Created by QuicConnection. */
@@ -88,6 +113,21 @@ export class QuicStream extends Duplex {
     this.readDone = !canRead;
     this.sendDone = !canWrite;
     this.maxRead = o.readableHighWaterMark ?? DEFAULT_HWM;
+    if (!local) {
+      this.guarded = true;
+      this.on('error', swallowError);
+    }
+  }
+
+  /**
+   * @internal The application took this stream (a 'stream' listener got it, or
+   * `incomingStreams()` handed it out): from now on its errors are the application's. A stream
+   * already destroyed stays guarded (its error, if any, may still be on its way; see `errored`).
+   */
+  adopt(): void {
+    if (!this.guarded || this.destroyed) return;
+    this.guarded = false;
+    this.off('error', swallowError);
   }
 
   /**
@@ -102,8 +142,16 @@ export class QuicStream extends Duplex {
     const w = this.pendingWrite;
     this.pendingWrite = undefined;
     w?.cb();
-    this.coreCall(() => this.owner.core.streamReset(this.id, code));
-    if (this.readDone) this.destroy();
+    if (this.answering === 'stop_sending') {
+      // RFC 9000 §3.5: the core reset our sending part with the peer's code when STOP_SENDING
+      // arrived; the RESET_STREAM has not left yet (events are handled before the next
+      // transmit), so its code is still ours to choose (§13.3 fixes it once sent).
+      this.coreCall(() => void this.owner.core.streams.amendReset(this.id, code));
+    } else {
+      this.coreCall(() => this.owner.core.streamReset(this.id, code));
+    }
+    // While answering, onStopSending / onReset finish the teardown.
+    if (this.readDone && this.answering === undefined) this.destroy();
   }
 
   /** Asks the peer to stop sending with STOP_SENDING and `code` (RFC 9000 §19.5); writing continues. */
@@ -191,16 +239,41 @@ export class QuicStream extends Duplex {
     cb?.();
   }
 
-  /** @internal stream_reset: the peer abandoned its sending part. */
+  /**
+   * @internal stream_reset: the peer abandoned its sending part. A 'reset' listener may pick the
+   * code of our own RESET_STREAM with reset(code); otherwise teardown mirrors the peer's code.
+   */
   onReset(code: number): void {
     this.readDone = true;
-    this.destroy(new QuicStreamError(`stream ${this.id} was reset by the peer (code ${code})`, 'ERR_QUIC_STREAM_RESET', code, this.id));
+    this.answering = 'reset';
+    try {
+      this.emit('reset', code);
+    } finally {
+      this.answering = undefined;
+      if (!this.destroyed) this.destroy(new QuicStreamError(`stream ${this.id} was reset by the peer (code ${code})`, 'ERR_QUIC_STREAM_RESET', code, this.id));
+    }
   }
 
-  /** @internal stream_stop_sending: the peer asked us to stop; the core already reset our sending part. */
+  /**
+   * @internal stream_stop_sending: the peer asked us to stop; the core already reset our sending
+   * part with the peer's code. A 'stopSending' listener that calls reset(code) answers with its
+   * own code and keeps the receiving part; otherwise the stream fails.
+   */
   onStopSending(code: number): void {
-    this.sendDone = true;
-    this.destroy(new QuicStreamError(`stream ${this.id}: the peer sent STOP_SENDING (code ${code})`, 'ERR_QUIC_STOP_SENDING', code, this.id));
+    this.answering = 'stop_sending';
+    try {
+      this.emit('stopSending', code);
+    } finally {
+      this.answering = undefined;
+      if (!this.destroyed) {
+        if (this.resetLocally) {
+          if (this.readDone) this.destroy();
+        } else {
+          this.sendDone = true;
+          this.destroy(new QuicStreamError(`stream ${this.id}: the peer sent STOP_SENDING (code ${code})`, 'ERR_QUIC_STOP_SENDING', code, this.id));
+        }
+      }
+    }
   }
 
   /** @internal The connection is closing: the stream cannot continue. */

@@ -55,9 +55,9 @@ export interface UdpSocketOptions {
   sendBufferSize?: number;
 }
 
-/** Something that went wrong without stopping the driver. */
+/** Something that went wrong without stopping the driver (or, 'shutdown', a server's close). */
 export interface DriverWarning {
-  kind: 'socket_buffer' | 'send' | 'receive' | 'socket';
+  kind: 'socket_buffer' | 'send' | 'receive' | 'socket' | 'shutdown';
   message: string;
   error?: unknown;
 }

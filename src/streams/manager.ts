@@ -10,7 +10,8 @@
  *   STREAM_DATA_BLOCKED are treated alike, since the peer cannot have created the stream).
  * - Frames for a stream that was closed and forgotten are ignored (§3.2 "delayed delivery").
  * - STOP_SENDING from the peer resets the sending part at once with the same code, also in
- *   "Data Sent" (§3.5 allows deferring, not requiring it), and emits 'stop_sending'.
+ *   "Data Sent" (§3.5 allows deferring, not requiring it), and emits 'stop_sending'; the
+ *   application may still pick the frame's code with `amendReset` until it is sent.
  * - A RESET_STREAM in "Data Recvd" is suppressed: the data is delivered (§3.2 allows it).
  * - After our own stopSending the app is not told about a later RESET_STREAM.
  * - MAX_STREAMS is re-advertised when half the stream-count window was used by closed streams;
@@ -138,6 +139,16 @@ export class StreamManager {
     const s = this.streams.get(id);
     if (s === undefined && this.counts.wasOpened(id) && canSend(id, this.isClient)) return;
     this.resetSend(this.sendSide(id), code);
+  }
+
+  /**
+   * RFC 9000 §3.5: answers the peer's STOP_SENDING with a code of the application's choice:
+   * changes the code of the RESET_STREAM queued on stream `id` (with the peer's code) as long as
+   * it was not sent (§13.3). False when there is no such frame.
+   */
+  amendReset(id: StreamId, code: number): boolean {
+    const snd = this.streams.get(id)?.send;
+    return snd !== undefined && snd.amendResetCode(code);
   }
 
   /** RFC 9000 §3.5: ask the peer to stop; buffered and later data are discarded. */
@@ -318,7 +329,10 @@ export class StreamManager {
         break;
       case 'reset_stream': {
         const snd = this.streams.get(token.id)?.send;
-        if (snd !== undefined) snd.resetPending = false;
+        if (snd !== undefined) {
+          snd.resetPending = false;
+          snd.resetTransmitted = true;
+        }
         break;
       }
       case 'stop_sending': {

@@ -97,6 +97,8 @@ export class SendStream implements Schedulable {
   finalSize = -1;
   /** A RESET_STREAM frame waits to be sent (first time or after loss). */
   resetPending = false;
+  /** Our RESET_STREAM went into a packet: its content is fixed from now on (RFC 9000 §13.3). */
+  resetTransmitted = false;
   /** A STREAM_DATA_BLOCKED frame may be due (checked against `credit` when building). */
   blockedWanted = false;
   /** Listed by the manager as waiting for connection credit (MAX_DATA). */
@@ -317,6 +319,17 @@ export class SendStream implements Schedulable {
     this.tail = undefined;
     this.lost.clear();
     this.finLost = false;
+    return true;
+  }
+
+  /**
+   * Changes the code of our RESET_STREAM while it was never sent: RFC 9000 §3.5 leaves the code
+   * answering a STOP_SENDING to the application, and §13.3 forbids changing the frame once sent.
+   * False when not reset or already sent.
+   */
+  amendResetCode(code: number): boolean {
+    if (this.state !== 'reset_sent' || this.resetTransmitted) return false;
+    this.resetCode = code;
     return true;
   }
 

@@ -1,7 +1,8 @@
 /** Shared fixtures of the socket tests: a development certificate and handle accounting. */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { generateDevCertificate, type PemCredentials } from '../../src/crypto/certgen.js';
+import type { QuicConnection } from '../../src/io/connection.js';
 
 let cert: Promise<PemCredentials> | undefined;
 /** One ECDSA P-256 certificate for localhost, 127.0.0.1 and ::1, shared by a test file. */
@@ -44,4 +45,36 @@ export async function readAll(s: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of s) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/**
+ * Runs `f` with uncaught exceptions collected instead of failing the run (the test runner's
+ * own handlers are put back afterwards): what would have killed a plain Node process ends up
+ * in `uncaught`. Waits a few event-loop turns after `f` so that errors emitted on
+ * process.nextTick or setImmediate are caught too.
+ */
+export async function collectUncaught<T>(f: () => Promise<T>): Promise<{ result: T; uncaught: unknown[] }> {
+  const uncaught: unknown[] = [];
+  const saved = process.listeners('uncaughtException');
+  const collect = (e: unknown): void => void uncaught.push(e);
+  process.removeAllListeners('uncaughtException');
+  process.on('uncaughtException', collect);
+  try {
+    const result = await f();
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    return { result, uncaught };
+  } finally {
+    process.off('uncaughtException', collect);
+    for (const l of saved) process.on('uncaughtException', l);
+  }
+}
+
+/**
+ * Writes `body` on `st` and waits until the peer acknowledged it: a packet left after the write
+ * (the service round that follows a write sends it) and nothing is in flight any more.
+ */
+export async function writeAcked(conn: QuicConnection, st: Writable, body: string | Uint8Array, ms = 2000): Promise<void> {
+  const before = conn.stats().packetsSent;
+  st.write(body);
+  await until(() => conn.stats().packetsSent > before && conn.stats().bytesInFlight === 0, ms, 'data acknowledged');
 }
