@@ -424,6 +424,22 @@ describe('h3: shutdown, qlog and misbehaving servers', () => {
     await srv.close();
   });
 
+  it('QuicServer.close() alone sends GOAWAY first (the HTTP/3 shutdown hook) and lets the download finish', async () => {
+    const srv = await listen({ port: 0, cert: cert.certPem, key: cert.keyPem, alpn: ['h3'] });
+    serveH3(srv, { root: join(base, 'root') });
+    const qc = await connect({ host: '127.0.0.1', port: srv.address.port, alpn: ['h3'], ca: cert.certPem, serverName: 'localhost' });
+    let progress = 0;
+    const download = fetchH3(qc, ['/big.bin'], { onProgress: (n) => (progress += n) });
+    await until(() => progress > 0, 5000, 'the download to start');
+    const goaway = new Promise<number>((resolve) => H3Session.for(qc).once('goaway', resolve));
+    const closing = srv.close({ timeoutMs: 20_000 });
+    expect(await withTimeout(goaway, 5000, 'GOAWAY')).toBe(4);
+    const [r] = await download;
+    expect(r).toMatchObject({ ok: true, bytes: big.length });
+    await closing;
+    expect(await withTimeout(qc.closed, 5000, 'close')).toMatchObject({ kind: 'application', code: H3ErrorCode.H3_NO_ERROR });
+  });
+
   it('writes HTTP/3 events into the qlog files of both ends', async () => {
     const qlogDir = join(base, 'qlog');
     const srv = await listen({ port: 0, cert: cert.certPem, key: cert.keyPem, alpn: ['h3'], qlogDir });

@@ -81,6 +81,8 @@ export class H3Server {
     this.requestTimeoutMs = o.requestTimeoutMs ?? 10_000;
     this.sessionOptions = { ...(o.session ?? {}), ...(o.log !== undefined ? { log: o.log } : {}) };
     server.on('connection', this.onConnection);
+    // QuicServer.close() runs this before it closes the connections: GOAWAY and a drain.
+    server.onShutdown(() => this.close({ timeoutMs: DEFAULT_SHUTDOWN_DRAIN_MS }));
   }
 
   /** The HTTP/3 sessions being served. */
@@ -120,8 +122,8 @@ export class H3Server {
   /**
    * Graceful shutdown (RFC 9114 §5.2): GOAWAY on every connection, then each connection is
    * closed with H3_NO_ERROR once its requests under way are done, or after `timeoutMs`
-   * (default 5000). Call it before closing the QuicServer, which would otherwise close the
-   * connections at once.
+   * (default 5000). `QuicServer.close()` calls it (bounded by its shutdown timeout) before it
+   * closes the connections; call it directly for a longer drain.
    */
   close(o: { timeoutMs?: number } = {}): Promise<void> {
     this.closing ??= (async () => {
@@ -328,6 +330,12 @@ function describe(h: RequestHead): string {
 }
 
 /** Serves files under `o.root` over HTTP/3 on every connection `server` accepts with ALPN h3. */
+/**
+ * The drain of a QuicServer shutdown: as long as the server's own bound on its shutdown hooks
+ * (`close({ timeoutMs })`) allows, which ends it first.
+ */
+const DEFAULT_SHUTDOWN_DRAIN_MS = 600_000;
+
 export function serveH3(server: QuicServer, o: H3ServerOptions): H3Server {
   return new H3Server(server, o);
 }
