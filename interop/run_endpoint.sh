@@ -11,11 +11,11 @@ TESTCASE=${TESTCASE:-}
 
 # The runner passes the endpoint name of a test (its testname): handshake (also for longrtt),
 # transfer (also for multiplexing, transferloss, transfercorruption, blackhole, ...), chacha20,
-# multiconnect (for handshakeloss and handshakecorruption) and http3. The test names themselves
+# multiconnect (for handshakeloss and handshakecorruption), http3 and keyupdate. The test names themselves
 # are accepted too, for local runs.
 case "$TESTCASE" in
   handshake | transfer | chacha20 | multiconnect | multiplexing | longrtt | transferloss | \
-    handshakeloss | handshakecorruption | transfercorruption | blackhole | http3) ;;
+    handshakeloss | handshakecorruption | transfercorruption | blackhole | http3 | keyupdate) ;;
   *)
     echo "run_endpoint.sh: test case '${TESTCASE}' is not supported" >&2
     exit 127
@@ -65,6 +65,9 @@ if [ "$TESTCASE" = http3 ]; then ALPN=h3; fi
 COMMON=(--alpn "$ALPN")
 if [ "$VERBOSE" = 1 ]; then COMMON+=(--verbose); fi
 if [ "$TESTCASE" = chacha20 ]; then COMMON+=(--cipher-suites TLS_CHACHA20_POLY1305_SHA256); fi
+# keyupdate: the client starts a 1-RTT key update during the download (RFC 9001 §6).
+CLIENT_ONLY=()
+if [ "$TESTCASE" = keyupdate ]; then CLIENT_ONLY+=(--key-update); fi
 
 if [ "$ROLE" = server ]; then
   for f in cert.pem priv.key; do
@@ -94,7 +97,7 @@ if [ "${SKIP_SETUP:-0}" != 1 ] && [ -x /wait-for-it.sh ]; then
   /wait-for-it.sh sim:57832 -s -t 30
 fi
 
-CLIENT=("${TQUIC[@]}" client --insecure --output "$DOWNLOADS_DIR"
+CLIENT=("${TQUIC[@]}" client --insecure --output "$DOWNLOADS_DIR" ${CLIENT_ONLY[@]+"${CLIENT_ONLY[@]}"}
   --timeout "$HANDSHAKE_TIMEOUT" ${COMMON[@]+"${COMMON[@]}"} ${EXTRA[@]+"${EXTRA[@]}"})
 
 case "$TESTCASE" in

@@ -1,10 +1,11 @@
 /**
  * `tquic client URL... [--output DIR] [--alpn h3|hq-interop] [--insecure | --ca FILE]
- * [--qlog-dir DIR] [--keylog FILE] [--cc NAME] [--crypto node|noble] [--cipher-suites LIST]
+ * [--qlog-dir DIR] [--keylog FILE] [--cc NAME] [--crypto node|noble] [--cipher-suites LIST] [--version v1|v2] [--versions LIST]
  * [--timeout SECONDS]`: downloads every URL over one connection (the URLs share one authority)
  * with HTTP/3 (default) or HTTP/0.9 (hq-interop), all in parallel, and saves each body as
  * OUTPUT/<last path segment>. `--alpn h3,hq-interop` offers both and speaks what the server picks. --timeout bounds the handshake (default 10 s). A progress bar runs while stdout is a
  * terminal; a one-line summary ends the run. Exit status 0 only if every request succeeded.
+ * --key-update starts a 1-RTT key update during the downloads (the run fails if none happened).
  * With --verbose, the negotiated ALPN and cipher suite are printed to stderr once the handshake
  * completes.
  */
@@ -13,8 +14,9 @@ import { SingleBar } from 'cli-progress';
 import { connect } from '../io/index.js';
 import { fetchH3, fetchHq, H3_ALPN, HQ_ALPN } from '../http/index.js';
 import { suiteInfo } from '../crypto/provider.js';
+import { versionName } from '../wire/version.js';
 import type { CommonOptions } from '../io/index.js';
-import { commonOptions, fail, listOption, secondsOption } from './net-options.js';
+import { commonOptions, fail, listOption, secondsOption, versionOption } from './net-options.js';
 
 export default async function client(values: Record<string, unknown>, positionals: string[]): Promise<number> {
   if (positionals.length === 0) return fail('client', 'name at least one URL (https://host:port/path)', 2);
@@ -34,8 +36,10 @@ export default async function client(values: Record<string, unknown>, positional
   const port = first.port === '' ? 443 : Number(first.port);
   let common: CommonOptions;
   let handshakeTimeoutMs: number;
+  let version: number | undefined;
   try {
     common = commonOptions(values, alpn);
+    version = versionOption(values.version);
     handshakeTimeoutMs = secondsOption(values.timeout, 'timeout', 10_000);
   } catch (e) {
     return fail('client', (e as Error).message, 2);
@@ -50,6 +54,7 @@ export default async function client(values: Record<string, unknown>, positional
       serverName: host,
       handshakeTimeoutMs,
       ...common,
+      ...(version !== undefined ? { version } : {}),
       onWarning: (w) => {
         if (values.verbose === true) process.stderr.write(`tquic client: ${w.message}\n`);
       },
@@ -61,7 +66,18 @@ export default async function client(values: Record<string, unknown>, positional
   }
   if (values.verbose === true) {
     const info = conn.handshakeInfo;
-    process.stderr.write(`tquic client: connected to ${host.includes(':') ? `[${host}]` : host}:${port}, ${conn.alpn ?? '-'}, ${info ? suiteInfo(info.suite).name : '-'}\n`);
+    process.stderr.write(`tquic client: connected to ${host.includes(':') ? `[${host}]` : host}:${port}, ${conn.alpn ?? '-'}, ${info ? suiteInfo(info.suite).name : '-'}, QUIC ${versionName(conn.core.version)}\n`);
+  }
+  // --key-update: start a 1-RTT key update (RFC 9001 §6) as soon as it is permitted (after the
+  // handshake is confirmed and the server acknowledged a packet of ours), during the downloads.
+  let keyUpdateTimer: NodeJS.Timeout | undefined;
+  if (values['key-update'] === true) {
+    keyUpdateTimer = setInterval(() => {
+      if (conn.closeInfo !== undefined) return clearInterval(keyUpdateTimer);
+      if (!conn.updateKeys()) return;
+      clearInterval(keyUpdateTimer);
+      if (values.verbose === true) process.stderr.write('tquic client: key update started\n');
+    }, 2);
   }
   const bar = process.stdout.isTTY
     ? new SingleBar({ format: '{bar} {percentage}% | {value}/{total} requests | {bytes} | {rate}', hideCursor: true, clearOnComplete: true })
@@ -91,6 +107,7 @@ export default async function client(values: Record<string, unknown>, positional
           fetchOptions,
         );
   bar?.stop();
+  clearInterval(keyUpdateTimer);
   const stats = conn.stats();
   await conn.close(0, 'done');
   const seconds = (performance.now() - t0) / 1000;
@@ -102,6 +119,10 @@ export default async function client(values: Record<string, unknown>, positional
       `${human((bytes * 8) / Math.max(seconds, 1e-6), 'bit/s')}, RTT ${(stats.smoothedRtt / 1000).toFixed(1)} ms, ` +
       `${stats.packetsLost} packets lost\n`,
   );
+  if (values['key-update'] === true && stats.keyUpdates.local === 0) {
+    process.stderr.write('tquic client: --key-update: the downloads ended before a key update was permitted\n');
+    return 1;
+  }
   return failed.length === 0 ? 0 : 1;
 }
 

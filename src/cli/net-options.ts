@@ -1,6 +1,7 @@
 /** Options shared by `tquic server` and `tquic client`, and one-line error reporting. */
 import type { CommonOptions } from '../io/index.js';
 import { ALL_SUITES, suiteInfo, type CipherSuite } from '../crypto/provider.js';
+import { QUIC_V1, QUIC_V2 } from '../wire/version.js';
 
 /** Writes `tquic CMD: message` to stderr and returns the exit code. */
 export function fail(cmd: string, message: string, code: number): number {
@@ -58,6 +59,25 @@ export function cipherSuitesOption(v: unknown): CipherSuite[] | undefined {
   });
 }
 
+/** `--version`: v1, v2, or a version number (1, 0x6b3343cf); only versions tquic speaks. */
+export function versionOption(v: unknown, name = 'version'): number | undefined {
+  if (typeof v !== 'string') return undefined;
+  const key = v.trim().toLowerCase();
+  const n = key === 'v1' ? QUIC_V1 : key === 'v2' ? QUIC_V2 : /^(0x[0-9a-f]{1,8}|[0-9]+)$/.test(key) ? Number(key) >>> 0 : NaN;
+  if (n !== QUIC_V1 && n !== QUIC_V2) throw new RangeError(`--${name}: unsupported QUIC version ${v} (v1 or v2)`);
+  return n;
+}
+
+/** `--versions`: a comma-separated list of versions in preference order (see versionOption). */
+export function versionsOption(v: unknown): number[] | undefined {
+  const names = listOption(v);
+  if (names === undefined) {
+    if (v !== undefined) throw new RangeError('--versions: name at least one QUIC version');
+    return undefined;
+  }
+  return names.map((x) => versionOption(x, 'versions')!);
+}
+
 /** A comma-separated list option. */
 export function listOption(v: unknown): string[] | undefined {
   if (typeof v !== 'string') return undefined;
@@ -76,10 +96,12 @@ export function commonOptions(values: Record<string, unknown>, alpnDefault: stri
   const qlogDir = typeof values['qlog-dir'] === 'string' ? values['qlog-dir'] : process.env.QLOGDIR || undefined;
   const keylog = typeof values.keylog === 'string' ? values.keylog : process.env.SSLKEYLOGFILE || undefined;
   const cipherSuites = cipherSuitesOption(values['cipher-suites']);
+  const versions = versionsOption(values.versions);
   return {
     alpn: listOption(values.alpn) ?? alpnDefault,
     crypto,
     ...(cipherSuites !== undefined ? { cipherSuites } : {}),
+    ...(versions !== undefined ? { versions } : {}),
     ...(typeof values.cc === 'string' ? { congestionControl: values.cc } : {}),
     ...(qlogDir ? { qlogDir } : {}),
     ...(keylog ? { keylog } : {}),

@@ -1,7 +1,7 @@
 /**
  * `tquic server --cert cert.pem --key key.pem [--host 127.0.0.1] [--port 4433] [--root DIR]
  * [--alpn h3,hq-interop] [--qlog-dir DIR] [--keylog FILE] [--cc NAME] [--crypto node|noble]
- * [--cipher-suites LIST] [--max-connections N]`: serves the files under ROOT over HTTP/3 (h3)
+ * [--cipher-suites LIST] [--versions v1,v2] [--max-connections N]`: serves the files under ROOT over HTTP/3 (h3)
  * and HTTP/0.9 (hq-interop), by default both. Prints `listening on HOST:PORT` once ready and runs until SIGINT or SIGTERM,
  * then closes every connection gracefully. QLOGDIR and SSLKEYLOGFILE stand in for --qlog-dir
  * and --keylog. With --verbose, every request and every established connection (its ALPN and
@@ -11,6 +11,7 @@ import { existsSync, statSync } from 'node:fs';
 import { listen, type CommonOptions } from '../io/index.js';
 import { H3_ALPN, HQ_ALPN, serveH3, serveHq } from '../http/index.js';
 import { suiteInfo } from '../crypto/provider.js';
+import { versionName } from '../wire/version.js';
 import { commonOptions, fail, int, listOption } from './net-options.js';
 
 export default async function server(values: Record<string, unknown>): Promise<number> {
@@ -53,12 +54,12 @@ export default async function server(values: Record<string, unknown>): Promise<n
   const log = values.verbose === true ? { log: (line: string) => process.stderr.write(`${line}\n`) } : {};
   // Each protocol takes the connections that negotiated it.
   if (alpn.includes(HQ_ALPN)) serveHq(srv, { root, alpn: [HQ_ALPN], ...log });
-  const h3 = alpn.includes(H3_ALPN) ? serveH3(srv, { root, alpn: [H3_ALPN], ...log }) : undefined;
+  if (alpn.includes(H3_ALPN)) serveH3(srv, { root, alpn: [H3_ALPN], ...log });
   if (values.verbose === true) {
     srv.on('connection', (qc) => {
       const r = qc.remoteAddress;
       const info = qc.handshakeInfo;
-      process.stderr.write(`tquic server: connection from ${r.host.includes(':') ? `[${r.host}]` : r.host}:${r.port}, ${qc.alpn ?? '-'}, ${info ? suiteInfo(info.suite).name : '-'}\n`);
+      process.stderr.write(`tquic server: connection from ${r.host.includes(':') ? `[${r.host}]` : r.host}:${r.port}, ${qc.alpn ?? '-'}, ${info ? suiteInfo(info.suite).name : '-'}, QUIC ${versionName(qc.core.version)}\n`);
     });
   }
   process.stdout.write(`listening on ${srv.address.host}:${srv.address.port}\n`);
@@ -71,9 +72,8 @@ export default async function server(values: Record<string, unknown>): Promise<n
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  // HTTP/3 first: GOAWAY, then the requests under way finish (RFC 9114 §5.2), before the
-  // server closes what is left.
-  await h3?.close({ timeoutMs: 2000 });
+  // The HTTP/3 service's shutdown hook sends GOAWAY and lets the requests under way finish
+  // (RFC 9114 §5.2) before the server closes what is left.
   await srv.close();
   return 0;
 }

@@ -21,6 +21,7 @@ import { packetNumberLength } from '../wire/packet-number.js';
 import type { SentPacket } from '../recovery/history.js';
 import { framesToQlog } from '../qlog/frames.js';
 import { wants } from '../qlog/events.js';
+import { qlogVersion } from '../qlog/common.js';
 import type { Connection } from './connection.js';
 import { APPDATA, HANDSHAKE, INITIAL, type RecoveryToken, type SpaceId } from './types.js';
 
@@ -189,7 +190,11 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
     if (logFrames) {
       conn.qlog!.event(now, {
         name: 'quic:packet_sent',
-        data: { header: { packet_type: PACKET_TYPES[p.space], packet_number: p.pn }, raw: { length: size }, frames: framesToQlog(p.frames!) },
+        data: {
+          header: { packet_type: PACKET_TYPES[p.space], packet_number: p.pn, ...(p.space !== APPDATA ? { version: qlogVersion(conn.version) } : {}) },
+          raw: { length: size },
+          frames: framesToQlog(p.frames!),
+        },
       });
     }
   }
@@ -217,6 +222,8 @@ function hasElicitingWork(conn: Connection): boolean {
     conn.handshakeDonePending ||
     conn.pathResponses.length > 0 ||
     conn.pathValidation?.challengePending === true ||
+    conn.localCids.pending.length > 0 ||
+    conn.peerCids.retirePending.length > 0 ||
     conn.datagramQueue.length > 0 ||
     conn.streams.hasPendingData()
   );
@@ -340,6 +347,7 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
       while (conn.pathResponses.length > 0 && fw.remaining >= 9) {
         put(fw, p, { kind: 'path_response', data: conn.pathResponses.shift()! }, undefined, true);
       }
+      if (conn.localCids.pending.length > 0 || conn.peerCids.retirePending.length > 0) writeCidFrames(conn, fw, p);
     }
     // CRYPTO (RFC 9000 §19.6).
     for (;;) {
@@ -365,6 +373,26 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
   }
   w.offset = fw.offset;
   return closePacket(conn, w, p, payloadStart);
+}
+
+/** RFC 9000 §19.15, §19.16: NEW_CONNECTION_ID and RETIRE_CONNECTION_ID frames waiting to be sent. */
+function writeCidFrames(conn: Connection, fw: ByteWriter, p: Built): void {
+  const issue = conn.localCids.pending;
+  while (issue.length > 0) {
+    const seq = issue[0]!;
+    const f = conn.localCids.frame(seq);
+    if (f !== undefined && frameLength(f) > fw.remaining) break;
+    issue.shift();
+    if (f !== undefined) put(fw, p, f, { kind: 'new_connection_id', seq }, true);
+  }
+  const retire = conn.peerCids.retirePending;
+  while (retire.length > 0) {
+    const seq = retire[0]!;
+    const f: Frame = { kind: 'retire_connection_id', sequence: seq };
+    if (frameLength(f) > fw.remaining) break;
+    retire.shift();
+    put(fw, p, f, { kind: 'retire_connection_id', seq }, true);
+  }
 }
 
 /** STREAM frames, bytes copied once from the send buffer into the datagram (DESIGN §4 rule 1). */

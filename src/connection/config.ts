@@ -62,8 +62,15 @@ export const DEFAULT_TRANSPORT: Readonly<TransportSettings> = {
 
 export interface ConnectionConfig {
   provider: CryptoProvider;
-  /** QUIC version to start with (default v1). */
+  /** Client: the QUIC version of its first flight (default v1). */
   version?: number;
+  /**
+   * Versions in preference order (RFC 9368). Client: those it can use, offered in its
+   * version_information (default: `version`, then v1 and v2); server: those it accepts, lists
+   * in Version Negotiation and version_information, and picks from the client's offer with
+   * compatible negotiation (default v1, v2). Versions tquic cannot build are skipped.
+   */
+  versions?: number[];
   /** Application protocols in preference order (RFC 9001 §8.1 requires ALPN). */
   alpn: string[];
   transport?: Partial<TransportSettings>;

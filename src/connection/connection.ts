@@ -24,7 +24,7 @@ import { RttEstimator } from '../recovery/rtt.js';
 import type { QlogSink, QlogEventOf, PacketDroppedTrigger } from '../qlog/index.js';
 import { wants } from '../qlog/events.js';
 import { framesToQlog } from '../qlog/frames.js';
-import { keyTypeOf, qlogEndpoint, qlogPacketType, toMs, transportErrorToQlog } from '../qlog/common.js';
+import { keyTypeOf, qlogEndpoint, qlogPacketType, qlogVersion, toMs, transportErrorToQlog } from '../qlog/common.js';
 import { StreamManager, type StreamId } from '../streams/index.js';
 import { toHex } from '../util/bytes.js';
 import { DatagramPool, sameAddress, type Datagram, type SocketAddress } from '../util/datagram.js';
@@ -43,14 +43,17 @@ import type { TransportParameters } from '../wire/transport-params.js';
 import { buildDatagram, TxScratch } from './builder.js';
 import { configVersion, transportSettings, type ConnectionConfig, type TransportSettings } from './config.js';
 import { handleFrame } from './frames.js';
-import { createTls, drainTls, localTransportParameters } from './handshake.js';
+import { createTls, drainTls, localTransportParameters, restartHandshake } from './handshake.js';
+import { VersionNegotiation, configuredVersions, onOtherVersionOpened, onVersionNegotiation, otherVersionReadKeys } from './version.js';
 import { parametersSetEvent } from '../qlog/params.js';
 import { PacketSpace } from './space.js';
 import { APPDATA, HANDSHAKE, INITIAL, SPACE_NAMES, type CloseInfo, type ConnectionEvent, type RecoveryToken, type SpaceId } from './types.js';
 import { onTokenAcked, onTokenLost, TokenPool } from './tokens.js';
 import { KeyPhase, ReadKeys } from './key-update.js';
+import { LocalCids, PeerCids, type CidHost } from './cids.js';
 
 const SPACE_PTYPE = ['initial', 'handshake', '1rtt'] as const;
+const EMPTY_BYTES = new Uint8Array(0);
 
 /** Tokens whose content a PTO probe may send again: stream data and stream control frames. */
 function isResendable(t: RecoveryToken): boolean {
@@ -129,19 +132,25 @@ export interface ConnectionInit {
   now: Instant;
   /** Transmit buffers, shared by an endpoint's connections (default: the connection's own). */
   pool?: DatagramPool;
+  /** Connection IDs and stateless reset tokens from the endpoint (RFC 9000 §5.1, §10.3); absent: none issued. */
+  cidHost?: CidHost;
 }
 
 export class Connection {
   readonly isClient: boolean;
   readonly config: ConnectionConfig;
   state: ConnectionState = 'handshake';
-  readonly version: number;
+  /** The version in use: the Negotiated Version once negotiation completed (RFC 9368 §4). */
+  version: number;
+  /** @internal Version negotiation state (version.ts). */
+  readonly versionNegotiation: VersionNegotiation;
   readonly provider: CryptoProvider;
   readonly settings: TransportSettings;
   readonly prng: Prng;
   readonly qlog: QlogSink | undefined;
   readonly spaces: [PacketSpace, PacketSpace, PacketSpace];
-  readonly tls: TlsClient | TlsServer;
+  /** Replaced when a client restarts its handshake after Version Negotiation. */
+  tls: TlsClient | TlsServer;
   readonly recovery: LossRecovery<RecoveryToken>;
   readonly pacer: Pacer;
   readonly streams: StreamManager;
@@ -200,9 +209,13 @@ export class Connection {
   migrations = 0;
   /** Data of PATH_CHALLENGE frames to answer (RFC 9000 §8.2.2). */
   readonly pathResponses: Uint8Array[] = [];
-  /** Peer's connection IDs from NEW_CONNECTION_ID (sequence → CID), RFC 9000 §5.1.1. */
-  readonly peerCids = new Map<number, { cid: Uint8Array; token: Uint8Array }>();
-  peerRetirePriorTo = 0;
+  /** Connection IDs we issued (RFC 9000 §5.1.1) and those the peer issued (§5.1.2); cids.ts. */
+  readonly localCids: LocalCids;
+  readonly peerCids: PeerCids;
+  /** @internal The Destination Connection ID of the packet being processed, by position (RETIRE_CONNECTION_ID check, §19.16). */
+  private rxDcidBuf: Uint8Array = EMPTY_BYTES;
+  private rxDcidAt = 0;
+  private rxDcidLength = 0;
 
   /** Transmit buffers (DESIGN §4 rule 2); see `releaseDatagram`. */
   readonly pool: DatagramPool;
@@ -239,6 +252,7 @@ export class Connection {
     this.config = c;
     this.isClient = init.isClient;
     this.version = configVersion(c);
+    this.versionNegotiation = new VersionNegotiation(init.isClient, this.version, configuredVersions(c, init.isClient, this.version));
     this.provider = c.provider;
     this.settings = transportSettings(c);
     this.prng = new Prng(c.seed ?? 1);
@@ -277,6 +291,8 @@ export class Connection {
     });
     this.idleTimeout = s.maxIdleTimeoutMs * 1000;
     if (this.idleTimeout > 0) this.idleDeadline = init.now + this.idleTimeout;
+    this.localCids = new LocalCids(this, init.cidHost, init.localCid);
+    this.peerCids = new PeerCids(this, init.cidHost, init.remoteCid);
     this.tls = createTls(this);
     this.qlog?.event(init.now, {
       name: 'quic:connection_started',
@@ -439,6 +455,7 @@ export class Connection {
     // The first packet's DCID, by position (no view, DESIGN §4 rule 2).
     let firstDcidAt = -1;
     let firstDcidLength = 0;
+    const receivedBefore = this.packetsReceived;
     for (let offset = 0; offset < data.length; offset += h.packetLength) {
       if ((this.state as ConnectionState) === 'closed' || (this.state as ConnectionState) === 'draining') return;
       try {
@@ -456,9 +473,15 @@ export class Connection {
         this.handlePacket(now, d, h);
       } catch (e) {
         if (!(e instanceof TransportError)) throw e;
+        this.rxDcidBuf = EMPTY_BYTES;
         this.closeWithError(now, e);
         return;
       }
+    }
+    // RFC 9000 §10.3.1: a datagram of which no packet could be processed may be a stateless reset.
+    if (this.packetsReceived === receivedBefore && (this.state as ConnectionState) !== 'draining' && this.peerCids.isStatelessReset(data, d.from, this.remote)) {
+      this.onStatelessReset(now, data.length);
+      return;
     }
     // RFC 9000 §10.2.1: in the closing state, answer incoming packets with CONNECTION_CLOSE.
     if (this.state === 'closing') this.closePending = true;
@@ -482,13 +505,21 @@ export class Connection {
         break;
       case '0rtt':
         return this.drop(now, 'key_unavailable', '0-RTT is not accepted', h.packetLength);
+      case 'version_negotiation': {
+        // RFC 9000 §6.2: a client may restart with a version from the list.
+        const v = onVersionNegotiation(this, now, h);
+        if (v !== undefined) restartHandshake(this, now, v);
+        return;
+      }
       default:
-        // Retry, Version Negotiation, unsupported versions: not for an established connection.
+        // Retry, unsupported versions: not for an established connection.
         return this.drop(now, 'unsupported', h.type, h.packetLength);
     }
-    if (h.form === 'long' && h.version !== this.version) return this.drop(now, 'unsupported', 'version mismatch', h.packetLength);
     const sp = this.spaces[space];
-    const keys = sp.open;
+    // RFC 9369 §4: another version's long header is dropped, but for compatible negotiation.
+    const otherVersion = h.form === 'long' && h.version !== this.version;
+    const keys = otherVersion ? otherVersionReadKeys(this, h.version, space) : sp.open;
+    if (otherVersion && keys === undefined) return this.drop(now, 'unsupported', 'version mismatch', h.packetLength);
     if (sp.discarded || !keys) return this.drop(now, 'key_unavailable', `${SPACE_NAMES[space]} keys`, h.packetLength);
     const packet = h.start === 0 && h.packetLength === d.data.length ? d.data : d.data.subarray(h.start, h.start + h.packetLength);
     const hp = removeHeaderProtection(keys.hp, packet, h.pnOffset, sp.ack.largest ?? -1, this.rxUnprotected);
@@ -513,6 +544,7 @@ export class Connection {
     if (newAddress && (this.isClient || space !== APPDATA || !this.handshakeConfirmed)) return this.drop(now, 'rejected', 'packet from an unknown peer address', h.packetLength);
     const largestBefore = sp.ack.largest ?? -1;
 
+    if (otherVersion) onOtherVersionOpened(this, now, h.version);
     if (this.isClient && !this.remoteCidSet && h.form === 'long') {
       // RFC 9000 §7.2: the client switches to the server's chosen connection ID.
       this.remoteCid = h.scid.slice();
@@ -526,6 +558,9 @@ export class Connection {
       this.discardSpace(now, INITIAL);
     }
     this.packetsReceived++;
+    this.rxDcidBuf = d.data;
+    this.rxDcidAt = h.dcidOffset;
+    this.rxDcidLength = h.dcidLength;
     // Frames are scratch objects pointing into the packet (DESIGN §4 rule 2); handlers copy what they keep.
     const frames = this.rxDecoder.decode(packet, hp.headerLength, hp.headerLength + payloadLength, this.rxFrames);
     // RFC 9000 §12.4: a packet without frames is a PROTOCOL_VIOLATION.
@@ -539,13 +574,18 @@ export class Connection {
     if (wants(this.qlog, 'quic:packet_received')) {
       this.qlog!.event(now, {
         name: 'quic:packet_received',
-        data: { header: { packet_type: qlogPacketType(ptype), packet_number: hp.pn }, raw: { length: h.packetLength }, frames: framesToQlog(frames) },
+        data: {
+          header: { packet_type: qlogPacketType(ptype), packet_number: hp.pn, ...(h.form === 'long' ? { version: qlogVersion(h.version) } : {}) },
+          raw: { length: h.packetLength },
+          frames: framesToQlog(frames),
+        },
       });
     }
     for (let i = 0; i < frames.length; i++) {
       handleFrame(this, now, space, frames[i]!);
       if (this.state === 'draining' || this.state === 'closed') break;
     }
+    this.rxDcidBuf = EMPTY_BYTES;
     if (sp.discarded) return;
     if (newAddress && hp.pn > largestBefore && (this.state as ConnectionState) === 'established' && !onlyProbing(frames)) this.migrateTo(now, d.from);
     const pv = this.pathValidation;
@@ -601,6 +641,45 @@ export class Connection {
     this.remote = pv.previous;
     this.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_abandoned' } });
     this.emit({ type: 'peer_address_changed', address: this.remote, previous: failed, state: 'reverted' });
+  }
+
+  /** @internal Is `cid` the Destination Connection ID of the packet being processed? */
+  packetArrivedOn(cid: Uint8Array): boolean {
+    const b = this.rxDcidBuf;
+    const at = this.rxDcidAt;
+    if (cid.length !== this.rxDcidLength || at + cid.length > b.length) return false;
+    for (let i = 0; i < cid.length; i++) if (b[at + i] !== cid[i]) return false;
+    return true;
+  }
+
+  /**
+   * RFC 9000 §10.3.1: a stateless reset for this connection arrived (detected here or by the
+   * endpoint): the draining period, nothing more is sent.
+   */
+  onStatelessReset(now: Instant, length: number): void {
+    if (this.state === 'draining' || this.state === 'closed') return;
+    this.qlog?.event(now, { name: 'quic:packet_received', data: { header: { packet_type: 'stateless_reset' }, raw: { length } } });
+    this.enterDraining(now, { kind: 'stateless_reset', code: 0, reason: 'stateless reset', initiator: 'remote' });
+  }
+
+  /**
+   * A spare connection ID of the peer's for a new path (RFC 9000 §5.1.2, §9.5): it becomes the
+   * Destination Connection ID from now on and the previous one is retired (RETIRE_CONNECTION_ID).
+   * Undefined, changing nothing, when the peer supplied no unused one.
+   */
+  nextPeerCid(): Uint8Array | undefined {
+    const cid = this.peerCids.next();
+    if (cid !== undefined) this.remoteCid = cid;
+    return cid;
+  }
+
+  /**
+   * Asks the peer to replace every connection ID we issued (RFC 9000 §5.1.2): new ones go out
+   * with Retire Prior To covering the current ones. False when not possible now.
+   */
+  rotateLocalCids(): boolean {
+    if (this.state !== 'established') return false;
+    return this.localCids.rotate();
   }
 
   /** @internal qlog + counter for a dropped packet. */
@@ -744,7 +823,8 @@ export class Connection {
     }
   }
 
-  private finishClose(now: Instant, info: CloseInfo): void {
+  /** @internal Closed at once, nothing sent (timeouts, an abandoned connection attempt). */
+  finishClose(now: Instant, info: CloseInfo): void {
     if (this.state === 'closed') return;
     if (this.state !== 'closing' && this.state !== 'draining') {
       this.closeInfo = info;
@@ -923,8 +1003,8 @@ export class Connection {
     this.pool.release(d);
   }
 
-  /** The latest time the connection was driven with, for events raised outside a call with `now`. */
-  private lastNow: Instant = 0;
+  /** @internal The latest time the connection was driven with, for events raised outside a call with `now`. */
+  lastNow: Instant = 0;
 
   private logStream(id: StreamId, side: 'sending' | 'receiving', state: 'receive' | 'reset_received' | 'reset_sent' | 'data_received' | 'data_read'): void {
     this.qlog?.event(this.lastNow, {

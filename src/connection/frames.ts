@@ -8,6 +8,7 @@ import { FrameType, frameTypeOf, type Frame } from '../wire/frame.js';
 import { frameLength } from '../wire/frame-codec.js';
 import type { Connection } from './connection.js';
 import { receiveCrypto } from './handshake.js';
+import { onNewConnectionIdFrame, onRetireConnectionIdFrame } from './cids.js';
 import { APPDATA, type SpaceId } from './types.js';
 
 function violation(f: Frame, reason: string): TransportError {
@@ -64,11 +65,11 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
     case 'streams_blocked':
       return conn.streams.onStreamsBlocked(f);
     case 'new_connection_id':
-      return onNewConnectionId(conn, f);
+      // RFC 9000 §19.15, §5.1.2 (cids.ts).
+      return onNewConnectionIdFrame(conn, f);
     case 'retire_connection_id':
-      // We issue no connection IDs beyond sequence 0 yet, and §19.16 forbids retiring the one
-      // the packet was sent to: any sequence number is a violation.
-      throw violation(f, `RETIRE_CONNECTION_ID ${f.sequence} for a connection ID never issued`);
+      // RFC 9000 §19.16 (cids.ts).
+      return onRetireConnectionIdFrame(conn, f);
     case 'path_challenge':
       // RFC 9000 §8.2.2: echo the data in PATH_RESPONSE (bounded queue).
       // (Copied: frames are views into the received datagram, whose buffer may be reused.)
@@ -106,29 +107,4 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
       // Multipath and FEC frames: their extensions were not negotiated.
       throw violation(f, `${f.kind} frame without the extension being negotiated`);
   }
-}
-
-function onNewConnectionId(conn: Connection, f: Extract<Frame, { kind: 'new_connection_id' }>): void {
-  // RFC 9000 §19.15: a zero-length connection ID peer must not send NEW_CONNECTION_ID.
-  if (conn.remoteCid.length === 0) throw violation(f, 'NEW_CONNECTION_ID with a zero-length connection ID');
-  const existing = conn.peerCids.get(f.sequence);
-  if (existing) {
-    // §19.15: the same sequence number with different contents is a PROTOCOL_VIOLATION.
-    if (!equal(existing.cid, f.cid) || !equal(existing.token, f.resetToken)) throw violation(f, 'NEW_CONNECTION_ID reuses a sequence number');
-    return;
-  }
-  if (f.retirePriorTo > conn.peerRetirePriorTo) conn.peerRetirePriorTo = f.retirePriorTo;
-  if (f.sequence < conn.peerRetirePriorTo) return;
-  conn.peerCids.set(f.sequence, { cid: f.cid.slice(), token: f.resetToken.slice() });
-  for (const seq of [...conn.peerCids.keys()]) if (seq < conn.peerRetirePriorTo) conn.peerCids.delete(seq);
-  // §5.1.1: more active IDs than our active_connection_id_limit (seq 0, the handshake ID, counts).
-  if (conn.peerCids.size + 1 > conn.settings.activeConnectionIdLimit) {
-    throw new TransportError(ErrorCode.CONNECTION_ID_LIMIT_ERROR, frameTypeOf(f), 'too many active connection IDs');
-  }
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -13,7 +13,10 @@ import type { Instant } from '../util/time.js';
 import { ErrorCode, TransportError } from '../util/transport-error.js';
 import { decodeTransportParameters, defaultTransportParameters, encodeTransportParameters, type TransportParameters } from '../wire/transport-params.js';
 import type { Connection } from './connection.js';
+import { PacketSpace } from './space.js';
 import { APPDATA, HANDSHAKE, INITIAL, type SpaceId } from './types.js';
+import { checkServerVersionInformation, localVersionInformation, serverNegotiateVersion } from './version.js';
+import { initialKeys } from '../crypto/initial.js';
 
 export function levelToSpace(level: EncryptionLevel): SpaceId | undefined {
   switch (level) {
@@ -54,7 +57,12 @@ export function localTransportParameters(conn: Connection): TransportParameters 
   });
   if (!conn.isClient) {
     tp.originalDestinationConnectionId = conn.originalDcid;
+    // RFC 9000 §10.3, §18.2: the token of the connection ID chosen during the handshake.
+    const token = conn.localCids.handshakeToken;
+    if (token !== undefined) tp.statelessResetToken = token;
   }
+  // RFC 9368 §3, RFC 9369 §4: sent by both endpoints.
+  tp.versionInformation = localVersionInformation(conn);
   return tp;
 }
 
@@ -78,7 +86,17 @@ export function createTls(conn: Connection): TlsClient | TlsServer {
     });
   }
   if (!c.credentials) throw new RangeError('a server connection needs credentials');
-  return new TlsServer({ ...common, credentials: c.credentials, ...(c.tickets ? { tickets: c.tickets } : {}) });
+  return new TlsServer({
+    ...common,
+    credentials: c.credentials,
+    ...(c.tickets ? { tickets: c.tickets } : {}),
+    // RFC 9368 §2.3: the Negotiated Version is chosen from the client's parameters before ours
+    // (which carry it as the Chosen Version) are written.
+    transportParametersFor: (client) => {
+      serverNegotiateVersion(conn, conn.lastNow, decodeTransportParameters(client, { sender: 'client' }));
+      return encodeTransportParameters(localTransportParameters(conn));
+    },
+  });
 }
 
 /** Feeds CRYPTO data to TLS and applies everything it produced. */
@@ -107,6 +125,7 @@ export function drainTls(conn: Connection, now: Instant): void {
       case 'handshake_complete':
         conn.handshakeComplete = true;
         if (conn.state === 'handshake') conn.state = 'established';
+        startConnectionIds(conn);
         conn.emit({ type: 'handshake_complete', info: e.info, peerParameters: conn.peerParams! });
         conn.qlog?.event(now, { name: 'quic:connection_state_updated', data: { new: 'handshake_complete' } });
         if (!conn.isClient) {
@@ -135,6 +154,7 @@ function applyPeerParameters(conn: Connection, now: Instant, data: Uint8Array): 
   if (!tp.initialSourceConnectionId) fail('initial_source_connection_id missing');
   if (!equalBytes(tp.initialSourceConnectionId!, conn.remoteCid)) fail('initial_source_connection_id does not match the Source Connection ID');
   if (conn.isClient) {
+    checkServerVersionInformation(conn, tp.versionInformation);
     if (!tp.originalDestinationConnectionId) fail('original_destination_connection_id missing');
     if (!equalBytes(tp.originalDestinationConnectionId!, conn.originalDcid)) fail('original_destination_connection_id does not match');
     if (tp.retrySourceConnectionId) fail('retry_source_connection_id without a Retry');
@@ -157,4 +177,37 @@ function applyPeerParameters(conn: Connection, now: Instant, data: Uint8Array): 
     initialMaxStreamsUni: tp.initialMaxStreamsUni,
   });
   conn.qlog?.event(now, parametersSetEvent(tp, 'remote'));
+}
+
+/**
+ * Client: a new first flight in `version` after a Version Negotiation packet (RFC 9000 §6.2,
+ * RFC 9368 §2.1). Conceptually a new connection (RFC 9368 §2.4): the Initial space starts
+ * afresh (what was sent in it is forgotten; packet numbers continue), the Initial keys are those
+ * of the new version from the same DCID, and TLS starts over with a new ClientHello whose
+ * version_information names the new version.
+ */
+export function restartHandshake(conn: Connection, now: Instant, version: number): void {
+  const old = conn.spaces[INITIAL];
+  const removed = conn.recovery.discardSpace(INITIAL);
+  for (let i = 0; i < removed.length; i++) conn.releaseSent(removed[i]!);
+  const sp = new PacketSpace(INITIAL, conn.settings.maxAckDelayMs * 1000);
+  sp.nextPn = old.nextPn;
+  const k = initialKeys(conn.provider, version, conn.originalDcid, false);
+  sp.seal = k.seal;
+  sp.open = k.open;
+  conn.spaces[INITIAL] = sp;
+  conn.version = version;
+  conn.tls = createTls(conn);
+  (conn.tls as TlsClient).start();
+  drainTls(conn, now);
+}
+
+/**
+ * After the handshake (RFC 9000 §5.1.1): the peer's handshake connection ID with the server's
+ * stateless_reset_token (§10.3), and our connection IDs issued up to the peer's limit.
+ */
+function startConnectionIds(conn: Connection): void {
+  const tp = conn.peerParams;
+  conn.peerCids.setHandshake(conn.remoteCid, conn.isClient ? tp?.statelessResetToken : undefined);
+  conn.localCids.start(tp?.activeConnectionIdLimit ?? 2);
 }

@@ -18,10 +18,12 @@ export function onTokenAcked(conn: Connection, _now: Instant, t: RecoveryToken):
       if (!sp.discarded) sp.ack.onAckAcked(t.largest);
       return;
     }
+    case 'retire_connection_id':
+      conn.peerCids.onRetireAcked(t.seq);
+      return;
     case 'handshake_done':
     case 'ping':
     case 'new_connection_id':
-    case 'retire_connection_id':
     case 'connection_close':
     case 'datagram':
     case 'path_challenge':
@@ -42,10 +44,15 @@ export function onTokenLost(conn: Connection, t: RecoveryToken): void {
       // RFC 9000 §13.3: HANDSHAKE_DONE is sent again until acknowledged.
       conn.handshakeDonePending = true;
       return;
+    case 'new_connection_id':
+      // RFC 9000 §13.3: sent again until acknowledged, unless the peer retired it meanwhile.
+      conn.localCids.onLost(t.seq);
+      return;
+    case 'retire_connection_id':
+      conn.peerCids.onRetireLost(t.seq);
+      return;
     case 'ack': // a newer ACK will be sent when needed
     case 'ping':
-    case 'new_connection_id':
-    case 'retire_connection_id':
     case 'connection_close':
       return;
     case 'path_challenge':

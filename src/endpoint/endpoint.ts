@@ -9,8 +9,10 @@ import { Prng } from '../util/prng.js';
 import type { Instant } from '../util/time.js';
 import { Connection } from '../connection/connection.js';
 import type { ConnectionConfig } from '../connection/config.js';
+import type { CidHost } from '../connection/cids.js';
 import { encodeVersionNegotiation } from '../wire/header.js';
-import { QUIC_V1, greaseVersion, longPacketTypeFromBits } from '../wire/version.js';
+import { DEFAULT_STATELESS_RESET_RATE, StatelessReset } from './stateless-reset.js';
+import { SUPPORTED_VERSIONS, greaseVersion, longPacketTypeFromBits } from '../wire/version.js';
 
 export interface EndpointOptions {
   local: SocketAddress;
@@ -20,8 +22,19 @@ export interface EndpointOptions {
   cidLength?: number;
   /** Seed for connection IDs and per-connection PRNG seeds. */
   seed?: number;
-  /** Versions we accept (default: QUIC v1). */
+  /**
+   * Versions we accept, listed in Version Negotiation packets (RFC 9000 §6.1; default: the server
+   * configuration's `versions`, else v1 and v2). Versions tquic cannot build are ignored.
+   */
   versions?: number[];
+  /**
+   * The static key stateless reset tokens derive from (RFC 9000 §10.3.2), at least 16 bytes and
+   * secret. An endpoint restarted with the same key can reset connections it forgot; default:
+   * random from the crypto provider. Endpoints sharing a key must not share connection IDs (§10.3.2).
+   */
+  statelessResetKey?: Uint8Array;
+  /** Stateless resets sent per second at most (token bucket, RFC 9000 §10.3.3; default 10; 0: none). */
+  statelessResetRate?: number;
 }
 
 export type EndpointEvent = { type: 'connection'; connection: Connection };
@@ -37,7 +50,7 @@ export class Endpoint {
   private readonly versions: number[];
   private readonly byCid = new Map<string, Connection>();
   private readonly connections = new Set<Connection>();
-  private readonly cidsOf = new Map<Connection, string[]>();
+  private readonly cidsOf = new Map<Connection, Set<string>>();
   private readonly events: EndpointEvent[] = [];
   private readonly stateless: Datagram[] = [];
   /**
@@ -54,19 +67,37 @@ export class Endpoint {
   private lastCid = new Uint8Array(0);
   /** Datagrams dropped before reaching a connection (§5.2), by reason. */
   readonly dropped = { short: 0, unknownConnection: 0, unsupportedVersion: 0, malformed: 0 };
+  /** Stateless reset (RFC 9000 §10.3): tokens, resets sent, resets detected. */
+  private readonly reset: StatelessReset;
+  /** What connections ask of the endpoint about connection IDs (connection/cids.ts). */
+  private readonly cidHost: CidHost = {
+    issue: (owner) => {
+      if (this.cidLength === 0) return undefined;
+      const cid = this.newCid();
+      this.addCid(owner, cidKey(cid));
+      return cid;
+    },
+    retire: (owner, cid) => this.removeCid(owner, cid),
+    resetToken: (cid) => this.reset.token(cid),
+    watch: (owner, token) => this.reset.watch(owner, token),
+    unwatch: (owner, token) => this.reset.unwatch(owner, token),
+  };
 
   constructor(private readonly opts: EndpointOptions) {
     this.local = opts.local;
     this.cidLength = opts.cidLength ?? 8;
     if (!Number.isInteger(this.cidLength) || this.cidLength < 0 || this.cidLength > 20) throw new RangeError('cidLength must be 0..20');
     this.prng = new Prng(opts.seed ?? 0x5eed);
-    this.versions = opts.versions ?? [QUIC_V1];
+    this.reset = new StatelessReset(opts.statelessResetKey, opts.statelessResetRate ?? DEFAULT_STATELESS_RESET_RATE);
+    if (opts.server) this.reset.useProvider(opts.server.provider);
+    this.versions = (opts.versions ?? opts.server?.versions ?? [...SUPPORTED_VERSIONS]).filter((v) => SUPPORTED_VERSIONS.includes(v >>> 0));
   }
 
   /** Starts a client connection to `remote`. */
   connect(now: Instant, remote: SocketAddress, config: ConnectionConfig): Connection {
     // RFC 9000 §7.2: the client's first DCID is unpredictable and at least 8 bytes.
     const dcid = this.prng.bytes(Math.max(8, this.cidLength));
+    this.reset.useProvider(config.provider);
     const conn = new Connection({
       isClient: true,
       config: { ...config, seed: config.seed ?? this.prng.nextU32() },
@@ -76,6 +107,7 @@ export class Endpoint {
       remoteCid: dcid,
       now,
       pool: this.pool,
+      cidHost: this.cidHost,
     });
     this.register(conn, [conn.localCid]);
     return conn;
@@ -116,7 +148,22 @@ export class Endpoint {
       this.afterActivity(conn);
       return;
     }
-    if (!long) return void this.dropped.unknownConnection++; // §5.2.2 (a stateless reset may follow later)
+    // RFC 9000 §10.3.1: a stateless reset's connection ID is random, so it reaches no connection by it.
+    const reset = this.reset.detect(b, d.from);
+    if (reset !== undefined) {
+      reset.onStatelessReset(now, b.length);
+      this.afterActivity(reset);
+      return;
+    }
+    if (!long) {
+      // §5.2.2, §10.3: a short header for no connection of ours gets a stateless reset.
+      this.dropped.unknownConnection++;
+      if (this.stateless.length < MAX_VN_QUEUE) {
+        const r = this.reset.respond(now, b, this.cidLength, this.prng);
+        if (r !== undefined) this.stateless.push({ data: r, from: this.local, to: d.from });
+      }
+      return;
+    }
     const version = ((b[1]! << 24) | (b[2]! << 16) | (b[3]! << 8) | b[4]!) >>> 0;
     if (version === 0) return void this.dropped.malformed++; // a Version Negotiation packet for no connection
     const server = this.opts.server;
@@ -142,7 +189,8 @@ export class Endpoint {
     const scid = b.slice(7 + dcid.length, 7 + dcid.length + slen);
     const c = new Connection({
       isClient: false,
-      config: { ...server, seed: server.seed ?? this.prng.nextU32() },
+      // RFC 9368 §2.3: the connection starts in the client's Chosen Version (the packet's).
+      config: { ...server, version, versions: server.versions ?? this.versions, seed: server.seed ?? this.prng.nextU32() },
       local: this.local,
       remote: d.from,
       localCid: this.newCid(),
@@ -150,6 +198,7 @@ export class Endpoint {
       originalDcid: dcid.slice(),
       now,
       pool: this.pool,
+      cidHost: this.cidHost,
     });
     // The client keeps sending to its original DCID until it sees our SCID (§7.2).
     this.register(c, [c.localCid, c.originalDcid]);
@@ -209,10 +258,33 @@ export class Endpoint {
     }
   }
 
+  /** Stateless resets sent, rate-limited, too short to answer, and detected (RFC 9000 §10.3). */
+  get statelessResets(): Readonly<{ sent: number; rateLimited: number; tooShort: number; detected: number }> {
+    return this.reset.stats;
+  }
+
+  /** The connection `cid` routes to, if any (RFC 9000 §5.2). */
+  connectionFor(cid: Uint8Array): Connection | undefined {
+    return this.byCid.get(cidKey(cid));
+  }
+
+  private addCid(conn: Connection, key: string): void {
+    this.byCid.set(key, conn);
+    let keys = this.cidsOf.get(conn);
+    if (keys === undefined) this.cidsOf.set(conn, (keys = new Set()));
+    keys.add(key);
+  }
+
+  /** RFC 9000 §5.1.2: a retired connection ID no longer routes to its connection. */
+  private removeCid(conn: Connection, cid: Uint8Array): void {
+    const key = cidKey(cid);
+    if (this.byCid.get(key) === conn) this.byCid.delete(key);
+    this.cidsOf.get(conn)?.delete(key);
+    if (this.lastConn === conn && this.lastCid.length === cid.length && sameCidAt(cid, 0, this.lastCid)) this.lastConn = undefined;
+  }
+
   private register(conn: Connection, cids: Uint8Array[]): void {
-    const keys = cids.map(cidKey);
-    for (const k of keys) this.byCid.set(k, conn);
-    this.cidsOf.set(conn, keys);
+    for (const c of cids) this.addCid(conn, cidKey(c));
     this.connections.add(conn);
     // At the end of the queue, i.e. just before the cursor.
     if (this.rrNext === 0) {
@@ -229,6 +301,7 @@ export class Endpoint {
     if (this.lastConn === conn) this.lastConn = undefined;
     for (const k of this.cidsOf.get(conn) ?? []) if (this.byCid.get(k) === conn) this.byCid.delete(k);
     this.cidsOf.delete(conn);
+    conn.peerCids.unwatchAll();
     this.connections.delete(conn);
     const i = this.rr.indexOf(conn);
     if (i >= 0) {

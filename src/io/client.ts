@@ -13,7 +13,7 @@ import type { QuicConnection } from './connection.js';
 import { AbortError, QuicError } from './errors.js';
 import { keylogAppender, QlogFileSink, type PemSource } from './files.js';
 import { IoHost } from './host.js';
-import { baseConfig, providerOf, trustAnchors, type CommonOptions } from './options.js';
+import { baseConfig, checkVersion, providerOf, trustAnchors, type CommonOptions } from './options.js';
 import { seedFrom } from './server.js';
 
 export interface ConnectOptions extends CommonOptions {
@@ -33,6 +33,8 @@ export interface ConnectOptions extends CommonOptions {
   handshakeTimeoutMs?: number;
   /** Abandons the connection attempt (CONNECTION_CLOSE if packets were sent); no effect once connected. */
   signal?: AbortSignal;
+  /** QUIC version of the first flight (default v1; RFC 9368 §2.5); `versions` lists what else may be negotiated. */
+  version?: number;
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -47,8 +49,10 @@ export async function connect(o: ConnectOptions): Promise<QuicConnection> {
   const base = baseConfig(o);
   const provider = providerOf(o.crypto);
   const serverName = o.serverName ?? o.host;
+  if (o.version !== undefined) checkVersion(o.version, 'version');
   const config: ConnectionConfig = {
     ...base,
+    ...(o.version !== undefined ? { version: o.version } : {}),
     serverName,
     verify: o.insecure === true ? { mode: 'insecure' } : { mode: 'ca', ca: trustAnchors(o.ca) },
     timeMs: Date.now(),

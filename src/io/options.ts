@@ -7,6 +7,7 @@ import { transportSettings, type ConnectionConfig, type TransportSettings } from
 import { congestionControllerNames } from '../recovery/cc/registry.js';
 import { getProvider } from '../crypto/index.js';
 import { isSupportedSuite, type CipherSuite, type CryptoProvider } from '../crypto/provider.js';
+import { SUPPORTED_VERSIONS } from '../wire/version.js';
 import type { DriverWarning } from './udp.js';
 import { loadTrustAnchors, type PemSource } from './files.js';
 
@@ -49,12 +50,18 @@ export interface CommonOptions {
   sendBufferSize?: number;
   /** Length of the connection IDs we issue (0–20, default 8). */
   cidLength?: number;
+  /**
+   * QUIC versions in preference order (RFC 9368), e.g. [QUIC_V2, QUIC_V1]: a client's offer in
+   * version_information, a server's accepted versions (default v1, v2; a server picks among the
+   * client's offer by this order, switching compatible versions without a round trip).
+   */
+  versions?: number[];
   /** Non-fatal problems: socket buffer sizes refused, send errors, malformed datagrams. */
   onWarning?: (w: DriverWarning) => void;
 }
 
 /** The parts of a ConnectionConfig both roles share. */
-export function baseConfig(o: CommonOptions): Pick<ConnectionConfig, 'provider' | 'alpn' | 'transport' | 'cidLength' | 'cipherSuites'> {
+export function baseConfig(o: CommonOptions): Pick<ConnectionConfig, 'provider' | 'alpn' | 'transport' | 'cidLength' | 'cipherSuites' | 'versions'> {
   if (!Array.isArray(o.alpn) || o.alpn.length === 0 || o.alpn.some((p) => typeof p !== 'string' || p.length === 0 || p.length > 255)) {
     throw new RangeError('alpn: give at least one application protocol name of 1..255 characters (RFC 9001 §8.1)');
   }
@@ -80,13 +87,23 @@ export function baseConfig(o: CommonOptions): Pick<ConnectionConfig, 'provider' 
       if (!isSupportedSuite(s)) throw new RangeError(`cipherSuites: unsupported cipher suite ${Number.isInteger(s) ? `0x${s.toString(16)}` : String(s)}`);
     }
   }
+  if (o.versions !== undefined) {
+    if (!Array.isArray(o.versions) || o.versions.length === 0) throw new RangeError('versions: give at least one QUIC version');
+    for (const v of o.versions) checkVersion(v, 'versions');
+  }
   return {
     provider: providerOf(o.crypto),
     alpn: [...o.alpn],
+    ...(o.versions !== undefined ? { versions: [...o.versions] } : {}),
     transport,
     ...(o.cidLength !== undefined ? { cidLength: o.cidLength } : {}),
     ...(o.cipherSuites !== undefined ? { cipherSuites: [...o.cipherSuites] } : {}),
   };
+}
+
+/** A QUIC version tquic can use (v1 or v2), else a RangeError naming the option. */
+export function checkVersion(v: unknown, option: string): void {
+  if (typeof v !== 'number' || !SUPPORTED_VERSIONS.includes(v)) throw new RangeError(`${option}: unsupported QUIC version ${typeof v === 'number' ? `0x${(v >>> 0).toString(16)}` : String(v)} (supported: v1 0x1, v2 0x6b3343cf)`);
 }
 
 export function providerOf(name: string | undefined): CryptoProvider {

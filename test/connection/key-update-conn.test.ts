@@ -20,20 +20,11 @@ function transfer(pair: Pair, from: Connection, to: Connection, n: number): Uint
   const id = from.openStream(true)!;
   const data = new Uint8Array(n).map((_, i) => (i * 7) & 0xff);
   let written = 0;
-  const got: Uint8Array[] = [];
-  let fin = false;
-  pair.runUntil(() => {
+  const got = pair.receiveAll(to, id, () => {
     if (written < n) written += from.streamWrite(id, data.subarray(written), true);
-    // The receiver knows the stream once its first frame arrived.
-    const events = to === pair.clientConn ? pair.clientEvents : pair.serverEvents;
-    if (!events.some((e) => e.type === 'stream_opened' && e.id === id)) return false;
-    for (let r = to.streamRead(id); r && !fin; r = fin ? undefined : to.streamRead(id)) {
-      got.push(r.data.slice());
-      if (r.fin) fin = true;
-    }
-    return fin;
   });
-  return Buffer.concat(got);
+  expect(got).toBeDefined();
+  return got!;
 }
 
 const keyEvents = (pair: Pair, side: 'client' | 'server') =>

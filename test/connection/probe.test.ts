@@ -19,22 +19,7 @@ describe('PTO probes', () => {
     pair.runFor(1_000); // the first flight leaves (and is dropped)
     firstFlight = false;
     pair.opts.link = { dropIf: (_d, _i, from) => from === 'server' };
-    let got = 0;
-    let fin = false;
-    const done = pair.runUntil(() => {
-      const s = pair.serverConn!;
-      try {
-        for (let r = s.streamRead(id); r; r = s.streamRead(id)) {
-          got += r.data.length;
-          if (r.fin) fin = true;
-        }
-      } catch {
-        // not open yet
-      }
-      return fin;
-    }, 10_000_000);
-    expect(done).toBe(true);
-    expect(got).toBe(data.length);
+    expect(pair.receiveAll(pair.serverConn!, id)?.length).toBe(data.length);
     // Only probes were sent after the first flight: every one of them carried STREAM frames.
     const probes = pair.clientQlog.events.filter((e) => e.event.name === 'quic:packet_sent' && e.time > 1_000 + 100_000);
     expect(probes.length).toBeGreaterThan(0);

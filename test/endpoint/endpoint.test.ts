@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { getProvider } from '../../src/crypto/index.js';
 import { Endpoint } from '../../src/endpoint/endpoint.js';
 import { decodeVersionNegotiation } from '../../src/wire/header.js';
-import { QUIC_V1 } from '../../src/wire/version.js';
+import { QUIC_V1, QUIC_V2 } from '../../src/wire/version.js';
 import { CLIENT_ADDR, SERVER_ADDR, testCredentials } from '../support/pair.js';
 
 async function server(): Promise<Endpoint> {
@@ -37,10 +37,13 @@ describe('endpoint', () => {
     expect(s.connectionCount).toBe(0);
     expect(s.dropped.short).toBe(1);
     expect(s.dropped.unknownConnection).toBe(1);
+    // The short header is answered with a stateless reset (RFC 9000 §10.3), smaller than it.
+    const reset = s.pollTransmit(0);
+    expect(reset?.data.length).toBeLessThan(50);
     expect(s.pollTransmit(0)).toBeUndefined();
   });
 
-  it('answers an unknown version with Version Negotiation listing v1 and a GREASE version', async () => {
+  it('answers an unknown version with Version Negotiation listing v1, v2 and a GREASE version', async () => {
     const s = await server();
     const d = firstClientDatagram();
     d.set([0x1a, 0x2a, 0x3a, 0x4a], 1);
@@ -50,7 +53,8 @@ describe('endpoint', () => {
     expect(vn.to).toEqual(CLIENT_ADDR);
     const p = decodeVersionNegotiation(vn.data);
     expect(p.versions).toContain(QUIC_V1);
-    expect(p.versions.length).toBe(2);
+    expect(p.versions).toContain(QUIC_V2);
+    expect(p.versions.length).toBe(3);
     // It echoes the connection IDs swapped (RFC 9000 §17.2.1).
     expect(Buffer.from(p.scid).equals(Buffer.from(d.subarray(6, 6 + d[5]!)))).toBe(true);
   });

@@ -7,12 +7,12 @@
  * Without the binaries the tests are skipped locally (a message says why) and fail in CI, where
  * .ci/run installs them and sets TQUIC_REQUIRE_PEERS=1.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freeUdpPort, gtlsClient, ngtcp2, startGtlsServer, startTquicServer, tquic, type PeerProcess } from '../support/peers.js';
+import { freeUdpPort, gtlsClient, ngtcp2, startGtlsServer, startTquicServer, tquic, type PeerProcess, outputDirs, sha256Hex } from '../support/peers.js';
 
 const peers = ngtcp2();
 const PROVIDERS = ['node', 'noble'] as const;
@@ -29,14 +29,9 @@ const hashes = new Map<string, string>();
 let gtls: PeerProcess | undefined;
 let gtlsPort = 0;
 const servers = new Map<string, { server: PeerProcess; port: number }>();
-let outs = 0;
 
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-const newOut = (): string => {
-  const d = join(dir, `out${outs++}`);
-  mkdirSync(d);
-  return d;
-};
+const sha = sha256Hex;
+const newOut = outputDirs(() => dir);
 function expectFiles(out: string, names: string[], context: string): void {
   for (const n of names) expect(sha(readFileSync(join(out, n))), `${context}: ${n}`).toBe(hashes.get(n));
 }
@@ -136,6 +131,25 @@ describe.skipIf(peers === undefined)('interop with ngtcp2 over HTTP/3', () => {
     expect(updates).toEqual([
       { key_type: 'client_1rtt_secret', key_phase: 1, trigger: 'remote_update' },
       { key_type: 'server_1rtt_secret', key_phase: 1, trigger: 'remote_update' },
+    ]);
+  }, 60_000);
+
+  it('a key update started by tquic client mid-download is followed by gtlsserver', async () => {
+    const qlogDir = join(dir, 'qlog-keyupdate-client');
+    const out = newOut();
+    const r = await tquic(['client', ...urls(gtlsPort, ['10M.bin']), '--insecure', '--key-update', '--verbose', '--qlog-dir', qlogDir, '--output', out]);
+    expect(r.code, `${r.out}\n${r.err}`).toBe(0);
+    expect(r.err).toContain('key update started');
+    expectFiles(out, ['10M.bin'], 'across a key update');
+    const files = readdirSync(qlogDir).filter((f) => f.endsWith('_client.sqlog'));
+    const updates = readFileSync(join(qlogDir, files[0]!), 'utf8')
+      .split('\x1e')
+      .filter((rec) => rec.includes('"quic:key_updated"'))
+      .map((rec) => JSON.parse(rec).data);
+    // Ours first (write side), then gtlsserver's answer in the new phase (read side).
+    expect(updates).toEqual([
+      { key_type: 'client_1rtt_secret', key_phase: 1, trigger: 'local_update' },
+      { key_type: 'server_1rtt_secret', key_phase: 1, trigger: 'local_update' },
     ]);
   }, 60_000);
 });

@@ -3,7 +3,7 @@
  * jumps to the earliest deadline (a delivery or a timer). A seeded modifier may drop, delay,
  * reorder, duplicate or corrupt datagrams. Every run checks the anti-amplification rule.
  */
-import { Endpoint } from '../../src/endpoint/endpoint.js';
+import { Endpoint, type EndpointOptions } from '../../src/endpoint/endpoint.js';
 import type { Connection } from '../../src/connection/connection.js';
 import type { ConnectionConfig } from '../../src/connection/config.js';
 import type { ConnectionEvent } from '../../src/connection/types.js';
@@ -53,6 +53,9 @@ export interface PairOptions {
   link?: LinkOptions;
   client?: Partial<ConnectionConfig>;
   server?: Partial<ConnectionConfig>;
+  /** Extra options of the server endpoint (e.g. statelessResetKey). */
+  serverEndpoint?: Partial<EndpointOptions>;
+  clientEndpoint?: Partial<EndpointOptions>;
   qlog?: boolean;
 }
 
@@ -60,7 +63,7 @@ export class Pair {
   now = 0;
   readonly prng: Prng;
   readonly client: Endpoint;
-  readonly server: Endpoint;
+  server: Endpoint;
   readonly clientConn: Connection;
   serverConn: Connection | undefined;
   readonly clientEvents: ConnectionEvent[] = [];
@@ -86,10 +89,27 @@ export class Pair {
       local: SERVER_ADDR,
       seed: this.prng.nextU32(),
       server: { ...base, credentials, ...(opts.qlog ? { qlog: this.serverQlog } : {}), ...opts.server },
+      ...opts.serverEndpoint,
     });
-    this.client = new Endpoint({ local: CLIENT_ADDR, seed: this.prng.nextU32() });
+    this.serverBase = { ...base, credentials };
+    this.client = new Endpoint({ local: CLIENT_ADDR, seed: this.prng.nextU32(), ...opts.clientEndpoint });
     this.clientConn = this.client.connect(this.now, SERVER_ADDR, { ...base, serverName: 'localhost', ...(opts.qlog ? { qlog: this.clientQlog } : {}), ...opts.client });
   }
+
+  private readonly serverBase: ConnectionConfig;
+
+  /**
+   * The server host "restarts": a fresh endpoint (no connections) takes the old one's place at
+   * the same address; the old server connection is forgotten.
+   */
+  replaceServer(options: Partial<EndpointOptions> = {}): Endpoint {
+    this.server = new Endpoint({ local: SERVER_ADDR, seed: this.prng.nextU32(), server: { ...this.serverBase, ...this.opts.server }, ...options });
+    this.serverConn = undefined;
+    this.replaced = true;
+    return this.server;
+  }
+
+  private replaced = false;
 
   static async create(opts: PairOptions): Promise<Pair> {
     return new Pair(opts, await testCredentials());
@@ -123,7 +143,7 @@ export class Pair {
     for (let d = this.client.pollTransmit(this.now); d; d = this.client.pollTransmit(this.now)) this.send('client', d);
     for (let d = this.server.pollTransmit(this.now); d; d = this.server.pollTransmit(this.now)) this.send('server', d);
     for (let e = this.clientConn.pollEvent(); e; e = this.clientConn.pollEvent()) this.clientEvents.push(e);
-    for (let e = this.server.pollEvent(); e; e = this.server.pollEvent()) if (!this.serverConn) this.serverConn = e.connection;
+    for (let e = this.server.pollEvent(); e; e = this.server.pollEvent()) if (!this.serverConn && !this.replaced) this.serverConn = e.connection;
     if (this.serverConn) for (let e = this.serverConn.pollEvent(); e; e = this.serverConn.pollEvent()) this.serverEvents.push(e);
   }
 
@@ -172,6 +192,36 @@ export class Pair {
       if (!this.step()) return done();
     }
     return true;
+  }
+
+  /**
+   * Runs until `to` has read stream `id` up to its FIN (calling `each` before every check, e.g.
+   * to keep writing); returns the bytes read, or undefined when the FIN did not come within
+   * `maxTime` µs. A stream the peer opened is read once its first frame arrived.
+   */
+  receiveAll(to: Connection, id: number, each?: () => void, maxTime = 10_000_000): Uint8Array | undefined {
+    const parts: Uint8Array[] = [];
+    let fin = false;
+    const ok = this.runUntil(() => {
+      each?.();
+      try {
+        for (let r = to.streamRead(id); r && !fin; r = fin ? undefined : to.streamRead(id)) {
+          parts.push(r.data.slice());
+          if (r.fin) fin = true;
+        }
+      } catch {
+        // not opened yet at `to`
+      }
+      return fin;
+    }, maxTime);
+    if (!ok) return undefined;
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
   }
 
   handshakeDone(): boolean {

@@ -6,8 +6,9 @@
  * .ci/run, which installs them) and is skipped otherwise, with a message saying why.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const TQUIC_BIN = join(import.meta.dirname, '../../dist/cli/bin.js');
@@ -155,4 +156,17 @@ function udpPortFree(port: number): Promise<boolean> {
 /** gtlsclient downloading `urls` into `out` (quiet, exits when every stream closed). */
 export function gtlsClient(bin: string, port: number, urls: string[], out: string, args: string[] = [], timeoutMs = 60_000, env?: NodeJS.ProcessEnv): Promise<Exit> {
   return run(bin, ['-q', '--no-quic-dump', '--no-http-dump', '--exit-on-all-streams-close', '--download', out, ...args, '127.0.0.1', String(port), ...urls], timeoutMs, env);
+}
+
+/** SHA-256 of some bytes, in hex. */
+export const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** A source of fresh, empty output directories below `parent()`: out0, out1, … */
+export function outputDirs(parent: () => string): () => string {
+  let n = 0;
+  return () => {
+    const d = join(parent(), `out${n++}`);
+    mkdirSync(d);
+    return d;
+  };
 }

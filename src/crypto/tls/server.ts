@@ -54,6 +54,14 @@ export interface TlsServerConfig extends TlsCommonConfig {
   acceptEarlyData?: (ticket: { alpn: string; appData: Uint8Array }) => boolean;
   /** Window for the 0-RTT ticket-age freshness check (RFC 8446 §8.3), ms; default 10000. */
   earlyDataAgeWindowMs?: number;
+  /**
+   * QUIC: called with the client's encoded transport parameters as its ClientHello is accepted,
+   * before EncryptedExtensions is written; what it returns is sent instead of
+   * `transportParameters` (RFC 9368 §2.3: the server picks the version from the client's
+   * parameters and names it in its own). A TransportError it throws fails the handshake with
+   * that error.
+   */
+  transportParametersFor?: (clientParameters: Uint8Array) => Uint8Array;
 }
 
 /** RFC 9000 §19.6: the frame type reported with handshake errors. */
@@ -146,6 +154,7 @@ export class TlsServer extends TlsEngine {
     this.alpn = alpn;
     this.serverName = findExtension(exts, 'server_name')?.hostName;
     if (tp) this.emit({ type: 'peer_transport_parameters', data: tp.data });
+    const ourParameters = tp && this.config.transportParametersFor ? this.config.transportParametersFor(tp.data) : this.common.transportParameters;
 
     // Resumption (RFC 8446 §4.2.11): identity 0 of psk_dhe_ke only.
     const psk = this.tryResume(ch, raw, suite, alpn);
@@ -186,7 +195,7 @@ export class TlsServer extends TlsEngine {
 
     const ee: Extension[] = [];
     if (alpn !== undefined) ee.push({ kind: 'alpn', protocols: encodeAlpn([alpn]) });
-    if (this.quic) ee.push({ kind: 'quic_transport_parameters', data: this.common.transportParameters! });
+    if (this.quic) ee.push({ kind: 'quic_transport_parameters', data: ourParameters! });
     if (this.earlyAccepted) ee.push({ kind: 'early_data' });
     this.transcript.add(this.send('handshake', { kind: 'encrypted_extensions', extensions: ee }));
 
