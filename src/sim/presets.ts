@@ -7,6 +7,8 @@
  *   timing (first rebind at 1 s, then every 5 s) during a 10 MB download: the client's public
  *   port (rebind-port) or IP (rebind-addr) changes; connection IDs do not. As in the runner,
  *   earlier public addresses stay bound, so the server's datagrams to them still arrive.
+ * - keyupdate: the client starts a key update at 0.5 s and every 2 s during a 5 MB download.
+ * - v2: compatible version negotiation from v1 to v2 (RFC 9368, RFC 9369), 1 MB.
  * - twopath / twopath-fail: a multihomed client, path A 10 Mbps / 15 ms, path B 5 Mbps / 40 ms
  *   (25-packet queues); in twopath-fail path B goes down at 1 s and stays down.
  * - dumbbell: two bulk downloads from one server over a shared 10 Mbps / 10 ms bottleneck
@@ -18,6 +20,7 @@ import type { LinkConfig, LinkEvent } from './link.js';
 import { burstLoss } from './link.js';
 import type { Scenario } from './scenario.js';
 import type { BulkWorkload, Workload } from './workload.js';
+import { QUIC_V1, QUIC_V2 } from '../wire/version.js';
 
 const MS = 1_000;
 const S = 1_000_000;
@@ -60,6 +63,13 @@ const PRESET_LIST: Scenario[] = [
   }),
   both('rebind-addr', 'default link; a NAT gives the client a new IP at 1 s, then every 5 s; 10 MB', defaultLink(), 10 << 20, {
     events: [{ at: 1 * S, type: 'rebind-addr', every: 5 * S }],
+  }),
+  both('keyupdate', 'default link; the client starts a 1-RTT key update at 0.5 s, then every 2 s; 5 MB', defaultLink(), 5 << 20, {
+    events: [{ at: 0.5 * S, type: 'key-update', every: 2 * S }],
+  }),
+  both('v2', 'default link; the client starts in v1 offering v2, the server prefers v2 (compatible negotiation); 1 MB', defaultLink(), 1 << 20, {
+    client: { versions: [QUIC_V1, QUIC_V2] },
+    server: { versions: [QUIC_V2, QUIC_V1] },
   }),
   {
     name: 'twopath',

@@ -30,7 +30,7 @@ import { Network, type Host, type Nat, type NatCounters } from './network.js';
 import type { LinkConfig, LinkCounters } from './link.js';
 import { layoutTopology, type Topology } from './topology.js';
 import { validateWorkload, type Percentiles, type Workload } from './workload.js';
-import { type FlowContext, type FlowDriver, type HandshakeStats, type MessageStats } from './workload-driver.js';
+import { type FlowConn, type FlowContext, type FlowDriver, type HandshakeStats, type MessageStats } from './workload-driver.js';
 import { createDriver } from './workload-drivers.js';
 
 export { CLIENT_ADDRESS, SERVER_ADDRESS } from './topology.js';
@@ -62,10 +62,23 @@ export interface FlowSpec {
  */
 export interface NetworkEvent {
   at: Instant;
-  type: 'rebind-port' | 'rebind-addr';
+  /**
+   * 'rebind-port' / 'rebind-addr': a NAT in front of client host `client` changes its public
+   * port or IP. 'key-update': every active connection starts a 1-RTT key update (RFC 9001 §6)
+   * on `side` (default the client), retried every 10 ms until permitted.
+   */
+  type: 'rebind-port' | 'rebind-addr' | 'key-update';
   client?: number;
   every?: Duration;
   oldBinding?: 'keep' | 'drop';
+  /** key-update: which end starts it. */
+  side?: 'client' | 'server';
+}
+
+/** Versions of a scenario's connections (RFC 9368, RFC 9369): the client's first and offered ones, the server's accepted ones. */
+export interface SimVersions {
+  version?: number;
+  versions?: number[];
 }
 
 export interface Scenario {
@@ -86,8 +99,8 @@ export interface Scenario {
   events?: NetworkEvent[];
   /** Give up after this much virtual time (µs, default 300 s). */
   maxTime?: Duration;
-  client?: { transport?: SimTransportSettings };
-  server?: { transport?: SimTransportSettings };
+  client?: { transport?: SimTransportSettings } & SimVersions;
+  server?: { transport?: SimTransportSettings; versions?: number[] };
 }
 
 export interface RunOptions {
@@ -144,6 +157,10 @@ export interface FlowResult {
    */
   retransmissions: number;
   handshakes: HandshakeStats;
+  /** 1-RTT key updates the flow's client connections went through (RFC 9001 §6). */
+  keyUpdates: number;
+  /** The QUIC versions the flow's client connections ended up in. */
+  versions: number[];
   /** Streams, requests, datagrams (latency: send → complete receipt); handshakes (exchange time). */
   messages: MessageStats | undefined;
   client: ConnectionStats | undefined;
@@ -281,12 +298,15 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
     ...base,
     credentials: opts.credentials,
     ...(scenario.server?.transport ? { transport: scenario.server.transport } : {}),
+    ...(scenario.server?.versions ? { versions: scenario.server.versions } : {}),
     qlogFor: (c) => sinkFor('server', c.originalDcid, first ? opts.serverQlog : undefined),
   });
   const clientConfig = (qlog: boolean): ConnectionConfig => ({
     ...base,
     serverName: 'localhost',
     ...(scenario.client?.transport ? { transport: scenario.client.transport } : {}),
+    ...(scenario.client?.version !== undefined ? { version: scenario.client.version } : {}),
+    ...(scenario.client?.versions ? { versions: scenario.client.versions } : {}),
     qlogFor: (c) => sinkFor('client', c.originalDcid, qlog ? opts.clientQlog : undefined),
   });
 
@@ -366,6 +386,10 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
   // NATs and scheduled network events.
   const nats = new Map<number, Nat>();
   for (const ev of scenario.events ?? []) {
+    if (ev.type === 'key-update') {
+      scheduleKeyUpdates(ev);
+      continue;
+    }
     if (ev.type !== 'rebind-port' && ev.type !== 'rebind-addr') throw new RangeError(`unknown network event ${(ev as { type: string }).type}`);
     const c = ev.client ?? 0;
     const host = clientHosts[c];
@@ -379,6 +403,30 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
       net.engine.schedule(t, () => {
         net.rebind(nat, kind, ev.oldBinding !== 'drop');
         if (ev.every !== undefined) fire(t + ev.every);
+      });
+    };
+    fire(ev.at);
+  }
+
+  /** key-update events: each active connection's `side` starts an update, retried until permitted. */
+  function scheduleKeyUpdates(ev: NetworkEvent): void {
+    if (!(ev.at >= 0) || (ev.every !== undefined && !(ev.every > 0))) throw new RangeError('key-update: at must be >= 0 and every > 0');
+    if (ev.side !== undefined && ev.side !== 'client' && ev.side !== 'server') throw new RangeError("key-update: side must be 'client' or 'server'");
+    const side = ev.side ?? 'client';
+    const RETRY = 10_000;
+    const MAX_TRIES = 1000;
+    const attempt = (f: Flow, fc: FlowConn, tries: number): void => {
+      const conn = side === 'client' ? fc.client : fc.server;
+      if (!fc.active || conn === undefined || conn.state === 'closed') return;
+      if (conn.initiateKeyUpdate(net.engine.now)) {
+        clientHosts[f.client]!.node.service();
+        serverHosts[f.server]!.node.service();
+      } else if (tries < MAX_TRIES) net.engine.schedule(net.engine.now + RETRY, () => attempt(f, fc, tries + 1));
+    };
+    const fire = (t: Instant): void => {
+      net.engine.schedule(t, () => {
+        for (const f of flows) for (const fc of f.driver.conns) attempt(f, fc, 0);
+        if (ev.every !== undefined && !flows.every((f) => f.driver.finished)) fire(t + ev.every);
       });
     };
     fire(ev.at);
@@ -418,6 +466,8 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
       goodput: duration > 0 ? (o.bytes * 8 * 1_000_000) / duration : 0,
       retransmissions: o.retransmissions,
       handshakes: o.handshakes,
+      keyUpdates: f.driver.conns.reduce((n, c) => n + c.client.stats().keyUpdates.local + c.client.stats().keyUpdates.remote, 0),
+      versions: [...new Set(f.driver.conns.map((c) => c.client.version))],
       messages: o.messages,
       client: o.client,
       server: o.server,

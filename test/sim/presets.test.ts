@@ -13,8 +13,8 @@ async function options(): Promise<RunOptions> {
   return { provider: getProvider('node'), credentials: creds };
 }
 
-const NEW = ['rebind-port', 'rebind-addr', 'twopath', 'twopath-fail', 'dumbbell', 'handshakes', 'streams', 'requests', 'datagrams'];
-const BULK = ['default', 'transferloss', 'handshakeloss', 'transfercorruption', 'handshakecorruption', 'blackhole', 'longrtt', 'rebind-port', 'rebind-addr', 'twopath', 'twopath-fail', 'dumbbell'];
+const NEW = ['rebind-port', 'rebind-addr', 'keyupdate', 'v2', 'twopath', 'twopath-fail', 'dumbbell', 'handshakes', 'streams', 'requests', 'datagrams'];
+const BULK = ['default', 'transferloss', 'handshakeloss', 'transfercorruption', 'handshakecorruption', 'blackhole', 'longrtt', 'rebind-port', 'rebind-addr', 'keyupdate', 'v2', 'twopath', 'twopath-fail', 'dumbbell'];
 
 /** A preset sized for a quick test run. */
 function small(name: string, seed: number): Scenario {
@@ -28,6 +28,9 @@ function small(name: string, seed: number): Scenario {
     case 'rebind-addr':
       // Long enough for the first rebinding (at 1 s) to fall inside the transfer.
       return preset(name, { seed, bytes: 1_500_000 });
+    case 'keyupdate':
+      // Long enough for the first update (at 0.5 s) and the next (at 2.5 s).
+      return preset(name, { seed, bytes: 4_000_000 });
     case 'streams': {
       const s = preset(name, { seed });
       if (s.workload.type === 'streams') s.workload.count = 40;
@@ -98,6 +101,8 @@ describe('presets', () => {
           expect(f.completed, label).toBe(true);
           expect(f.handshakes.completed, label).toBeGreaterThanOrEqual(1);
         }
+        if (name === 'keyupdate') expect(r.flows[0]!.keyUpdates, label).toBe(2);
+        expect(r.flows[0]!.versions, label).toEqual([name === 'v2' ? 0x6b3343cf : 1]);
         if (name.startsWith('rebind-')) {
           expect(r.nats[0]!.rebinds, label).toBe(1);
           expect(r.flows[0]!.serverSaw, label).toEqual(r.nats[0]!.public);
