@@ -11,11 +11,12 @@ TESTCASE=${TESTCASE:-}
 
 # The runner passes the endpoint name of a test (its testname): handshake (also for longrtt),
 # transfer (also for multiplexing, transferloss, transfercorruption, blackhole, ...), chacha20,
-# multiconnect (for handshakeloss and handshakecorruption), http3 and keyupdate. The test names themselves
+# multiconnect (for handshakeloss and handshakecorruption), http3, keyupdate and retry. The test names themselves
 # are accepted too, for local runs.
 case "$TESTCASE" in
   handshake | transfer | chacha20 | multiconnect | multiplexing | longrtt | transferloss | \
-    handshakeloss | handshakecorruption | transfercorruption | blackhole | http3 | keyupdate) ;;
+    handshakeloss | handshakecorruption | transfercorruption | blackhole | http3 | keyupdate | retry | \
+    resumption | zerortt) ;;
   *)
     echo "run_endpoint.sh: test case '${TESTCASE}' is not supported" >&2
     exit 127
@@ -77,6 +78,11 @@ if [ "$ROLE" = server ]; then
     fi
   done
   read -r -a EXTRA <<<"${SERVER_PARAMS:-}"
+  # retry: the server sends a Retry before every handshake (RFC 9000 §8.1.2); the client just
+  # follows it, echoing the token.
+  if [ "$TESTCASE" = retry ]; then EXTRA+=(--retry); fi
+  # zerortt: tickets allow 0-RTT and the server accepts it (RFC 9001 §4.6).
+  if [ "$TESTCASE" = zerortt ]; then EXTRA+=(--early-data); fi
   echo "run_endpoint.sh: tquic server for $TESTCASE on $LISTEN_HOST port $PORT, root $WWW_DIR" >&2
   exec "${TQUIC[@]}" server --cert "$CERTS_DIR/cert.pem" --key "$CERTS_DIR/priv.key" \
     --root "$WWW_DIR" --host "$LISTEN_HOST" --port "$PORT" \
@@ -107,6 +113,19 @@ case "$TESTCASE" in
     for url in "${URLS[@]}"; do
       "${CLIENT[@]}" "$url" || exit $?
     done
+    exit 0
+    ;;
+  resumption | zerortt)
+    # Two connections: the first downloads the first file and keeps the session ticket, the
+    # second resumes it (RFC 9001 §4.5) for the rest — with its requests in 0-RTT for zerortt.
+    SESSION_FILE=$(mktemp -u "${TMPDIR:-/tmp}/tquic-session.XXXXXX")
+    trap 'rm -f "$SESSION_FILE"' EXIT
+    SECOND=(--session-file "$SESSION_FILE")
+    if [ "$TESTCASE" = zerortt ]; then SECOND+=(--early-data); fi
+    "${CLIENT[@]}" --session-file "$SESSION_FILE" "${URLS[0]}" || exit $?
+    if [ "${#URLS[@]}" -gt 1 ]; then
+      "${CLIENT[@]}" "${SECOND[@]}" "${URLS[@]:1}" || exit $?
+    fi
     exit 0
     ;;
   *)

@@ -7,11 +7,13 @@
  * terminal; a one-line summary ends the run. Exit status 0 only if every request succeeded.
  * --key-update starts a 1-RTT key update during the downloads (the run fails if none happened).
  * With --verbose, the negotiated ALPN and cipher suite are printed to stderr once the handshake
- * completes.
+ * completes. --session-file FILE resumes the session stored in FILE (RFC 9001 §4.5; a ticket is
+ * used once) and stores the ticket the server sends; with --early-data the requests go out in
+ * 0-RTT (RFC 9001 §4.6) when the ticket allows it.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
-import { connect } from '../io/index.js';
+import { connect, decodeSession, encodeSession, type ClientSession } from '../io/index.js';
 import { fetchH3, fetchHq, H3_ALPN, HQ_ALPN } from '../http/index.js';
 import { suiteInfo } from '../crypto/provider.js';
 import { versionName } from '../wire/version.js';
@@ -44,6 +46,17 @@ export default async function client(values: Record<string, unknown>, positional
   } catch (e) {
     return fail('client', (e as Error).message, 2);
   }
+  const sessionFile = typeof values['session-file'] === 'string' ? values['session-file'] : undefined;
+  let session: ClientSession | undefined;
+  if (sessionFile !== undefined && existsSync(sessionFile)) {
+    try {
+      session = decodeSession(readFileSync(sessionFile, 'utf8'));
+    } catch (e) {
+      if (values.verbose === true) process.stderr.write(`tquic client: ${sessionFile}: ${(e as Error).message}; not resuming\n`);
+    }
+    // RFC 9001 §4.5: a ticket is used once.
+    rmSync(sessionFile, { force: true });
+  }
   const t0 = performance.now();
   let conn;
   try {
@@ -60,11 +73,25 @@ export default async function client(values: Record<string, unknown>, positional
       },
       ...(values.insecure === true ? { insecure: true } : {}),
       ...(typeof values.ca === 'string' ? { ca: values.ca } : {}),
+      ...(session !== undefined ? { session } : {}),
+      ...(session !== undefined && values['early-data'] === true ? { earlyData: true } : {}),
     });
   } catch (e) {
     return fail('client', (e as Error).message, 1);
   }
-  if (values.verbose === true) {
+  let newSession: Promise<void> | undefined;
+  if (sessionFile !== undefined) {
+    newSession = new Promise<void>((resolve) => {
+      conn.once('session', (s) => {
+        writeFileSync(sessionFile, encodeSession(s));
+        resolve();
+      });
+      void conn.closed.then(() => resolve());
+    });
+  }
+  const zeroRtt = conn.handshakeInfo === undefined;
+  if (values.verbose === true && zeroRtt) process.stderr.write('tquic client: sending 0-RTT\n');
+  if (values.verbose === true && !zeroRtt) {
     const info = conn.handshakeInfo;
     process.stderr.write(`tquic client: connected to ${host.includes(':') ? `[${host}]` : host}:${port}, ${conn.alpn ?? '-'}, ${info ? suiteInfo(info.suite).name : '-'}, QUIC ${versionName(conn.core.version)}\n`);
   }
@@ -93,9 +120,9 @@ export default async function client(values: Record<string, unknown>, positional
     },
     onDone: () => bar?.increment(),
   };
-  // The server picked one of the offered protocols.
+  // The server picked one of the offered protocols (in 0-RTT: the one the ticket remembers).
   const results =
-    conn.alpn === HQ_ALPN
+    (conn.alpn ?? session?.alpn) === HQ_ALPN
       ? await fetchHq(
           conn,
           urls.map((u) => u.pathname + u.search),
@@ -109,6 +136,12 @@ export default async function client(values: Record<string, unknown>, positional
   bar?.stop();
   clearInterval(keyUpdateTimer);
   const stats = conn.stats();
+  // The ticket comes right after the handshake; give it a moment if the downloads were quicker.
+  if (newSession !== undefined) await Promise.race([newSession, new Promise((r) => setTimeout(r, 1000))]);
+  if (values.verbose === true && session !== undefined) {
+    const ed = conn.earlyDataAccepted;
+    process.stderr.write(`tquic client: session ${conn.resumed === true ? 'resumed' : 'not resumed'}${ed === undefined ? '' : `, 0-RTT ${ed ? 'accepted' : 'rejected'}`}\n`);
+  }
   await conn.close(0, 'done');
   const seconds = (performance.now() - t0) / 1000;
   const bytes = results.reduce((n, r) => n + r.bytes, 0);

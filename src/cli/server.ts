@@ -1,11 +1,12 @@
 /**
  * `tquic server --cert cert.pem --key key.pem [--host 127.0.0.1] [--port 4433] [--root DIR]
  * [--alpn h3,hq-interop] [--qlog-dir DIR] [--keylog FILE] [--cc NAME] [--crypto node|noble]
- * [--cipher-suites LIST] [--versions v1,v2] [--max-connections N]`: serves the files under ROOT over HTTP/3 (h3)
+ * [--cipher-suites LIST] [--versions v1,v2] [--max-connections N] [--early-data] [--retry]`: serves the files under ROOT over HTTP/3 (h3)
  * and HTTP/0.9 (hq-interop), by default both. Prints `listening on HOST:PORT` once ready and runs until SIGINT or SIGTERM,
  * then closes every connection gracefully. QLOGDIR and SSLKEYLOGFILE stand in for --qlog-dir
  * and --keylog. With --verbose, every request and every established connection (its ALPN and
- * cipher suite) is logged to stderr.
+ * cipher suite, and whether it resumed a session or accepted 0-RTT) is logged to stderr. Session
+ * tickets are issued after every handshake (RFC 9001 §4.5); --early-data lets them carry 0-RTT.
  */
 import { existsSync, statSync } from 'node:fs';
 import { listen, type CommonOptions } from '../io/index.js';
@@ -24,7 +25,6 @@ export default async function server(values: Record<string, unknown>): Promise<n
   const alpn = listOption(values.alpn) ?? [H3_ALPN, HQ_ALPN];
   const unknown = alpn.filter((a) => a !== H3_ALPN && a !== HQ_ALPN);
   if (unknown.length > 0) return fail('server', `ALPN ${unknown.join(',')}: the server speaks ${H3_ALPN} and ${HQ_ALPN}`, 2);
-  if (values.retry === true) return fail('server', '--retry: Retry is not built yet in this version', 1);
   let port: number;
   let maxConnections: number | undefined;
   let common: CommonOptions;
@@ -44,6 +44,9 @@ export default async function server(values: Record<string, unknown>): Promise<n
       key,
       ...common,
       ...(maxConnections !== undefined ? { maxConnections } : {}),
+      // RFC 9000 §8.1.2: every client proves its address with a Retry token first.
+      ...(values.retry === true ? { retry: 'always' as const } : {}),
+      ...(values['early-data'] === true ? { earlyData: true } : {}),
       onWarning: (w) => {
         if (values.verbose === true) process.stderr.write(`tquic server: ${w.message}\n`);
       },
@@ -59,7 +62,7 @@ export default async function server(values: Record<string, unknown>): Promise<n
     srv.on('connection', (qc) => {
       const r = qc.remoteAddress;
       const info = qc.handshakeInfo;
-      process.stderr.write(`tquic server: connection from ${r.host.includes(':') ? `[${r.host}]` : r.host}:${r.port}, ${qc.alpn ?? '-'}, ${info ? suiteInfo(info.suite).name : '-'}, QUIC ${versionName(qc.core.version)}\n`);
+      process.stderr.write(`tquic server: connection from ${r.host.includes(':') ? `[${r.host}]` : r.host}:${r.port}, ${qc.alpn ?? '-'}, ${info ? suiteInfo(info.suite).name : '-'}, QUIC ${versionName(qc.core.version)}${qc.resumed === true ? ', resumed' : ''}${qc.earlyDataAccepted === true ? ', 0-RTT accepted' : ''}${qc.core.retry.retrySourceCid !== undefined ? ', after Retry' : ''}\n`);
     });
   }
   process.stdout.write(`listening on ${srv.address.host}:${srv.address.port}\n`);

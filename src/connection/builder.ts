@@ -24,8 +24,10 @@ import { wants } from '../qlog/events.js';
 import { qlogVersion } from '../qlog/common.js';
 import type { Connection } from './connection.js';
 import { APPDATA, HANDSHAKE, INITIAL, type RecoveryToken, type SpaceId } from './types.js';
+import { zeroRttWriteKeys } from './early-data.js';
 
 const TAG = 16;
+const NO_TOKEN = new Uint8Array(0);
 /** RFC 9000 §14.1 */
 const MIN_INITIAL_DATAGRAM = 1200;
 /** Smallest room worth opening a packet for. */
@@ -50,6 +52,8 @@ export interface Built {
   tokenCount: number;
   ackEliciting: boolean;
   frames: Frame[] | undefined;
+  /** A 0-RTT packet (RFC 9000 §17.2.3): application space, sealed with the 0-RTT keys. */
+  zeroRtt: boolean;
 }
 
 /** Per-connection scratch of the builder, reused for every datagram (DESIGN §4 rule 2). */
@@ -70,7 +74,7 @@ export class TxScratch {
 const UNSET: SentPacket<RecoveryToken> = { pn: -1, timeSent: 0, size: 0, ackEliciting: false, inFlight: false, tokens: [] };
 
 function newBuilt(space: SpaceId): Built {
-  return { space, start: 0, pnOffset: 0, payloadEnd: 0, pn: 0, long: false, lengthFieldSize: 2, sent: UNSET, tokenCount: 0, ackEliciting: false, frames: undefined };
+  return { space, start: 0, pnOffset: 0, payloadEnd: 0, pn: 0, long: false, lengthFieldSize: 2, sent: UNSET, tokenCount: 0, ackEliciting: false, frames: undefined, zeroRtt: false };
 }
 
 export function buildDatagram(conn: Connection, now: Instant): Datagram | undefined {
@@ -127,7 +131,8 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
   for (let i = INITIAL as number; i <= APPDATA; i++) {
     const space = i as SpaceId;
     const sp = conn.spaces[space];
-    if (sp.discarded || !sp.seal) continue;
+    // RFC 9001 §4.6.1: before the 1-RTT keys a client may send application data in 0-RTT.
+    if (sp.discarded || (!sp.seal && (closing || space !== APPDATA || zeroRttWriteKeys(conn) === undefined))) continue;
     if (limit - w.offset < MIN_PACKET_ROOM + TAG + 1 + 4 + 2 + 2 * 21) break;
     const p = closing ? writeClosePacket(conn, w, space, logFrames) : writePacket(conn, now, w, space, elicitingRoom > MIN_PACKET_ROOM, logFrames);
     if (p) {
@@ -171,8 +176,12 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
     const p = built[i]!;
     const sp = conn.spaces[p.space];
     if (p.long) patchLongHeaderLength(buf, p.start, p.pnOffset, p.payloadEnd + TAG, p.lengthFieldSize);
-    const size = protectPacket(sp.seal!, p.start === 0 ? buf : buf.subarray(p.start, p.payloadEnd + TAG), p.pnOffset, p.payloadEnd - p.start, p.pn);
-    if (p.space === APPDATA) conn.keyPhase?.onSealed(p.pn);
+    const size = protectPacket(p.zeroRtt ? zeroRttWriteKeys(conn)! : sp.seal!, p.start === 0 ? buf : buf.subarray(p.start, p.payloadEnd + TAG), p.pnOffset, p.payloadEnd - p.start, p.pn);
+    if (p.zeroRtt) conn.early.packetsSent++;
+    else if (p.space === APPDATA) {
+      conn.keyPhase?.onSealed(p.pn);
+      conn.early.firstOneRttPn ??= p.pn;
+    }
     const inFlight = p.ackEliciting || (hasInitial && p === last);
     const sent = p.sent;
     p.sent = UNSET;
@@ -191,7 +200,12 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
       conn.qlog!.event(now, {
         name: 'quic:packet_sent',
         data: {
-          header: { packet_type: PACKET_TYPES[p.space], packet_number: p.pn, ...(p.space !== APPDATA ? { version: qlogVersion(conn.version) } : {}) },
+          header: {
+            packet_type: p.zeroRtt ? '0RTT' : PACKET_TYPES[p.space],
+            packet_number: p.pn,
+            ...(p.long ? { version: qlogVersion(conn.version) } : {}),
+            ...(p.space === INITIAL && conn.retry.token.length > 0 ? { token: { raw: { length: conn.retry.token.length } } } : {}),
+          },
           raw: { length: size },
           frames: framesToQlog(p.frames!),
         },
@@ -217,9 +231,10 @@ function hasElicitingWork(conn: Connection): boolean {
     if (!sp.discarded && sp.seal && sp.cryptoSend.hasData) return true;
   }
   const app = conn.spaces[APPDATA];
-  if (!app.seal) return false;
+  if (!app.seal && zeroRttWriteKeys(conn) === undefined) return false;
   return (
     conn.handshakeDonePending ||
+    conn.retry.newTokenPending !== undefined ||
     conn.pathResponses.length > 0 ||
     conn.pathValidation?.challengePending === true ||
     conn.localCids.pending.length > 0 ||
@@ -234,14 +249,17 @@ function openPacket(conn: Connection, w: ByteWriter, space: SpaceId): Built {
   const pn = sp.nextPn++;
   const pnLength = packetNumberLength(pn, conn.recovery.largestAcked(space));
   const start = w.offset;
-  const long = space !== APPDATA;
+  const zeroRtt = space === APPDATA && !sp.seal;
+  const long = space !== APPDATA || zeroRtt;
   const lengthFieldSize: 2 | 4 = w.end - start > 16000 ? 4 : 2;
   const pnOffset = long
     ? writeLongHeader(w, {
-        type: space === INITIAL ? 'initial' : 'handshake',
+        type: space === INITIAL ? 'initial' : zeroRtt ? '0rtt' : 'handshake',
         version: conn.version,
         dcid: conn.remoteCid,
         scid: conn.localCid,
+        // RFC 9000 §17.2.2: a client's Initials carry its Retry or NEW_TOKEN token (retry.ts).
+        token: space === INITIAL ? conn.retry.token : NO_TOKEN,
         packetNumber: pn,
         pnLength,
         lengthFieldSize,
@@ -260,6 +278,7 @@ function openPacket(conn: Connection, w: ByteWriter, space: SpaceId): Built {
   b.tokenCount = 0;
   b.ackEliciting = false;
   b.frames = undefined;
+  b.zeroRtt = zeroRtt;
   return b;
 }
 
@@ -310,13 +329,16 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
   const probe = sp.probes > 0;
   const canElicit = elicitingAllowed || probe;
   const app = space === APPDATA;
+  // RFC 9000 §12.5, §17.2.3: 0-RTT carries no ACK, CRYPTO, HANDSHAKE_DONE, NEW_TOKEN,
+  // PATH_RESPONSE or RETIRE_CONNECTION_ID frames (wire/legality.ts).
+  const zeroRtt = app && !sp.seal;
   // RFC 9002 §6.2.4: every probe of a handshake space carries the unacknowledged CRYPTO data
   // (the same data in both probes), not just the first one, so either copy completes the flight.
   if (probe && !app && !sp.cryptoSend.hasData && !sp.cryptoSend.allAcked) sp.cryptoSend.requeueUnacked();
   const work =
     canElicit &&
     (probe || sp.cryptoSend.hasData || (app && hasElicitingWork(conn)));
-  const wantAck = sp.ack.hasRanges && (sp.ack.ackNow || (work && sp.ack.newSinceAck));
+  const wantAck = !zeroRtt && sp.ack.hasRanges && (sp.ack.ackNow || (work && sp.ack.newSinceAck));
   if (!work && !wantAck) return undefined;
 
   const p = openPacket(conn, w, space);
@@ -333,7 +355,7 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
     }
   }
   if (work) {
-    if (app) {
+    if (app && !zeroRtt) {
       if (conn.handshakeDonePending && !conn.isClient && fw.remaining >= 1) {
         put(fw, p, { kind: 'handshake_done' }, { kind: 'handshake_done' }, true);
         conn.handshakeDonePending = false;
@@ -348,9 +370,15 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
         put(fw, p, { kind: 'path_response', data: conn.pathResponses.shift()! }, undefined, true);
       }
       if (conn.localCids.pending.length > 0 || conn.peerCids.retirePending.length > 0) writeCidFrames(conn, fw, p);
+      const nt = conn.retry.newTokenPending;
+      if (nt !== undefined && !conn.isClient && fw.remaining >= nt.length + 8) {
+        // RFC 9000 §19.7: NEW_TOKEN, resent when lost (tokens.ts).
+        put(fw, p, { kind: 'new_token', token: nt }, { kind: 'new_token', token: nt }, true);
+        conn.retry.newTokenPending = undefined;
+      }
     }
     // CRYPTO (RFC 9000 §19.6).
-    for (;;) {
+    while (!zeroRtt) {
       const room = fw.remaining - 1 - 8 - 4;
       if (room <= 0) break;
       const d = sp.cryptoSend.next(room);

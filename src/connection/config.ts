@@ -3,6 +3,9 @@ import type { CipherSuite, CryptoProvider } from '../crypto/provider.js';
 import type { TlsCredentials } from '../crypto/tls/certificates.js';
 import type { ClientSession } from '../crypto/tls/engine.js';
 import type { QlogSink } from '../qlog/index.js';
+import type { TokenStore } from './address-token.js';
+import type { StrikeRegister } from './early-data.js';
+import type { SessionStore } from './session-cache.js';
 import { QUIC_V1 } from '../wire/version.js';
 
 export interface TransportSettings {
@@ -98,9 +101,27 @@ export interface ConnectionConfig {
   serverName?: string;
   verify?: { mode: 'insecure' } | { mode: 'ca'; ca: Uint8Array[] };
   session?: ClientSession;
+  /**
+   * Client: where sessions (tickets) are kept: one is taken (single use) when `session` is not
+   * given, and new ones are stored as they arrive (RFC 9001 §4.5). An Endpoint supplies an
+   * in-memory one by default.
+   */
+  sessionStore?: SessionStore;
+  /**
+   * Client: send 0-RTT with a resumed session when its ticket allows it (RFC 9001 §4.6.1).
+   * Server: issue tickets that allow 0-RTT and accept it (needs `tickets`).
+   */
+  earlyData?: boolean;
+  /**
+   * Client: NEW_TOKEN tokens (RFC 9000 §8.1.3) by server, taken for the first Initial and
+   * filled from NEW_TOKEN frames. An Endpoint supplies an in-memory one by default.
+   */
+  tokenStore?: TokenStore;
   // server
   credentials?: TlsCredentials;
   tickets?: { key: Uint8Array; lifetimeSeconds?: number; earlyData?: boolean };
+  /** Server: the 0-RTT anti-replay register (default: one per `tickets` object). */
+  antiReplay?: StrikeRegister;
 }
 
 export function transportSettings(c: ConnectionConfig): TransportSettings {

@@ -15,7 +15,7 @@ import { removeHeaderProtection, openPayload, reapplyHeaderProtection } from '..
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { TlsClient } from '../crypto/tls/client.js';
 import type { TlsServer } from '../crypto/tls/server.js';
-import type { ClientSession } from '../crypto/tls/engine.js';
+import type { ClientSession, HandshakeInfo } from '../crypto/tls/engine.js';
 import { createCongestionController } from '../recovery/cc/registry.js';
 import { LossRecovery, type SentPacket } from '../recovery/loss.js';
 import { SentPacketPool } from '../recovery/sent-pool.js';
@@ -51,6 +51,9 @@ import { APPDATA, HANDSHAKE, INITIAL, SPACE_NAMES, type CloseInfo, type Connecti
 import { onTokenAcked, onTokenLost, TokenPool } from './tokens.js';
 import { KeyPhase, ReadKeys } from './key-update.js';
 import { LocalCids, PeerCids, type CidHost } from './cids.js';
+import { RetryState, onRetry } from './retry.js';
+import { takeStoredToken } from './address-token.js';
+import { EarlyData, onOneRttReceived, zeroRttReadKeys } from './early-data.js';
 
 const SPACE_PTYPE = ['initial', 'handshake', '1rtt'] as const;
 const EMPTY_BYTES = new Uint8Array(0);
@@ -129,6 +132,13 @@ export interface ConnectionInit {
   remoteCid: Uint8Array;
   /** Server: the DCID of the client's first Initial (original_destination_connection_id). */
   originalDcid?: Uint8Array;
+  /**
+   * Server, after a Retry whose token validated (RFC 9000 §8.1.2): the DCID of this Initial
+   * (the Retry's SCID, which the Initial keys derive from) and the address counts as validated.
+   */
+  retry?: { initialDcid: Uint8Array; retrySourceCid: Uint8Array };
+  /** Server: the client's address is validated already (a valid token, RFC 9000 §8.1.3). */
+  addressValidated?: boolean;
   now: Instant;
   /** Transmit buffers, shared by an endpoint's connections (default: the connection's own). */
   pool?: DatagramPool;
@@ -161,6 +171,8 @@ export class Connection {
   readonly originalDcid: Uint8Array;
   /** Client: the server's SCID has replaced our random DCID (RFC 9000 §7.2). */
   remoteCidSet = false;
+  /** @internal Retry and address token state (retry.ts, address-token.ts). */
+  readonly retry: RetryState;
   local: SocketAddress;
   remote: SocketAddress;
 
@@ -185,7 +197,10 @@ export class Connection {
   datagramsLost = 0;
   /** Queued DATAGRAMs dropped because they no longer fit (the path's datagram size shrank). */
   datagramsDropped = 0;
+  /** Client: the latest session ticket received (also in the session store and a 'session' event). */
   session: ClientSession | undefined;
+  /** @internal 0-RTT and resumption state (early-data.ts). */
+  readonly early = new EarlyData();
 
   /** Idle timeout in µs once negotiated (RFC 9000 §10.1); 0 = none. */
   idleTimeout: Duration;
@@ -264,10 +279,11 @@ export class Connection {
     this.rxOptions = { shortDcidLength: init.localCid.length, shortDcidView: false };
     this.remoteCid = init.remoteCid;
     this.originalDcid = init.isClient ? init.remoteCid : (init.originalDcid ?? init.localCid);
-    this.addressValidated = init.isClient;
+    this.addressValidated = init.isClient || init.addressValidated === true || init.retry !== undefined;
+    this.retry = new RetryState(init.retry?.initialDcid ?? this.originalDcid, init.retry?.retrySourceCid);
     const maxAckDelay = this.settings.maxAckDelayMs * 1000;
     this.spaces = [new PacketSpace(INITIAL, maxAckDelay), new PacketSpace(HANDSHAKE, maxAckDelay), new PacketSpace(APPDATA, maxAckDelay)];
-    const ik = initialKeys(this.provider, this.version, this.originalDcid, !this.isClient);
+    const ik = initialKeys(this.provider, this.version, this.retry.initialDcid, !this.isClient);
     this.spaces[INITIAL].seal = ik.seal;
     this.spaces[INITIAL].open = ik.open;
     const rtt = new RttEstimator(this.settings.initialRtt);
@@ -293,6 +309,8 @@ export class Connection {
     if (this.idleTimeout > 0) this.idleDeadline = init.now + this.idleTimeout;
     this.localCids = new LocalCids(this, init.cidHost, init.localCid);
     this.peerCids = new PeerCids(this, init.cidHost, init.remoteCid);
+    // RFC 9000 §8.1.3: a client's first Initial carries a NEW_TOKEN token it kept, if any.
+    takeStoredToken(this);
     this.tls = createTls(this);
     this.qlog?.event(init.now, {
       name: 'quic:connection_started',
@@ -311,6 +329,22 @@ export class Connection {
   get isClosed(): boolean {
     return this.state === 'closed';
   }
+
+  /**
+   * 0-RTT (RFC 9001 §4.6): undefined while unknown or not attempted; client: whether the server
+   * accepted our early data; server: whether we accepted the client's.
+   */
+  get earlyDataAccepted(): boolean | undefined {
+    return this.early.accepted;
+  }
+
+  /** Whether the handshake resumed a session (RFC 9001 §4.5); undefined before it completed. */
+  get resumed(): boolean | undefined {
+    return this.handshakeInfo?.resumed;
+  }
+
+  /** @internal TLS details once the handshake completed. */
+  handshakeInfo: HandshakeInfo | undefined;
 
   pollEvent(): ConnectionEvent | undefined {
     this.pumpStreamEvents();
@@ -504,21 +538,30 @@ export class Connection {
         ptype = '1rtt';
         break;
       case '0rtt':
-        return this.drop(now, 'key_unavailable', '0-RTT is not accepted', h.packetLength);
+        // RFC 9001 §4.6.1: only a server reads 0-RTT, and only with the keys of accepted early
+        // data, in the client's version (RFC 9000 §12.3: the application packet number space).
+        if (zeroRttReadKeys(this, now) === undefined || h.version !== this.version) return this.drop(now, 'key_unavailable', '0-RTT not accepted', h.packetLength);
+        space = APPDATA;
+        ptype = '0rtt';
+        break;
       case 'version_negotiation': {
         // RFC 9000 §6.2: a client may restart with a version from the list.
         const v = onVersionNegotiation(this, now, h);
         if (v !== undefined) restartHandshake(this, now, v);
         return;
       }
+      case 'retry':
+        // RFC 9000 §17.2.5.2 (retry.ts).
+        return onRetry(this, now, d, h);
       default:
-        // Retry, unsupported versions: not for an established connection.
+        // Unsupported versions: not for an established connection.
         return this.drop(now, 'unsupported', h.type, h.packetLength);
     }
     const sp = this.spaces[space];
     // RFC 9369 §4: another version's long header is dropped, but for compatible negotiation.
     const otherVersion = h.form === 'long' && h.version !== this.version;
-    const keys = otherVersion ? otherVersionReadKeys(this, h.version, space) : sp.open;
+    const zeroRtt = ptype === '0rtt';
+    const keys = zeroRtt ? this.early.keys : otherVersion ? otherVersionReadKeys(this, h.version, space) : sp.open;
     if (otherVersion && keys === undefined) return this.drop(now, 'unsupported', 'version mismatch', h.packetLength);
     if (sp.discarded || !keys) return this.drop(now, 'key_unavailable', `${SPACE_NAMES[space]} keys`, h.packetLength);
     const packet = h.start === 0 && h.packetLength === d.data.length ? d.data : d.data.subarray(h.start, h.start + h.packetLength);
@@ -526,7 +569,7 @@ export class Connection {
     if (hp === null) return this.drop(now, 'invalid', 'too short', h.packetLength);
     // RFC 9001 §6.3: a 1-RTT packet's Key Phase bit and number pick the current, next or
     // previous read keys (the header protection key never changes).
-    const kp = space === APPDATA ? this.keyPhase : undefined;
+    const kp = space === APPDATA && !zeroRtt ? this.keyPhase : undefined;
     const which = kp !== undefined ? kp.select(hp.keyPhase, hp.pn) : ReadKeys.Current;
     const aeadKeys = kp !== undefined ? kp.keys(which) : keys;
     const payloadLength = aeadKeys !== undefined ? openPayload(aeadKeys, packet, hp.headerLength, hp.pn) : -1;
@@ -545,6 +588,8 @@ export class Connection {
     const largestBefore = sp.ack.largest ?? -1;
 
     if (otherVersion) onOtherVersionOpened(this, now, h.version);
+    if (zeroRtt) this.early.packetsReceived++;
+    else if (ptype === '1rtt') onOneRttReceived(this, now);
     if (this.isClient && !this.remoteCidSet && h.form === 'long') {
       // RFC 9000 §7.2: the client switches to the server's chosen connection ID.
       this.remoteCid = h.scid.slice();

@@ -8,7 +8,9 @@ import { FrameType, frameTypeOf, type Frame } from '../wire/frame.js';
 import { frameLength } from '../wire/frame-codec.js';
 import type { Connection } from './connection.js';
 import { receiveCrypto } from './handshake.js';
+import { ackedOneRtt } from './early-data.js';
 import { onNewConnectionIdFrame, onRetireConnectionIdFrame } from './cids.js';
+import { onNewToken } from './address-token.js';
 import { APPDATA, type SpaceId } from './types.js';
 
 function violation(f: Frame, reason: string): TransportError {
@@ -25,11 +27,12 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
       // default, RFC 9002 §5.3 ignores it there anyway).
       const exponent = space === APPDATA ? conn.peerAckDelayExponent : 3;
       const r = conn.recovery.onAckReceived(now, space, f.ranges, f.ackDelay * 2 ** exponent, f.ecn);
+      // RFC 9001 §4.1.2: a client may treat an acknowledged 1-RTT packet (not a 0-RTT one) as confirmation.
+      const confirms = conn.isClient && space === APPDATA && conn.handshakeComplete && ackedOneRtt(conn, r.acked);
       conn.onAcked(now, r.acked);
       conn.onLost(now, r.lost, space);
       conn.logRecovery(now);
-      // RFC 9001 §4.1.2: a client may treat an acknowledged 1-RTT packet as confirmation.
-      if (conn.isClient && space === APPDATA && r.acked.length > 0 && conn.handshakeComplete) conn.confirmHandshake(now);
+      if (confirms) conn.confirmHandshake(now);
       return;
     }
     case 'crypto': {
@@ -45,6 +48,8 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
     case 'new_token':
       // RFC 9000 §19.7: only servers send NEW_TOKEN.
       if (!conn.isClient) throw violation(f, 'NEW_TOKEN from a client');
+      // §8.1.3: kept for a future connection to this server.
+      onNewToken(conn, f.token);
       return;
     case 'stream':
       return conn.streams.onStreamFrame(f);

@@ -3,6 +3,7 @@
  * level, secrets installed as packet keys, transport parameters exchanged and checked
  * (RFC 9000 §7.3, §7.4, §18.2).
  */
+import { peerStreamParams } from '../streams/types.js';
 import { DirectionalKeys } from '../crypto/keys.js';
 import { TlsClient } from '../crypto/tls/client.js';
 import { TlsServer } from '../crypto/tls/server.js';
@@ -17,6 +18,17 @@ import { PacketSpace } from './space.js';
 import { APPDATA, HANDSHAKE, INITIAL, type SpaceId } from './types.js';
 import { checkServerVersionInformation, localVersionInformation, serverNegotiateVersion } from './version.js';
 import { initialKeys } from '../crypto/initial.js';
+import { addRetrySource, checkRetrySource } from './retry.js';
+import {
+  offeredSession,
+  onEarlyDataResult,
+  onEarlySecret,
+  onOneRttWriteKeys,
+  rememberedSessionTicket,
+  serverAcceptsEarlyData,
+  serverTicketAppData,
+  wantsEarlyData,
+} from './early-data.js';
 
 export function levelToSpace(level: EncryptionLevel): SpaceId | undefined {
   switch (level) {
@@ -60,6 +72,7 @@ export function localTransportParameters(conn: Connection): TransportParameters 
     // RFC 9000 §10.3, §18.2: the token of the connection ID chosen during the handshake.
     const token = conn.localCids.handshakeToken;
     if (token !== undefined) tp.statelessResetToken = token;
+    addRetrySource(conn, tp);
   }
   // RFC 9368 §3, RFC 9369 §4: sent by both endpoints.
   tp.versionInformation = localVersionInformation(conn);
@@ -78,18 +91,24 @@ export function createTls(conn: Connection): TlsClient | TlsServer {
     ...(c.timeMs !== undefined ? { timeMs: c.timeMs } : {}),
   };
   if (conn.isClient) {
+    // RFC 9001 §4.5, §4.6.1: resume a stored session, with 0-RTT when asked and allowed.
+    const session = offeredSession(conn);
     return new TlsClient({
       ...common,
       ...(c.serverName !== undefined ? { serverName: c.serverName } : {}),
       ...(c.verify ? { verify: c.verify } : {}),
-      ...(c.session ? { session: c.session } : {}),
+      ...(session ? { session } : {}),
+      ...(wantsEarlyData(conn, session) ? { earlyData: true } : {}),
     });
   }
   if (!c.credentials) throw new RangeError('a server connection needs credentials');
   return new TlsServer({
     ...common,
     credentials: c.credentials,
-    ...(c.tickets ? { tickets: c.tickets } : {}),
+    ...(c.tickets ? { tickets: c.earlyData === true && c.tickets.earlyData === undefined ? { ...c.tickets, earlyData: true } : c.tickets } : {}),
+    // RFC 9000 §7.4.1: tickets remember our transport parameters; 0-RTT needs them unchanged.
+    ticketAppData: () => serverTicketAppData(conn),
+    acceptEarlyData: (ticket) => serverAcceptsEarlyData(conn, ticket),
     // RFC 9368 §2.3: the Negotiated Version is chosen from the client's parameters before ours
     // (which carry it as the Chosen Version) are written.
     transportParametersFor: (client) => {
@@ -114,9 +133,13 @@ export function drainTls(conn: Connection, now: Instant): void {
   for (let e = conn.tls.pollEvent(); e; e = conn.tls.pollEvent()) {
     switch (e.type) {
       case 'secret': {
-        if (e.level === 'early') break; // 0-RTT is not offered or accepted yet
+        if (e.level === 'early') {
+          onEarlySecret(conn, now, e.direction, e.suite, e.secret);
+          break;
+        }
         const space = e.level === 'handshake' ? HANDSHAKE : APPDATA;
         conn.installKeys(space, e.direction, DirectionalKeys.fromSecret(conn.provider, e.suite, conn.version, e.secret));
+        if (space === APPDATA && e.direction === 'write') onOneRttWriteKeys(conn, now);
         break;
       }
       case 'peer_transport_parameters':
@@ -124,6 +147,7 @@ export function drainTls(conn: Connection, now: Instant): void {
         break;
       case 'handshake_complete':
         conn.handshakeComplete = true;
+        conn.handshakeInfo = e.info;
         if (conn.state === 'handshake') conn.state = 'established';
         startConnectionIds(conn);
         conn.emit({ type: 'handshake_complete', info: e.info, peerParameters: conn.peerParams! });
@@ -136,9 +160,10 @@ export function drainTls(conn: Connection, now: Instant): void {
         }
         break;
       case 'session_ticket':
-        conn.session = e.session;
+        conn.session = rememberedSessionTicket(conn, e.session);
         break;
       case 'early_data':
+        onEarlyDataResult(conn, now, e.accepted);
         break;
     }
   }
@@ -157,7 +182,7 @@ function applyPeerParameters(conn: Connection, now: Instant, data: Uint8Array): 
     checkServerVersionInformation(conn, tp.versionInformation);
     if (!tp.originalDestinationConnectionId) fail('original_destination_connection_id missing');
     if (!equalBytes(tp.originalDestinationConnectionId!, conn.originalDcid)) fail('original_destination_connection_id does not match');
-    if (tp.retrySourceConnectionId) fail('retry_source_connection_id without a Retry');
+    checkRetrySource(conn, tp);
   }
   conn.peerParams = tp;
   conn.peerAckDelayExponent = tp.ackDelayExponent;
@@ -168,14 +193,7 @@ function applyPeerParameters(conn: Connection, now: Instant, data: Uint8Array): 
   const peerIdle = tp.maxIdleTimeoutMs * 1000;
   if (peerIdle > 0 && (conn.idleTimeout === 0 || peerIdle < conn.idleTimeout)) conn.idleTimeout = peerIdle;
   if (conn.idleTimeout > 0) conn.idleDeadline = now + conn.effectiveIdleTimeout();
-  conn.streams.setPeerParams({
-    initialMaxData: tp.initialMaxData,
-    initialMaxStreamDataBidiLocal: tp.initialMaxStreamDataBidiLocal,
-    initialMaxStreamDataBidiRemote: tp.initialMaxStreamDataBidiRemote,
-    initialMaxStreamDataUni: tp.initialMaxStreamDataUni,
-    initialMaxStreamsBidi: tp.initialMaxStreamsBidi,
-    initialMaxStreamsUni: tp.initialMaxStreamsUni,
-  });
+  conn.streams.setPeerParams(peerStreamParams(tp));
   conn.qlog?.event(now, parametersSetEvent(tp, 'remote'));
 }
 

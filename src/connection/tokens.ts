@@ -5,6 +5,7 @@
 import type { Instant } from '../util/time.js';
 import type { Connection } from './connection.js';
 import type { RecoveryToken, SpaceId } from './types.js';
+import { onNewTokenLost } from './address-token.js';
 
 export function onTokenAcked(conn: Connection, _now: Instant, t: RecoveryToken): void {
   switch (t.kind) {
@@ -27,6 +28,7 @@ export function onTokenAcked(conn: Connection, _now: Instant, t: RecoveryToken):
     case 'connection_close':
     case 'datagram':
     case 'path_challenge':
+    case 'new_token':
       return;
     default:
       conn.streams.onAcked(t);
@@ -57,6 +59,9 @@ export function onTokenLost(conn: Connection, t: RecoveryToken): void {
       return;
     case 'path_challenge':
       conn.onPathChallengeLost(t.data);
+      return;
+    case 'new_token':
+      onNewTokenLost(conn, t.token);
       return;
     case 'datagram':
       conn.datagramsLost++;

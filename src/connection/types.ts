@@ -1,7 +1,7 @@
 /** Types the connection shares with its users and its own modules. */
 import type { Ecn, SocketAddress } from '../util/datagram.js';
 import type { StreamId, StreamToken } from '../streams/index.js';
-import type { HandshakeInfo } from '../crypto/tls/engine.js';
+import type { ClientSession, HandshakeInfo } from '../crypto/tls/engine.js';
 import type { TransportParameters } from '../wire/transport-params.js';
 
 /** Packet-number spaces (RFC 9000 §12.3), numbered as recovery/ numbers them. */
@@ -27,7 +27,9 @@ export type RecoveryToken =
   /** RFC 9221 §5.2: DATAGRAMs are acknowledged but never retransmitted. */
   | { kind: 'datagram'; length: number }
   /** RFC 9000 §8.2: a PATH_CHALLENGE; resent while its validation is still running. */
-  | { kind: 'path_challenge'; data: Uint8Array };
+  | { kind: 'path_challenge'; data: Uint8Array }
+  /** RFC 9000 §19.7, §13.3: a NEW_TOKEN frame; sent again when lost. */
+  | { kind: 'new_token'; token: Uint8Array };
 
 /** Why a connection ended. */
 export interface CloseInfo {
@@ -42,6 +44,13 @@ export interface CloseInfo {
 
 export type ConnectionEvent =
   | { type: 'handshake_complete'; info: HandshakeInfo; peerParameters: TransportParameters }
+  /**
+   * Client: the server's answer to our 0-RTT (RFC 9001 §4.6.1, §4.6.2). When rejected, what was
+   * sent in 0-RTT goes again in 1-RTT and the server's real limits apply.
+   */
+  | { type: 'early_data'; accepted: boolean }
+  /** Client: a new session ticket to resume with later (RFC 9001 §4.5); already in the session store. */
+  | { type: 'session'; session: ClientSession }
   /** RFC 9001 §4.1.2: the handshake is confirmed (keys of earlier spaces discarded). */
   | { type: 'handshake_confirmed' }
   | { type: 'stream_opened'; id: StreamId }

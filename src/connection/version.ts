@@ -95,10 +95,16 @@ export class VersionNegotiation {
   candidateKeys(conn: Connection, version: number): PacketKeys {
     let k = this.candidates.get(version);
     if (k === undefined) {
-      k = initialKeys(conn.provider, version, conn.originalDcid, false);
+      // RFC 9001 §5.2: from the DCID of our Initials (the Retry's SCID after a Retry).
+      k = initialKeys(conn.provider, version, conn.retry.initialDcid, false);
       this.candidates.set(version, k);
     }
     return k;
+  }
+
+  /** @internal Client after a Retry: keys derived from the previous DCID are of no use. */
+  clearCandidates(): void {
+    this.candidates.clear();
   }
 }
 
@@ -167,7 +173,7 @@ export function serverNegotiateVersion(conn: Connection, now: Instant, clientPar
   });
   if (negotiated === conn.version) return;
   const sp = conn.spaces[INITIAL];
-  const k = initialKeys(conn.provider, negotiated, conn.originalDcid, true);
+  const k = initialKeys(conn.provider, negotiated, conn.retry.initialDcid, true);
   vn.chosenInitialOpen = sp.open;
   conn.version = negotiated;
   sp.seal = k.seal;

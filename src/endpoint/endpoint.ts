@@ -13,6 +13,9 @@ import type { CidHost } from '../connection/cids.js';
 import { encodeVersionNegotiation } from '../wire/header.js';
 import { DEFAULT_STATELESS_RESET_RATE, StatelessReset } from './stateless-reset.js';
 import { SUPPORTED_VERSIONS, greaseVersion, longPacketTypeFromBits } from '../wire/version.js';
+import { MemoryTokenStore, queueNewToken } from '../connection/address-token.js';
+import { AddressValidation, initialTokenOf, invalidTokenClose, logRetrySent, type AddressValidationStats, type RetryMode } from './retry.js';
+import { MemorySessionStore } from '../connection/session-cache.js';
 
 export interface EndpointOptions {
   local: SocketAddress;
@@ -35,6 +38,23 @@ export interface EndpointOptions {
   statelessResetKey?: Uint8Array;
   /** Stateless resets sent per second at most (token bucket, RFC 9000 §10.3.3; default 10; 0: none). */
   statelessResetRate?: number;
+  /**
+   * Server: when to answer an Initial without a valid token with a Retry (RFC 9000 §8.1.2):
+   * 'always', 'auto' (once `retryAbove` handshakes are under way) or 'never' (default).
+   */
+  retry?: RetryMode;
+  /** 'auto' Retry threshold: server handshakes under way (default 100). */
+  retryAbove?: number;
+  /**
+   * Server: the secret address validation tokens (Retry and NEW_TOKEN, RFC 9000 §8.1) are
+   * encrypted and authenticated with, at least 16 bytes; default: random from the crypto provider.
+   */
+  addressTokenKey?: Uint8Array;
+  /** Lifetimes of Retry tokens (default 10 s) and NEW_TOKEN tokens (default 24 h), in µs. */
+  retryTokenLifetime?: number;
+  newTokenLifetime?: number;
+  /** Server: send a NEW_TOKEN frame once each handshake is confirmed (RFC 9000 §8.1.3; default true). */
+  newTokens?: boolean;
 }
 
 export type EndpointEvent = { type: 'connection'; connection: Connection };
@@ -62,6 +82,14 @@ export class Endpoint {
   private rrNext = 0;
   /** Transmit buffers shared by this endpoint's connections (DESIGN §4 rule 2). */
   readonly pool = new DatagramPool();
+  /** Client sessions (tickets) of connections that name no store of their own (RFC 9001 §4.5). */
+  readonly sessions = new MemorySessionStore();
+  /** Client NEW_TOKEN tokens of connections that name no store of their own (RFC 9000 §8.1.3). */
+  readonly tokens = new MemoryTokenStore();
+  /** Server address validation: Retry, tokens (RFC 9000 §8.1; retry.ts). */
+  private readonly validation: AddressValidation;
+  /** Server connections that get a NEW_TOKEN frame once their handshake is confirmed. */
+  private readonly awaitingToken = new Set<Connection>();
   /** The connection of the last short-header datagram and its CID: most datagrams repeat it. */
   private lastConn: Connection | undefined;
   private lastCid = new Uint8Array(0);
@@ -89,7 +117,18 @@ export class Endpoint {
     if (!Number.isInteger(this.cidLength) || this.cidLength < 0 || this.cidLength > 20) throw new RangeError('cidLength must be 0..20');
     this.prng = new Prng(opts.seed ?? 0x5eed);
     this.reset = new StatelessReset(opts.statelessResetKey, opts.statelessResetRate ?? DEFAULT_STATELESS_RESET_RATE);
-    if (opts.server) this.reset.useProvider(opts.server.provider);
+    this.validation = new AddressValidation({
+      ...(opts.retry !== undefined ? { mode: opts.retry } : {}),
+      ...(opts.retryAbove !== undefined ? { retryAbove: opts.retryAbove } : {}),
+      ...(opts.addressTokenKey !== undefined ? { key: opts.addressTokenKey } : {}),
+      ...(opts.retryTokenLifetime !== undefined ? { retryLifetime: opts.retryTokenLifetime } : {}),
+      ...(opts.newTokenLifetime !== undefined ? { newTokenLifetime: opts.newTokenLifetime } : {}),
+      ...(opts.newTokens !== undefined ? { newTokens: opts.newTokens } : {}),
+    });
+    if (opts.server) {
+      this.reset.useProvider(opts.server.provider);
+      this.validation.tokens.useProvider(opts.server.provider);
+    }
     this.versions = (opts.versions ?? opts.server?.versions ?? [...SUPPORTED_VERSIONS]).filter((v) => SUPPORTED_VERSIONS.includes(v >>> 0));
   }
 
@@ -100,7 +139,7 @@ export class Endpoint {
     this.reset.useProvider(config.provider);
     const conn = new Connection({
       isClient: true,
-      config: { ...config, seed: config.seed ?? this.prng.nextU32() },
+      config: { ...config, seed: config.seed ?? this.prng.nextU32(), sessionStore: config.sessionStore ?? this.sessions, tokenStore: config.tokenStore ?? this.tokens },
       local: this.local,
       remote,
       localCid: this.newCid(),
@@ -187,6 +226,20 @@ export class Endpoint {
     const slen = b[6 + dcid.length]!;
     if (7 + dcid.length + slen > b.length || slen > 20 || dcid.length > 20) return void this.dropped.malformed++;
     const scid = b.slice(7 + dcid.length, 7 + dcid.length + slen);
+    // RFC 9000 §8.1: address validation by token, or a Retry (retry.ts).
+    const token = initialTokenOf(b, dcid.length, slen);
+    if (token === undefined) return void this.dropped.malformed++;
+    const decision = this.validation.decide(now, d.from, dcid, token, () => this.halfOpen());
+    if (decision.action !== 'accept') {
+      if (this.stateless.length >= MAX_VN_QUEUE) return;
+      const reply =
+        decision.action === 'retry'
+          ? this.validation.retryPacket(server.provider, now, version, d.from, dcid, scid, this.newCid(), this.prng)
+          : invalidTokenClose(server.provider, version, dcid, scid, decision.reason);
+      this.stateless.push({ data: reply, from: this.local, to: d.from });
+      return;
+    }
+    const retry = decision.validated ? decision.retry : undefined;
     const c = new Connection({
       isClient: false,
       // RFC 9368 §2.3: the connection starts in the client's Chosen Version (the packet's).
@@ -195,13 +248,19 @@ export class Endpoint {
       remote: d.from,
       localCid: this.newCid(),
       remoteCid: scid,
-      originalDcid: dcid.slice(),
+      // §7.3: after a Retry, original_destination_connection_id is the DCID of the first Initial.
+      originalDcid: retry !== undefined ? retry.originalDcid : dcid.slice(),
+      ...(retry !== undefined ? { retry: { initialDcid: dcid.slice(), retrySourceCid: retry.retryScid } } : {}),
+      ...(decision.validated ? { addressValidated: true } : {}),
       now,
       pool: this.pool,
       cidHost: this.cidHost,
     });
-    // The client keeps sending to its original DCID until it sees our SCID (§7.2).
-    this.register(c, [c.localCid, c.originalDcid]);
+    // The client keeps sending to its original DCID (after a Retry: the Retry's SCID) until it
+    // sees our SCID (§7.2).
+    this.register(c, [c.localCid, c.retry.initialDcid]);
+    if (retry !== undefined) logRetrySent(c, now, version, scid, retry.retryScid, token.length);
+    if (this.validation.newTokens) this.awaitingToken.add(c);
     c.handleDatagram(now, d);
     this.events.push({ type: 'connection', connection: c });
     this.afterActivity(c);
@@ -295,9 +354,27 @@ export class Endpoint {
     }
   }
 
-  /** Forgets connections that reached the closed state. */
+  /** Server handshakes under way (for the 'auto' Retry threshold). */
+  private halfOpen(): number {
+    let n = 0;
+    for (const c of this.connections) if (!c.isClient && !c.handshakeComplete) n++;
+    return n;
+  }
+
+  /** Address validation counters (RFC 9000 §8.1): Retry packets sent, tokens accepted and rejected. */
+  get addressValidation(): Readonly<AddressValidationStats> {
+    return this.validation.stats;
+  }
+
+  /** Forgets connections that reached the closed state; gives confirmed ones their NEW_TOKEN. */
   private afterActivity(conn: Connection): void {
+    if (this.awaitingToken.size > 0 && conn.handshakeConfirmed && this.awaitingToken.delete(conn) && !conn.isClosed && conn.state === 'established') {
+      // RFC 9000 §8.1.3: a token for future connections from this client's address.
+      queueNewToken(conn, this.validation.tokens.newToken(conn.lastNow, conn.remote));
+      this.validation.stats.newTokensIssued++;
+    }
     if (!conn.isClosed) return;
+    this.awaitingToken.delete(conn);
     if (this.lastConn === conn) this.lastConn = undefined;
     for (const k of this.cidsOf.get(conn) ?? []) if (this.byCid.get(k) === conn) this.byCid.delete(k);
     this.cidsOf.delete(conn);

@@ -36,6 +36,19 @@ export class Channel<T> {
     for (const w of this.waiters.splice(0)) w({ value: undefined, done: true });
   }
 
+  /** Takes a waiting item at once (`onTake` runs on it), or undefined when none waits. */
+  take(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const v = this.items[this.head]!;
+    this.items[this.head++] = undefined as T;
+    if (this.head === this.items.length) {
+      this.items.length = 0;
+      this.head = 0;
+    }
+    this.onTake?.(v);
+    return v;
+  }
+
   next(): Promise<IteratorResult<T, undefined>> {
     if (this.head < this.items.length) {
       const v = this.items[this.head]!;

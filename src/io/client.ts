@@ -6,6 +6,8 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { ConnectionConfig } from '../connection/config.js';
+import type { SessionStore } from '../connection/session-cache.js';
+import { decodeSession, type ClientSession } from '../crypto/tls/engine.js';
 import type { SocketAddress } from '../util/datagram.js';
 import { addressKey } from '../util/datagram.js';
 import { ErrorCode } from '../util/transport-error.js';
@@ -35,6 +37,20 @@ export interface ConnectOptions extends CommonOptions {
   signal?: AbortSignal;
   /** QUIC version of the first flight (default v1; RFC 9368 §2.5); `versions` lists what else may be negotiated. */
   version?: number;
+  /**
+   * A session to resume (RFC 9001 §4.5): from a QuicConnection 'session' event, or its
+   * `encodeSession` text. Without it, one is taken from `sessionStore` if given.
+   */
+  session?: ClientSession | string;
+  /** Where sessions are taken from (single use) and new ones stored, by server name. */
+  sessionStore?: SessionStore;
+  /**
+   * Send 0-RTT (RFC 9001 §4.6) with the resumed session when its ticket allows: `connect` then
+   * resolves at once, streams opened before the handshake completes go out in 0-RTT, and
+   * `earlyDataAccepted` / the 'earlyData' event tell whether the server took them (rejected
+   * data is sent again in 1-RTT).
+   */
+  earlyData?: boolean;
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -56,6 +72,9 @@ export async function connect(o: ConnectOptions): Promise<QuicConnection> {
     serverName,
     verify: o.insecure === true ? { mode: 'insecure' } : { mode: 'ca', ca: trustAnchors(o.ca) },
     timeMs: Date.now(),
+    ...(o.session !== undefined ? { session: typeof o.session === 'string' ? decodeSession(o.session) : o.session } : {}),
+    ...(o.sessionStore !== undefined ? { sessionStore: o.sessionStore } : {}),
+    ...(o.earlyData === true ? { earlyData: true } : {}),
   };
   const warn = o.onWarning ?? (() => {});
   if (o.keylog !== undefined) config.keylog = keylogAppender(o.keylog, (e) => warn({ kind: 'socket', message: `keylog: ${e.message}`, error: e }));
@@ -130,6 +149,8 @@ export async function connect(o: ConnectOptions): Promise<QuicConnection> {
       timeoutMs,
     );
     signal?.addEventListener('abort', onAbort, { once: true });
+    // RFC 9001 §4.6.1: with 0-RTT keys the application may send at once.
+    if (qc.core.early.keys !== undefined) settle();
     qc.onHandshakeResult = (err) => {
       if (err === undefined) settle();
       else settle(new QuicError(`connect to ${target} failed: ${err.message}`, (err as QuicError).code ?? 'ERR_QUIC_HANDSHAKE_FAILED', (err as QuicError).closeInfo, { cause: err }));

@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { Connection, ConnectionStats } from '../connection/connection.js';
 import type { CloseInfo, ConnectionEvent } from '../connection/types.js';
-import type { HandshakeInfo } from '../crypto/tls/engine.js';
+import type { ClientSession, HandshakeInfo } from '../crypto/tls/engine.js';
 import { wants, type QlogEvent, type QlogEventName } from '../qlog/events.js';
 import type { SocketAddress } from '../util/datagram.js';
 import type { Instant } from '../util/time.js';
@@ -55,6 +55,10 @@ export interface QuicConnectionEvents {
    * in the new key phase.
    */
   keyUpdate: [update: KeyUpdate];
+  /** Client: a session ticket to resume with later (RFC 9001 §4.5); `encodeSession` makes it storable text. */
+  session: [session: ClientSession];
+  /** Client: the server accepted or rejected our 0-RTT (RFC 9001 §4.6.2). */
+  earlyData: [accepted: boolean];
   /** The connection stopped carrying data (closing or draining). */
   closing: [info: CloseInfo];
   /** The connection is gone. */
@@ -108,6 +112,15 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
     this.role = core.isClient ? 'client' : 'server';
     this.qlog = qlog;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    // Streams the peer opened before anyone listened — 0-RTT requests reach a server before its
+    // 'connection' event (RFC 9001 §4.6) — go to the first 'stream' listener.
+    (this as EventEmitter).on('newListener', (name: string | symbol) => {
+      if (name !== 'stream' || this.incoming.size === 0) return;
+      queueMicrotask(() => {
+        if (this.listenerCount('stream') === 0) return;
+        for (let s = this.incoming.take(); s !== undefined; s = this.incoming.take()) this.emit('stream', s);
+      });
+    });
   }
 
   /** The peer's address (it changes when the peer migrates). */
@@ -117,6 +130,19 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
 
   get localAddress(): SocketAddress {
     return this.core.local;
+  }
+
+  /**
+   * 0-RTT (RFC 9001 §4.6): undefined while unknown or not attempted; a client learns whether
+   * the server accepted its early data, a server whether it accepted the client's.
+   */
+  get earlyDataAccepted(): boolean | undefined {
+    return this.core.earlyDataAccepted;
+  }
+
+  /** Whether the handshake resumed a session (RFC 9001 §4.5); undefined before it completed. */
+  get resumed(): boolean | undefined {
+    return this.core.resumed;
   }
 
   get handshakeComplete(): boolean {
@@ -281,6 +307,12 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
         break;
       }
       case 'handshake_confirmed':
+        break;
+      case 'session':
+        this.emit('session', e.session);
+        break;
+      case 'early_data':
+        this.emit('earlyData', e.accepted);
         break;
       case 'stream_opened': {
         const s = new QuicStream(this, e.id, false);

@@ -4,6 +4,8 @@
  */
 export { listen, QuicServer, DEFAULT_SHUTDOWN_TIMEOUT_MS, type ListenOptions, type QuicServerEvents, type ServerCloseOptions, type ShutdownHook } from './server.js';
 export { connect, type ConnectOptions } from './client.js';
+export { MemorySessionStore, type SessionStore } from '../connection/session-cache.js';
+export { encodeSession, decodeSession, type ClientSession } from '../crypto/tls/engine.js';
 export { QuicConnection, type QuicConnectionEvents, type OpenStreamOptions, type PathChange, type KeyUpdate } from './connection.js';
 export { QuicStream, type QuicStreamOptions } from './stream.js';
 export { QuicError, QuicStreamError, AbortError, describeClose, type QuicErrorCode } from './errors.js';

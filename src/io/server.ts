@@ -29,6 +29,22 @@ export interface ListenOptions extends CommonOptions {
   key: PemSource;
   /** Connections (including those still in their handshake) beyond which new ones are refused with CONNECTION_REFUSED (RFC 9000 §5.2.2). */
   maxConnections?: number;
+  /**
+   * Address validation with Retry (RFC 9000 §8.1.2): 'always', 'auto' (once `retryAbove`
+   * handshakes are under way, default 100) or 'never' (the default). Clients also get a
+   * NEW_TOKEN token for their next connection (§8.1.3).
+   */
+  retry?: 'always' | 'never' | 'auto';
+  retryAbove?: number;
+  /**
+   * Session tickets for resumption (RFC 9001 §4.5), sent after each handshake (default true);
+   * `ticketKey` (16 bytes) seals them, random per server unless given (share it so that servers
+   * resume each other's sessions).
+   */
+  sessionTickets?: boolean;
+  ticketKey?: Uint8Array;
+  /** Accept 0-RTT (RFC 9001 §4.6) with the tickets issued; replays are refused (default false). */
+  earlyData?: boolean;
 }
 
 /** Options of `QuicServer.close`. */
@@ -212,9 +228,12 @@ export async function listen(o: ListenOptions): Promise<QuicServer> {
   const provider = providerOf(o.crypto);
   let server: QuicServer | undefined;
   const warn = (w: DriverWarning): void => void server?.emit('warning', w);
+  if (o.ticketKey !== undefined && o.ticketKey.length !== 16) throw new RangeError('ticketKey must be 16 bytes');
   const config: ConnectionConfig = {
     ...base,
     credentials,
+    ...(o.sessionTickets !== false ? { tickets: { key: o.ticketKey ?? provider.randomBytes(16) } } : {}),
+    ...(o.earlyData === true ? { earlyData: true } : {}),
     ...(o.keylog !== undefined ? { keylog: keylogAppender(o.keylog, (e) => warn({ kind: 'socket', message: `keylog: ${e.message}`, error: e })) } : {}),
   };
   // The endpoint copies the server configuration for each new connection (`{ ...server }`), so
@@ -243,6 +262,8 @@ export async function listen(o: ListenOptions): Promise<QuicServer> {
       server: config,
       seed: seedFrom(provider.randomBytes(4)),
       ...(o.cidLength !== undefined ? { cidLength: o.cidLength } : {}),
+      ...(o.retry !== undefined ? { retry: o.retry } : {}),
+      ...(o.retryAbove !== undefined ? { retryAbove: o.retryAbove } : {}),
     }),
     onWarning: (w) => {
       o.onWarning?.(w);

@@ -91,6 +91,22 @@ export class StreamManager {
     }
   }
 
+  /**
+   * RFC 9001 §4.6.2: 0-RTT was rejected, so the remembered limits no longer hold: the peer's real
+   * ones replace them, lower ones too (never below what was already used; data sent in 0-RTT is
+   * sent again at the same offsets).
+   */
+  replacePeerParams(p: PeerStreamParams): void {
+    this.peer = p;
+    this.conn.send.limit = Math.max(this.conn.send.used, p.initialMaxData);
+    this.counts.resetLocal(true, p.initialMaxStreamsBidi);
+    this.counts.resetLocal(false, p.initialMaxStreamsUni);
+    for (const s of this.streams.values()) {
+      if (s.send !== undefined) s.send.credit.limit = Math.max(s.send.credit.used, this.peerStreamCredit(s.id, s.remote));
+    }
+    this.setPeerParams(p);
+  }
+
   /** Opens a stream, or returns undefined (and queues STREAMS_BLOCKED) at the peer's limit (§4.6). */
   open(bidi: boolean): StreamId | undefined {
     const index = this.counts.tryOpen(bidi);

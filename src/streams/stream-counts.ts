@@ -53,6 +53,15 @@ export class StreamCounts {
    * The peer's limit grew (transport parameter or MAX_STREAMS; smaller values are ignored,
    * §19.11). Returns true when an earlier open() was refused, i.e. 'available' is due.
    */
+  /**
+   * RFC 9001 §4.6.2: 0-RTT was rejected and the peer's real limit replaces a remembered one,
+   * possibly lower (never below the streams already opened).
+   */
+  resetLocal(bidi: boolean, maximum: number): void {
+    const c = this.local[dir(bidi)];
+    c.limit = Math.max(c.used, maximum);
+  }
+
   raiseLocal(bidi: boolean, maximum: number): boolean {
     const d = dir(bidi);
     if (this.local[d].raise(maximum) && this.openRefused[d]) {

@@ -33,6 +33,18 @@ export interface PeerStreamParams {
   initialMaxStreamsUni: number;
 }
 
+/** The stream-layer fields of a set of transport parameters (the peer's, or remembered ones). */
+export function peerStreamParams(tp: PeerStreamParams): PeerStreamParams {
+  return {
+    initialMaxData: tp.initialMaxData,
+    initialMaxStreamDataBidiLocal: tp.initialMaxStreamDataBidiLocal,
+    initialMaxStreamDataBidiRemote: tp.initialMaxStreamDataBidiRemote,
+    initialMaxStreamDataUni: tp.initialMaxStreamDataUni,
+    initialMaxStreamsBidi: tp.initialMaxStreamsBidi,
+    initialMaxStreamsUni: tp.initialMaxStreamsUni,
+  };
+}
+
 /**
  * Recovery tokens owned by the stream layer (DESIGN §3). The connection records them per sent
  * packet and hands each back through onAcked / onLost. The optional `maximum` / `limit` fields

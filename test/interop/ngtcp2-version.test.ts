@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freeUdpPort, gtlsClient, ngtcp2, startGtlsServer, startTquicServer, tquic, type PeerProcess, outputDirs, sha256Hex } from '../support/peers.js';
+import { freeUdpPort, gtlsClient, ngtcp2, startGtlsServer, startTquicServer, tquic, type PeerProcess, outputDirs, sha256Hex, InteropDir } from '../support/peers.js';
 
 const peers = ngtcp2();
 const DRAFT_V2 = '0x709a50c4';
@@ -29,20 +29,17 @@ const newOut = outputDirs(() => dir);
 describe.skipIf(peers === undefined)('version negotiation with ngtcp2', () => {
   const servers: PeerProcess[] = [];
 
+  let fx: InteropDir | undefined;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tquic-ngtcp2-version-'));
-    www = join(dir, 'www');
-    mkdirSync(www);
-    const b = randomBytes(100_000);
-    writeFileSync(join(www, 'f.bin'), b);
-    hash = sha(b);
-    const cert = await tquic(['cert', '--out', dir]);
-    expect(cert.code, cert.err).toBe(0);
+    fx = await InteropDir.create('tquic-ngtcp2-version-', { 'f.bin': 100_000 });
+    dir = fx.dir;
+    www = fx.www;
+    hash = fx.hashes.get('f.bin')!;
   }, 30_000);
 
   afterAll(async () => {
     for (const s of servers) await s.stop();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await fx?.cleanup();
   });
 
   const tquicServer = async (extra: string[] = []): Promise<{ server: PeerProcess; port: number }> => {

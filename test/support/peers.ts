@@ -8,7 +8,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
 export const TQUIC_BIN = join(import.meta.dirname, '../../dist/cli/bin.js');
@@ -169,4 +171,43 @@ export function outputDirs(parent: () => string): () => string {
     mkdirSync(d);
     return d;
   };
+}
+
+/**
+ * The working directory of an interop test file: `www/` with random files of the given sizes
+ * (their SHA-256 in `hashes`), a development certificate (`cert`, `key`), fresh output
+ * directories from `newOut()`, and the peer processes to stop in `cleanup()`.
+ */
+export class InteropDir {
+  readonly www: string;
+  readonly cert: string;
+  readonly key: string;
+  readonly hashes = new Map<string, string>();
+  readonly servers: PeerProcess[] = [];
+  readonly newOut: () => string;
+
+  private constructor(readonly dir: string) {
+    this.www = join(dir, 'www');
+    this.cert = join(dir, 'cert.pem');
+    this.key = join(dir, 'key.pem');
+    this.newOut = outputDirs(() => dir);
+  }
+
+  static async create(prefix: string, files: Record<string, number>): Promise<InteropDir> {
+    const d = new InteropDir(mkdtempSync(join(tmpdir(), prefix)));
+    mkdirSync(d.www);
+    for (const [name, size] of Object.entries(files)) {
+      const b = randomBytes(size);
+      writeFileSync(join(d.www, name), b);
+      d.hashes.set(name, sha256Hex(b));
+    }
+    const r = await tquic(['cert', '--out', d.dir]);
+    if (r.code !== 0) throw new Error(`tquic cert failed: ${r.err}`);
+    return d;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const s of this.servers) await s.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }

@@ -51,7 +51,9 @@ export interface TlsServerConfig extends TlsCommonConfig {
    * appData stored in it (the connection compares remembered transport parameters there).
    * Default: accept.
    */
-  acceptEarlyData?: (ticket: { alpn: string; appData: Uint8Array }) => boolean;
+  acceptEarlyData?: (ticket: { alpn: string; appData: Uint8Array; identity: Uint8Array }) => boolean;
+  /** appData for the ticket sent automatically after the handshake (the connection's transport parameters). */
+  ticketAppData?: () => Uint8Array;
   /** Window for the 0-RTT ticket-age freshness check (RFC 8446 §8.3), ms; default 10000. */
   earlyDataAgeWindowMs?: number;
   /**
@@ -284,7 +286,7 @@ export class TlsServer extends TlsEngine {
       const clientAge = (identity.obfuscatedTicketAge - state.ticketAgeAdd) >>> 0;
       const fresh = ageMs === undefined || Math.abs(clientAge - ageMs) <= (this.config.earlyDataAgeWindowMs ?? 10_000);
       const hook = this.config.acceptEarlyData;
-      this.earlyAccepted = fresh && (hook ? hook({ alpn: state.alpn, appData: state.appData }) : true);
+      this.earlyAccepted = fresh && (hook ? hook({ alpn: state.alpn, appData: state.appData, identity: identity.identity }) : true);
     }
     return state;
   }
@@ -308,7 +310,7 @@ export class TlsServer extends TlsEngine {
       peerCertificates: [],
       serverName: this.serverName,
     });
-    if (this.config.tickets) this.sendSessionTicket();
+    if (this.config.tickets) this.sendSessionTicket(this.config.ticketAppData?.());
   }
 
   /**
