@@ -16,7 +16,7 @@ TESTCASE=${TESTCASE:-}
 case "$TESTCASE" in
   handshake | transfer | chacha20 | multiconnect | multiplexing | longrtt | transferloss | \
     handshakeloss | handshakecorruption | transfercorruption | blackhole | http3 | keyupdate | retry | \
-    resumption | zerortt) ;;
+    resumption | zerortt | v2) ;;
   *)
     echo "run_endpoint.sh: test case '${TESTCASE}' is not supported" >&2
     exit 127
@@ -83,6 +83,9 @@ if [ "$ROLE" = server ]; then
   if [ "$TESTCASE" = retry ]; then EXTRA+=(--retry); fi
   # zerortt: tickets allow 0-RTT and the server accepts it (RFC 9001 §4.6).
   if [ "$TESTCASE" = zerortt ]; then EXTRA+=(--early-data); fi
+  # v2: the client starts in v1 offering v2 (its default); the server prefers v2 and switches
+  # (compatible version negotiation, RFC 9368 §2.3, RFC 9369).
+  if [ "$TESTCASE" = v2 ]; then EXTRA+=(--versions v2,v1); fi
   echo "run_endpoint.sh: tquic server for $TESTCASE on $LISTEN_HOST port $PORT, root $WWW_DIR" >&2
   exec "${TQUIC[@]}" server --cert "$CERTS_DIR/cert.pem" --key "$CERTS_DIR/priv.key" \
     --root "$WWW_DIR" --host "$LISTEN_HOST" --port "$PORT" \

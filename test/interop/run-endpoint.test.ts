@@ -213,6 +213,20 @@ describe('interop/run_endpoint.sh', () => {
     }
   }, 20_000);
 
+  it('v2: the client starts in v1 offering v2 and the server switches the connection to v2', async () => {
+    const v2 = await startServer({ TESTCASE: 'v2' });
+    try {
+      const downloads = join(dir, 'dl-v2');
+      const r = await run({ ROLE: 'client', TESTCASE: 'v2', REQUESTS: urls(v2.port, 'one.bin'), DOWNLOADS_DIR: downloads });
+      expect(r.code, r.err).toBe(0);
+      expect(sameFile(join(downloads, 'one.bin'), join(dir, 'www', 'one.bin'))).toBe(true);
+      expect(r.err).toMatch(/connected to .*, QUIC v2/);
+      await expect.poll(() => v2.stderr()).toMatch(/connection from .*, QUIC v2/);
+    } finally {
+      v2.proc.kill('SIGKILL');
+    }
+  }, 20_000);
+
   it('HANDSHAKE_TIMEOUT bounds a handshake nobody answers; CLIENT_PARAMS reach the client', async () => {
     const sink = createSocket('udp4');
     await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', resolve));
@@ -247,7 +261,7 @@ describe('interop/run_endpoint.sh', () => {
   }, 30_000);
 
   it('an unsupported test case exits with 127 in either role, before anything runs', async () => {
-    for (const testcase of ['v2', 'ecn', 'versionnegotiation', '']) {
+    for (const testcase of ['ecn', 'connectionmigration', 'versionnegotiation', '']) {
       for (const role of ['client', 'server']) {
         const r = await run({ ROLE: role, TESTCASE: testcase, REQUESTS: urls(server.port, 'small0.txt'), DOWNLOADS_DIR: join(dir, 'dl-unsupported') });
         expect(r.code, `${role} ${testcase}`).toBe(127);
