@@ -11,12 +11,12 @@ TESTCASE=${TESTCASE:-}
 
 # The runner passes the endpoint name of a test (its testname): handshake (also for longrtt),
 # transfer (also for multiplexing, transferloss, transfercorruption, blackhole, ...), chacha20,
-# multiconnect (for handshakeloss and handshakecorruption), http3, keyupdate and retry. The test names themselves
+# multiconnect (for handshakeloss and handshakecorruption), http3, keyupdate, retry and connectionmigration. The test names themselves
 # are accepted too, for local runs.
 case "$TESTCASE" in
   handshake | transfer | chacha20 | multiconnect | multiplexing | longrtt | transferloss | \
     handshakeloss | handshakecorruption | transfercorruption | blackhole | http3 | keyupdate | retry | \
-    resumption | zerortt | v2) ;;
+    resumption | zerortt | v2 | connectionmigration) ;;
   *)
     echo "run_endpoint.sh: test case '${TESTCASE}' is not supported" >&2
     exit 127
@@ -86,6 +86,21 @@ if [ "$ROLE" = server ]; then
   # v2: the client starts in v1 offering v2 (its default); the server prefers v2 and switches
   # (compatible version negotiation, RFC 9368 §2.3, RFC 9369).
   if [ "$TESTCASE" = v2 ]; then EXTRA+=(--versions v2,v1); fi
+  # connectionmigration: the server also listens on a preferred address and offers it (RFC 9000
+  # §9.6); the client moves there after the handshake. PREFERRED_ADDRESS (HOST:PORT) sets it,
+  # else the machine's first IPv4 address on port 4433.
+  if [ "$TESTCASE" = connectionmigration ]; then
+    PREFERRED=${PREFERRED_ADDRESS:-}
+    if [ -z "$PREFERRED" ]; then
+      IP4=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -m1 -E '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' || true)
+      if [ -z "$IP4" ]; then
+        echo "run_endpoint.sh: connectionmigration needs PREFERRED_ADDRESS (no IPv4 address found)" >&2
+        exit 1
+      fi
+      PREFERRED="$IP4:4433"
+    fi
+    EXTRA+=(--preferred-address "$PREFERRED")
+  fi
   echo "run_endpoint.sh: tquic server for $TESTCASE on $LISTEN_HOST port $PORT, root $WWW_DIR" >&2
   exec "${TQUIC[@]}" server --cert "$CERTS_DIR/cert.pem" --key "$CERTS_DIR/priv.key" \
     --root "$WWW_DIR" --host "$LISTEN_HOST" --port "$PORT" \

@@ -6,6 +6,9 @@
  * OUTPUT/<last path segment>. `--alpn h3,hq-interop` offers both and speaks what the server picks. --timeout bounds the handshake (default 10 s). A progress bar runs while stdout is a
  * terminal; a one-line summary ends the run. Exit status 0 only if every request succeeded.
  * --key-update starts a 1-RTT key update during the downloads (the run fails if none happened).
+ * --migrate-after SECONDS moves the connection to a new local port that long into the downloads
+ * (RFC 9000 §9.2; the run fails if it was not possible). A server's preferred_address (§9.6) is
+ * used unless --no-preferred-address.
  * With --verbose, the negotiated ALPN and cipher suite are printed to stderr once the handshake
  * completes. --session-file FILE resumes the session stored in FILE (RFC 9001 §4.5; a ticket is
  * used once) and stores the ticket the server sends; with --early-data the requests go out in
@@ -39,7 +42,9 @@ export default async function client(values: Record<string, unknown>, positional
   let common: CommonOptions;
   let handshakeTimeoutMs: number;
   let version: number | undefined;
+  let migrateAfterMs: number | undefined;
   try {
+    migrateAfterMs = values['migrate-after'] === undefined ? undefined : secondsOption(values['migrate-after'], 'migrate-after', 0);
     common = commonOptions(values, alpn);
     version = versionOption(values.version);
     handshakeTimeoutMs = secondsOption(values.timeout, 'timeout', 10_000);
@@ -75,6 +80,7 @@ export default async function client(values: Record<string, unknown>, positional
       ...(typeof values.ca === 'string' ? { ca: values.ca } : {}),
       ...(session !== undefined ? { session } : {}),
       ...(session !== undefined && values['early-data'] === true ? { earlyData: true } : {}),
+      ...(values['no-preferred-address'] === true ? { usePreferredAddress: false } : {}),
     });
   } catch (e) {
     return fail('client', (e as Error).message, 1);
@@ -106,6 +112,29 @@ export default async function client(values: Record<string, unknown>, positional
       if (values.verbose === true) process.stderr.write('tquic client: key update started\n');
     }, 2);
   }
+  // --migrate-after: a new local port mid-download (RFC 9000 §9.2), once the handshake is
+  // confirmed and any move to the server's preferred address is done.
+  let migrateTimer: NodeJS.Timeout | undefined;
+  let migrated: boolean | undefined;
+  if (migrateAfterMs !== undefined) {
+    const start = performance.now();
+    migrated = false;
+    migrateTimer = setInterval(() => {
+      if (conn.closeInfo !== undefined) return clearInterval(migrateTimer);
+      if (performance.now() - start < migrateAfterMs || !conn.core.handshakeConfirmed || conn.core.pathValidation !== undefined) return;
+      clearInterval(migrateTimer);
+      conn.migrate().then(
+        (local) => {
+          migrated = true;
+          if (values.verbose === true) process.stderr.write(`tquic client: migrated to local port ${local.port}\n`);
+        },
+        (e: Error) => process.stderr.write(`tquic client: --migrate-after: ${e.message}\n`),
+      );
+    }, 5);
+  }
+  if (values.verbose === true) {
+    conn.on('pathChange', (p) => process.stderr.write(`tquic client: path ${p.reason ?? ''} ${p.state}: ${p.local?.port ?? ''} -> ${p.address.host}:${p.address.port}\n`));
+  }
   const bar = process.stdout.isTTY
     ? new SingleBar({ format: '{bar} {percentage}% | {value}/{total} requests | {bytes} | {rate}', hideCursor: true, clearOnComplete: true })
     : undefined;
@@ -135,6 +164,7 @@ export default async function client(values: Record<string, unknown>, positional
         );
   bar?.stop();
   clearInterval(keyUpdateTimer);
+  clearInterval(migrateTimer);
   const stats = conn.stats();
   // The ticket comes right after the handshake; give it a moment if the downloads were quicker.
   if (newSession !== undefined) await Promise.race([newSession, new Promise((r) => setTimeout(r, 1000))]);
@@ -152,6 +182,10 @@ export default async function client(values: Record<string, unknown>, positional
       `${human((bytes * 8) / Math.max(seconds, 1e-6), 'bit/s')}, RTT ${(stats.smoothedRtt / 1000).toFixed(1)} ms, ` +
       `${stats.packetsLost} packets lost\n`,
   );
+  if (migrated === false) {
+    process.stderr.write('tquic client: --migrate-after: the downloads ended before the connection migrated\n');
+    return 1;
+  }
   if (values['key-update'] === true && stats.keyUpdates.local === 0) {
     process.stderr.write('tquic client: --key-update: the downloads ended before a key update was permitted\n');
     return 1;

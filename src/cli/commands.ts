@@ -40,6 +40,8 @@ export const COMMANDS: Command[] = [
       timeout: { type: 'string' },
       'session-file': { type: 'string' },
       'early-data': { type: 'boolean' },
+      'migrate-after': { type: 'string' },
+      'no-preferred-address': { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v' },
     },
     optionHelp: {
@@ -58,6 +60,8 @@ export const COMMANDS: Command[] = [
       timeout: 'seconds to wait for the handshake to complete (default 10)',
       'session-file': 'resume the session (ticket) in this file if present; store the new one there',
       'early-data': 'with --session-file: send the requests in 0-RTT when the ticket allows it',
+      'migrate-after': 'move to a new local port this many seconds into the downloads (RFC 9000 §9)',
+      'no-preferred-address': "stay on the server's address even if it offers a preferred_address (RFC 9000 §9.6)",
       verbose: 'print the negotiated ALPN and cipher suite, and warnings',
     },
     run: () => import('./client.js'),
@@ -82,6 +86,7 @@ export const COMMANDS: Command[] = [
       retry: { type: 'boolean' },
       'max-connections': { type: 'string' },
       'early-data': { type: 'boolean' },
+      'preferred-address': { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
     },
     optionHelp: {
@@ -100,6 +105,7 @@ export const COMMANDS: Command[] = [
       retry: 'validate client addresses with Retry before every handshake (RFC 9000 §8.1.2)',
       'max-connections': 'refuse connections beyond this many',
       'early-data': 'accept 0-RTT from resuming clients (tickets allow it; replays are refused)',
+      'preferred-address': 'also listen on HOST:PORT and offer it to clients as preferred_address (RFC 9000 §9.6)',
       verbose: 'log connections, requests and warnings',
     },
     run: () => import('./server.js'),

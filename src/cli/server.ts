@@ -7,6 +7,8 @@
  * and --keylog. With --verbose, every request and every established connection (its ALPN and
  * cipher suite, and whether it resumed a session or accepted 0-RTT) is logged to stderr. Session
  * tickets are issued after every handshake (RFC 9001 §4.5); --early-data lets them carry 0-RTT.
+ * --preferred-address HOST:PORT also listens there and offers it to clients in preferred_address
+ * (RFC 9000 §9.6).
  */
 import { existsSync, statSync } from 'node:fs';
 import { listen, type CommonOptions } from '../io/index.js';
@@ -28,7 +30,9 @@ export default async function server(values: Record<string, unknown>): Promise<n
   let port: number;
   let maxConnections: number | undefined;
   let common: CommonOptions;
+  let preferred: { host: string; port: number } | undefined;
   try {
+    if (typeof values['preferred-address'] === 'string') preferred = hostPort(values['preferred-address']);
     port = int(values.port, 'port', 4433);
     maxConnections = values['max-connections'] === undefined ? undefined : int(values['max-connections'], 'max-connections', 0);
     common = commonOptions(values, alpn);
@@ -47,6 +51,7 @@ export default async function server(values: Record<string, unknown>): Promise<n
       // RFC 9000 §8.1.2: every client proves its address with a Retry token first.
       ...(values.retry === true ? { retry: 'always' as const } : {}),
       ...(values['early-data'] === true ? { earlyData: true } : {}),
+      ...(preferred !== undefined ? { preferredAddress: preferred } : {}),
       onWarning: (w) => {
         if (values.verbose === true) process.stderr.write(`tquic server: ${w.message}\n`);
       },
@@ -79,4 +84,13 @@ export default async function server(values: Record<string, unknown>): Promise<n
   // (RFC 9114 §5.2) before the server closes what is left.
   await srv.close();
   return 0;
+}
+
+/** HOST:PORT or [IPv6]:PORT, the host an IP literal. */
+function hostPort(v: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(v) ?? /^([^:]+):(\d+)$/.exec(v);
+  if (m === null) throw new RangeError(`--preferred-address must be HOST:PORT or [HOST]:PORT, got "${v}"`);
+  const port = Number(m[2]);
+  if (!(port > 0 && port <= 65535)) throw new RangeError(`--preferred-address port must be 1..65535, got ${m[2]}`);
+  return { host: m[1]!, port };
 }

@@ -91,7 +91,7 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
   }
   // RFC 9000 §9.3: the same 3× limit towards a new peer address until it is validated.
   const pv = conn.pathValidation;
-  if (pv !== undefined) {
+  if (pv !== undefined && pv.previousLocal === undefined) {
     const budget = 3 * pv.received - pv.sent;
     if (budget < MIN_PACKET_ROOM + TAG + 32) return undefined;
     limit = Math.min(limit, budget);
@@ -172,6 +172,8 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
     end += extra;
   }
 
+  // RFC 9000 §13.4.2: one ECN codepoint for the whole datagram.
+  const ect = conn.ecn.marking;
   for (let i = 0; i < nBuilt; i++) {
     const p = built[i]!;
     const sp = conn.spaces[p.space];
@@ -191,8 +193,10 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
     sent.ackEliciting = p.ackEliciting;
     sent.inFlight = inFlight;
     sent.resent = false;
+    sent.ect = ect;
     if (sent.tokens.length !== p.tokenCount) sent.tokens.length = p.tokenCount;
     rec.onPacketSent(now, p.space, sent);
+    if (ect) conn.ecn.onPacketSent(now, p.space, sent);
     if (inFlight) conn.pacer.onPacketSent(now, size);
     conn.packetsSent++;
     if (p.ackEliciting && sp.probes > 0) sp.probes--;
@@ -222,7 +226,9 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
   }
   // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
   if (conn.isClient && hasHandshake) conn.discardSpace(now, INITIAL);
-  return conn.pool.datagram(ab, end, conn.local, conn.remote);
+  const d = conn.pool.datagram(ab, end, conn.local, conn.remote);
+  if (ect) d.ecn = 'ect0';
+  return d;
 }
 
 function hasElicitingWork(conn: Connection): boolean {

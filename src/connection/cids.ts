@@ -89,6 +89,20 @@ export class LocalCids {
     this.active.set(0, { cid: handshakeCid, token });
   }
 
+  /**
+   * Server: the connection ID for the preferred_address transport parameter (§5.1.1: sequence
+   * number 1), issued before the handshake. Undefined when none can be issued.
+   */
+  issuePreferred(): { cid: Uint8Array; token: Uint8Array } | undefined {
+    const host = this.host;
+    if (host === undefined || this.nextSeq !== 1 || this.active.get(0)?.cid.length === 0) return undefined;
+    const cid = host.issue(this.owner);
+    if (cid === undefined) return undefined;
+    const token = host.resetToken(cid);
+    this.active.set(this.nextSeq++, { cid, token });
+    return { cid, token };
+  }
+
   /** The token of the handshake connection ID (the server's stateless_reset_token, §18.2). */
   get handshakeToken(): Uint8Array | undefined {
     return this.active.get(0)?.token;
@@ -225,6 +239,11 @@ export class PeerCids {
       e.token = token;
       if (e.used) this.host?.watch(this.owner, token);
     }
+  }
+
+  /** Client: the connection ID of the server's preferred_address (§5.1.1: sequence number 1). */
+  addPreferred(cid: Uint8Array, token: Uint8Array): void {
+    if (!this.active.has(1) && !this.retired.has(1) && this.retirePriorTo <= 1) this.active.set(1, { cid: cid.slice(), token: token.slice(), used: false });
   }
 
   /**

@@ -7,6 +7,7 @@ import type { TokenStore } from './address-token.js';
 import type { StrikeRegister } from './early-data.js';
 import type { SessionStore } from './session-cache.js';
 import { QUIC_V1 } from '../wire/version.js';
+import type { SocketAddress } from '../util/datagram.js';
 
 export interface TransportSettings {
   /** Our max_idle_timeout (ms); 0 disables our side's timeout (RFC 9000 §10.1). */
@@ -41,6 +42,12 @@ export interface TransportSettings {
   maxDatagramFrameSize: number;
   /** DATAGRAMs queued for sending at most; `sendDatagram` refuses more (RFC 9221 §5). */
   datagramSendQueue: number;
+  /**
+   * Mark our packets ECT(0) and validate the path's ECN (RFC 9000 §13.4.2). Off by default: the
+   * sender must be able to set the IP header's ECN bits (the simulator can, node:dgram cannot).
+   * ECN counts of received packets are reported either way (§13.4.1).
+   */
+  ecn: boolean;
 }
 
 export const DEFAULT_TRANSPORT: Readonly<TransportSettings> = {
@@ -61,6 +68,7 @@ export const DEFAULT_TRANSPORT: Readonly<TransportSettings> = {
   initialRtt: 333_000,
   maxDatagramFrameSize: 0,
   datagramSendQueue: 64,
+  ecn: false,
 };
 
 export interface ConnectionConfig {
@@ -117,8 +125,23 @@ export interface ConnectionConfig {
    * filled from NEW_TOKEN frames. An Endpoint supplies an in-memory one by default.
    */
   tokenStore?: TokenStore;
+  /**
+   * Client: move to the server's preferred_address once the handshake is confirmed (RFC 9000
+   * §9.6.1; default true).
+   */
+  usePreferredAddress?: boolean;
   // server
   credentials?: TlsCredentials;
+  /**
+   * Server: advertise a preferred address (RFC 9000 §9.6, §18.2), with a connection ID and
+   * reset token of its own. The endpoint must also receive datagrams sent there.
+   */
+  preferredAddress?: { ipv4?: SocketAddress; ipv6?: SocketAddress };
+  /**
+   * Send disable_active_migration (RFC 9000 §18.2): the peer must not move to a new address on
+   * its own (a NAT rebinding is still followed, §9). Default false.
+   */
+  disableActiveMigration?: boolean;
   tickets?: { key: Uint8Array; lifetimeSeconds?: number; earlyData?: boolean };
   /** Server: the 0-RTT anti-replay register (default: one per `tickets` object). */
   antiReplay?: StrikeRegister;

@@ -20,6 +20,7 @@ import { createCongestionController } from '../recovery/cc/registry.js';
 import { LossRecovery, type SentPacket } from '../recovery/loss.js';
 import { SentPacketPool } from '../recovery/sent-pool.js';
 import { Pacer } from '../recovery/pacer.js';
+import { EcnValidator } from '../recovery/ecn.js';
 import { RttEstimator } from '../recovery/rtt.js';
 import type { QlogSink, QlogEventOf, PacketDroppedTrigger } from '../qlog/index.js';
 import { wants } from '../qlog/events.js';
@@ -54,6 +55,8 @@ import { LocalCids, PeerCids, type CidHost } from './cids.js';
 import { RetryState, onRetry } from './retry.js';
 import { takeStoredToken } from './address-token.js';
 import { EarlyData, onOneRttReceived, zeroRttReadKeys } from './early-data.js';
+import { clientPathFailed, clientPathValidated, encodePreferredAddress, maybeUsePreferredAddress, resetPathState, startClientMigration, validationDeadline, type MigrationReason } from './migration.js';
+import type { PreferredAddress } from '../wire/transport-params.js';
 
 const SPACE_PTYPE = ['initial', 'handshake', '1rtt'] as const;
 const EMPTY_BYTES = new Uint8Array(0);
@@ -163,6 +166,8 @@ export class Connection {
   tls: TlsClient | TlsServer;
   readonly recovery: LossRecovery<RecoveryToken>;
   readonly pacer: Pacer;
+  /** ECN marking and validation (RFC 9000 §13.4.2), recovery/ecn.ts. */
+  readonly ecn: EcnValidator;
   readonly streams: StreamManager;
 
   readonly localCid: Uint8Array;
@@ -218,7 +223,17 @@ export class Connection {
    * arrived from it (§9.3, §8.1); on failure the previous address is restored (§9.3.2).
    */
   pathValidation:
-    | { challenge: Uint8Array; previous: SocketAddress; deadline: Instant; received: number; sent: number; challengePending: boolean }
+    | {
+        challenge: Uint8Array;
+        previous: SocketAddress;
+        deadline: Instant;
+        received: number;
+        sent: number;
+        challengePending: boolean;
+        /** Client migration (migration.ts): our previous local address; no 3× limit then. */
+        previousLocal?: SocketAddress;
+        reason?: MigrationReason;
+      }
     | undefined;
   /** Peer address changes followed (stats). */
   migrations = 0;
@@ -290,6 +305,9 @@ export class Connection {
     const cc = createCongestionController(this.settings.congestionControl, { maxDatagramSize: this.settings.maxDatagramSize });
     this.recovery = new LossRecovery<RecoveryToken>({ cc, rtt, isServer: !this.isClient });
     this.pacer = new Pacer(this.settings.maxDatagramSize);
+    this.ecn = new EcnValidator(this.settings.ecn, (now, old, state) => {
+      this.qlog?.event(now, { name: 'quic:ecn_state_updated', data: { ...(old !== undefined ? { old } : {}), new: state } });
+    });
     const s = this.settings;
     this.streams = new StreamManager({
       isClient: this.isClient,
@@ -309,6 +327,11 @@ export class Connection {
     if (this.idleTimeout > 0) this.idleDeadline = init.now + this.idleTimeout;
     this.localCids = new LocalCids(this, init.cidHost, init.localCid);
     this.peerCids = new PeerCids(this, init.cidHost, init.remoteCid);
+    // RFC 9000 §9.6: a server's preferred address comes with a connection ID of sequence 1.
+    if (!this.isClient && c.preferredAddress !== undefined) {
+      const issued = this.localCids.issuePreferred();
+      if (issued !== undefined) this.preferredAddressParam = encodePreferredAddress(c.preferredAddress, issued.cid, issued.token);
+    }
     // RFC 9000 §8.1.3: a client's first Initial carries a NEW_TOKEN token it kept, if any.
     takeStoredToken(this);
     this.tls = createTls(this);
@@ -317,14 +340,30 @@ export class Connection {
       data: { local: qlogEndpoint(init.local, [this.localCid]), remote: qlogEndpoint(init.remote, [this.remoteCid]) },
     });
     if (this.qlog) this.qlog.event(init.now, parametersSetEvent(localTransportParameters(this), 'local'));
+    if (this.ecn.state !== undefined) this.qlog?.event(init.now, { name: 'quic:ecn_state_updated', data: { new: this.ecn.state } });
     if (this.isClient) {
       (this.tls as TlsClient).start();
       drainTls(this, init.now);
     }
   }
 
+  /** @internal Server: the preferred_address transport parameter we send (migration.ts). */
+  preferredAddressParam: PreferredAddress | undefined;
+
   // ---------------------------------------------------------------------------------------------
   // Public API
+
+  /**
+   * Client: moves the connection to a new local address (RFC 9000 §9.2): a new connection ID of
+   * the server's (§9.5), packets from `local` at once, and path validation; on failure the old
+   * path is used again (§9.3.2). 'path_changed' events follow. False, changing nothing, when not
+   * possible: not a client, the handshake not confirmed, the server sent
+   * disable_active_migration, a migration still being validated, or no spare connection ID.
+   */
+  migrate(now: Instant, local: SocketAddress): boolean {
+    this.lastNow = now;
+    return startClientMigration(this, now, local, this.remote, 'active');
+  }
 
   get isClosed(): boolean {
     return this.state === 'closed';
@@ -633,6 +672,8 @@ export class Connection {
     this.rxDcidBuf = EMPTY_BYTES;
     if (sp.discarded) return;
     if (newAddress && hp.pn > largestBefore && (this.state as ConnectionState) === 'established' && !onlyProbing(frames)) this.migrateTo(now, d.from);
+    // RFC 9000 §9.6: the client moved to another of our addresses (the preferred address): answer from there.
+    if (!this.isClient && space === APPDATA && this.handshakeConfirmed && hp.pn > largestBefore && !sameAddress(d.to, this.local) && !onlyProbing(frames)) this.localAddressChanged(now, d.to);
     const pv = this.pathValidation;
     if (pv !== undefined && sameAddress(d.from, this.remote)) pv.received += d.data.length;
     sp.ack.onPacketReceived(now, hp.pn, ackEliciting, d.ecn);
@@ -651,10 +692,11 @@ export class Connection {
     const ipChanged = address.host !== this.remote.host;
     this.remote = address;
     this.migrations++;
-    if (ipChanged) {
-      this.recovery.cc = createCongestionController(this.settings.congestionControl, { maxDatagramSize: this.settings.maxDatagramSize });
-      this.recovery.rtt.reset();
-    }
+    // §9.5: a connection ID not used on the previous path, when the peer supplied a spare one.
+    this.nextPeerCid();
+    if (ipChanged) resetPathState(this);
+    // RFC 9000 §13.4.2: ECN is validated afresh on a new path.
+    this.ecn.reset(now);
     const pto = this.recovery.rtt.pto(this.recovery.maxAckDelay, true);
     // §8.2.4: give up after max(3 PTO, 6 × kInitialRtt).
     const deadline = now + Math.max(3 * pto, 6 * this.settings.initialRtt);
@@ -663,11 +705,20 @@ export class Connection {
     this.emit({ type: 'peer_address_changed', address, previous, state: 'validating' });
   }
 
+  /** Server: packets now leave from `local`, where the client's latest packets arrived (§9.6). */
+  private localAddressChanged(now: Instant, local: SocketAddress): void {
+    const previous = this.local;
+    this.local = local;
+    this.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_complete', tuple_local: qlogEndpoint(local), tuple_remote: qlogEndpoint(this.remote) } });
+    this.emit({ type: 'local_address_changed', address: local, previous });
+  }
+
   /** @internal A PATH_RESPONSE arrived. */
   onPathResponse(now: Instant, data: Uint8Array): void {
     const pv = this.pathValidation;
     if (!pv || !equalBytes(pv.challenge, data)) return;
     this.pathValidation = undefined;
+    if (pv.previousLocal !== undefined) return clientPathValidated(this, now, pv.previousLocal, pv.previous, pv.reason ?? 'active');
     this.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_complete' } });
     this.emit({ type: 'peer_address_changed', address: this.remote, previous: pv.previous, state: 'validated' });
   }
@@ -682,6 +733,7 @@ export class Connection {
   private pathValidationFailed(now: Instant): void {
     const pv = this.pathValidation!;
     this.pathValidation = undefined;
+    if (pv.previousLocal !== undefined) return clientPathFailed(this, now, pv.previousLocal, pv.previous, pv.reason ?? 'active');
     const failed = this.remote;
     this.remote = pv.previous;
     this.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_abandoned' } });
@@ -816,6 +868,8 @@ export class Connection {
     this.recovery.peerCompletedAddressValidation = true;
     this.discardSpace(now, HANDSHAKE);
     this.emit({ type: 'handshake_confirmed' });
+    // RFC 9000 §9.6.1 (migration.ts).
+    maybeUsePreferredAddress(this, now);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -922,7 +976,10 @@ export class Connection {
       const r = this.recovery.onTimeout(now);
       this.onLost(now, r.lost, r.lostSpace as SpaceId);
       this.logRecovery(now);
-      if (r.probe) this.armProbe(r.probe.space as SpaceId, r.probe.count);
+      if (r.probe) {
+        this.armProbe(r.probe.space as SpaceId, r.probe.count);
+        this.ecn.onPto(now);
+      }
     }
   }
 
@@ -998,6 +1055,7 @@ export class Connection {
 
   /** @internal Tokens of lost packets go back to their owners (RFC 9000 §13.3); records are released. */
   onLost(now: Instant, packets: ReadonlyArray<SentPacket<RecoveryToken>>, space: SpaceId): void {
+    if (packets.length > 0) this.ecn.onPacketsLost(now, packets);
     for (let i = 0; i < packets.length; i++) {
       const p = packets[i]!;
       const tokens = p.tokens;

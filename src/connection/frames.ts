@@ -27,6 +27,8 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
       // default, RFC 9002 §5.3 ignores it there anyway).
       const exponent = space === APPDATA ? conn.peerAckDelayExponent : 3;
       const r = conn.recovery.onAckReceived(now, space, f.ranges, f.ackDelay * 2 ** exponent, f.ecn);
+      // RFC 9000 §13.4.2.1: validate the ECN counts before the acknowledged records are released.
+      if (f.ranges.length > 0) conn.ecn.onAckReceived(now, space, f.ranges[0]!.largest, r.acked, f.ecn);
       // RFC 9001 §4.1.2: a client may treat an acknowledged 1-RTT packet (not a 0-RTT one) as confirmation.
       const confirms = conn.isClient && space === APPDATA && conn.handshakeComplete && ackedOneRtt(conn, r.acked);
       conn.onAcked(now, r.acked);

@@ -64,8 +64,8 @@ export function localTransportParameters(conn: Connection): TransportParameters 
     activeConnectionIdLimit: s.activeConnectionIdLimit,
     maxDatagramFrameSize: s.maxDatagramFrameSize,
     initialSourceConnectionId: conn.localCid,
-    // No client-initiated migration yet; a NAT rebinding is still followed (RFC 9000 §9).
-    disableActiveMigration: true,
+    // RFC 9000 §9: clients may migrate unless configured otherwise.
+    disableActiveMigration: conn.config.disableActiveMigration === true,
   });
   if (!conn.isClient) {
     tp.originalDestinationConnectionId = conn.originalDcid;
@@ -73,6 +73,8 @@ export function localTransportParameters(conn: Connection): TransportParameters 
     const token = conn.localCids.handshakeToken;
     if (token !== undefined) tp.statelessResetToken = token;
     addRetrySource(conn, tp);
+    // RFC 9000 §9.6, §18.2 (migration.ts).
+    if (conn.preferredAddressParam !== undefined) tp.preferredAddress = conn.preferredAddressParam;
   }
   // RFC 9368 §3, RFC 9369 §4: sent by both endpoints.
   tp.versionInformation = localVersionInformation(conn);
@@ -185,6 +187,8 @@ function applyPeerParameters(conn: Connection, now: Instant, data: Uint8Array): 
     checkRetrySource(conn, tp);
   }
   conn.peerParams = tp;
+  // RFC 9000 §5.1.1: the preferred_address connection ID has sequence number 1.
+  if (conn.isClient && tp.preferredAddress !== undefined) conn.peerCids.addPreferred(tp.preferredAddress.connectionId, tp.preferredAddress.statelessResetToken);
   conn.peerAckDelayExponent = tp.ackDelayExponent;
   conn.peerMaxUdpPayload = tp.maxUdpPayloadSize;
   conn.peerMaxDatagramFrame = tp.maxDatagramFrameSize;

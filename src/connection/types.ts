@@ -69,6 +69,25 @@ export type ConnectionEvent =
    * `validated` once its PATH_RESPONSE arrived, or the change was undone when validation failed.
    */
   | { type: 'peer_address_changed'; address: SocketAddress; previous: SocketAddress; state: 'validating' | 'validated' | 'reverted' }
+  /** Server, RFC 9000 §9.6: packets now leave from another of our addresses (the preferred address). */
+  | { type: 'local_address_changed'; address: SocketAddress; previous: SocketAddress }
+  /** Server, RFC 9000 §9.6: packets now leave from another of our addresses (the preferred address). */
+  | { type: 'local_address_changed'; address: SocketAddress; previous: SocketAddress }
+  /**
+   * Client, RFC 9000 §9.2, §9.6: we moved to a new path (`migrate`, or the server's preferred
+   * address): 'validating' at once, then 'validated' on its PATH_RESPONSE, or 'failed' when
+   * validation failed and we went back to the previous path (then `local`/`remote` are the
+   * previous path's and `previousLocal`/`previousRemote` the failed one's).
+   */
+  | {
+      type: 'path_changed';
+      local: SocketAddress;
+      remote: SocketAddress;
+      previousLocal: SocketAddress;
+      previousRemote: SocketAddress;
+      reason: 'active' | 'preferred_address';
+      state: 'validating' | 'validated' | 'failed';
+    }
   /**
    * RFC 9001 §6: the 1-RTT keys were updated. `initiator` 'local' when we started the update
    * (reported once the peer answered in the new key phase), 'remote' when the peer did and we

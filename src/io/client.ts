@@ -51,6 +51,8 @@ export interface ConnectOptions extends CommonOptions {
    * data is sent again in 1-RTT).
    */
   earlyData?: boolean;
+  /** Move to the server's preferred address when it offers one (RFC 9000 §9.6.1; default true). */
+  usePreferredAddress?: boolean;
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -75,6 +77,7 @@ export async function connect(o: ConnectOptions): Promise<QuicConnection> {
     ...(o.session !== undefined ? { session: typeof o.session === 'string' ? decodeSession(o.session) : o.session } : {}),
     ...(o.sessionStore !== undefined ? { sessionStore: o.sessionStore } : {}),
     ...(o.earlyData === true ? { earlyData: true } : {}),
+    ...(o.usePreferredAddress === false ? { usePreferredAddress: false } : {}),
   };
   const warn = o.onWarning ?? (() => {});
   if (o.keylog !== undefined) config.keylog = keylogAppender(o.keylog, (e) => warn({ kind: 'socket', message: `keylog: ${e.message}`, error: e }));

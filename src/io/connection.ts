@@ -27,12 +27,23 @@ export interface ConnectionHost {
    * (for a client: its socket is closed).
    */
   connectionEnded(qc: QuicConnection, abandoned: boolean): Promise<void>;
+  /** Binds one more local socket, for connection migration (RFC 9000 §9.2); absent: not supported. */
+  addSocket?(o: { host: string; port?: number }): Promise<SocketAddress>;
 }
 
+/**
+ * RFC 9000 §9: a path change. Server: the client's address changed (`address`, `previous`).
+ * Client: we moved (`migrate`, or the server's preferred address, §9.6): `local` and `address`
+ * are the path now used, `previousLocal` and `previous` the one before; 'reverted' when the new
+ * path failed validation and the previous one is used again.
+ */
 export interface PathChange {
   address: SocketAddress;
   previous: SocketAddress;
   state: 'validating' | 'validated' | 'reverted';
+  local?: SocketAddress;
+  previousLocal?: SocketAddress;
+  reason?: 'active' | 'preferred_address' | 'peer';
 }
 
 /** A completed 1-RTT key update (RFC 9001 §6). */
@@ -237,6 +248,23 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
    * a packet of the current key phase, while the previous update is still in progress or within
    * three PTOs of it, or when the connection is closing.
    */
+  /**
+   * Client: moves the connection to a new local socket (RFC 9000 §9.2), by default a new
+   * ephemeral port on the current local address: a new connection ID, packets from there at
+   * once, path validation, and back to the old path if it fails. Resolves with the new local
+   * address, or rejects when migrating is not possible (not a client, the handshake not
+   * confirmed, the server sent disable_active_migration, a migration still being validated, or
+   * no spare connection ID). 'pathChange' events follow.
+   */
+  async migrate(localAddress?: string, localPort = 0): Promise<SocketAddress> {
+    if (this.role !== 'client') throw new QuicError('only a client migrates', 'ERR_QUIC_MIGRATION');
+    if (this.host.addSocket === undefined) throw new QuicError('this connection cannot bind new sockets', 'ERR_QUIC_MIGRATION');
+    const local = await this.host.addSocket({ host: localAddress ?? this.core.local.host, port: localPort });
+    if (!this.core.migrate(this.host.now(), local)) throw new QuicError('migration not possible now', 'ERR_QUIC_MIGRATION');
+    this.host.schedule();
+    return local;
+  }
+
   updateKeys(): boolean {
     const ok = this.core.initiateKeyUpdate(this.host.now());
     if (ok) this.host.schedule();
@@ -350,7 +378,17 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
         this.emit('datagramLost', e.length);
         break;
       case 'peer_address_changed':
-        this.emit('pathChange', { address: e.address, previous: e.previous, state: e.state });
+        this.emit('pathChange', { address: e.address, previous: e.previous, state: e.state, reason: 'peer' });
+        break;
+      case 'path_changed':
+        this.emit('pathChange', {
+          address: e.remote,
+          previous: e.previousRemote,
+          local: e.local,
+          previousLocal: e.previousLocal,
+          state: e.state === 'failed' ? 'reverted' : e.state,
+          reason: e.reason,
+        });
         break;
       case 'key_updated':
         this.emit('keyUpdate', { initiator: e.initiator, generation: e.generation });

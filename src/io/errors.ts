@@ -8,7 +8,9 @@ export type QuicErrorCode =
   | 'ERR_QUIC_CONNECTION_CLOSED'
   | 'ERR_QUIC_STREAM_RESET'
   | 'ERR_QUIC_STOP_SENDING'
-  | 'ERR_QUIC_STREAM_LIMIT';
+  | 'ERR_QUIC_STREAM_LIMIT'
+  /** `migrate` refused: see QuicConnection.migrate. */
+  | 'ERR_QUIC_MIGRATION';
 
 /** A connection or handshake error; `closeInfo` says how the connection ended, when it did. */
 export class QuicError extends Error {

@@ -55,6 +55,11 @@ export class IoHost implements ConnectionHost {
     this.driver.schedule();
   }
 
+  /** A new local socket (connection migration, RFC 9000 §9.2). */
+  addSocket(o: UdpSocketOptions): Promise<SocketAddress> {
+    return this.driver.addSocket(o);
+  }
+
   /** Wraps a core connection and starts routing its events. */
   adopt(core: Connection, qlog?: QlogFileSink): QuicConnection {
     const qc = new QuicConnection(this, core, qlog);

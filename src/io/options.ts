@@ -71,6 +71,8 @@ export function baseConfig(o: CommonOptions): Pick<ConnectionConfig, 'provider' 
     transport.maxIdleTimeoutMs = o.idleTimeoutMs;
   }
   if (o.congestionControl !== undefined) transport.congestionControl = o.congestionControl;
+  // node:dgram can neither set nor read the IP ECN bits: never claim ECT (RFC 9000 §13.4.2.2).
+  transport.ecn = false;
   // Settings errors surface here, not on the first datagram (validated as the core does).
   transportSettings({ provider: providerOf(o.crypto), alpn: o.alpn, transport });
   if (transport.congestionControl !== undefined && !congestionControllerNames().includes(transport.congestionControl)) {

@@ -45,6 +45,14 @@ export interface ListenOptions extends CommonOptions {
   ticketKey?: Uint8Array;
   /** Accept 0-RTT (RFC 9001 §4.6) with the tickets issued; replays are refused (default false). */
   earlyData?: boolean;
+  /**
+   * A preferred address (RFC 9000 §9.6): a second socket is bound there (an IP literal; port 0
+   * picks an ephemeral one) and advertised to clients in preferred_address, which move to it
+   * after the handshake.
+   */
+  preferredAddress?: { host: string; port?: number };
+  /** Tell clients not to migrate on their own (disable_active_migration, RFC 9000 §18.2; default false). */
+  disableActiveMigration?: boolean;
 }
 
 /** Options of `QuicServer.close`. */
@@ -234,8 +242,10 @@ export async function listen(o: ListenOptions): Promise<QuicServer> {
     credentials,
     ...(o.sessionTickets !== false ? { tickets: { key: o.ticketKey ?? provider.randomBytes(16) } } : {}),
     ...(o.earlyData === true ? { earlyData: true } : {}),
+    ...(o.disableActiveMigration === true ? { disableActiveMigration: true } : {}),
     ...(o.keylog !== undefined ? { keylog: keylogAppender(o.keylog, (e) => warn({ kind: 'socket', message: `keylog: ${e.message}`, error: e })) } : {}),
   };
+  if (o.preferredAddress !== undefined && isIP(o.preferredAddress.host) === 0) throw new RangeError(`preferredAddress.host must be an IP literal, got "${o.preferredAddress.host}"`);
   // The endpoint copies the server configuration for each new connection (`{ ...server }`), so
   // getters give every connection its own qlog file and the wall time of its start.
   let lastQlog: QlogFileSink | undefined;
@@ -256,6 +266,17 @@ export async function listen(o: ListenOptions): Promise<QuicServer> {
         ...(o.recvBufferSize !== undefined ? { recvBufferSize: o.recvBufferSize } : {}),
         ...(o.sendBufferSize !== undefined ? { sendBufferSize: o.sendBufferSize } : {}),
       },
+      // RFC 9000 §9.6: the preferred address is a second socket of the same endpoint.
+      ...(o.preferredAddress !== undefined
+        ? [
+            {
+              host: o.preferredAddress.host,
+              port: o.preferredAddress.port ?? 0,
+              ...(o.recvBufferSize !== undefined ? { recvBufferSize: o.recvBufferSize } : {}),
+              ...(o.sendBufferSize !== undefined ? { sendBufferSize: o.sendBufferSize } : {}),
+            },
+          ]
+        : []),
     ],
     endpoint: (locals) => ({
       local: locals[0]!,
@@ -277,6 +298,9 @@ export async function listen(o: ListenOptions): Promise<QuicServer> {
       server!.incoming(core, sink, o.qlogDir);
     },
   });
+  const preferred = o.preferredAddress !== undefined ? host.driver.locals[1] : undefined;
+  // Connections made from now on advertise it (the bound port is known only now).
+  if (preferred !== undefined) config.preferredAddress = isIP(preferred.host) === 6 ? { ipv6: preferred } : { ipv4: preferred };
   server = new QuicServer(host, maxConnections, o.onWarning);
   return server;
 }

@@ -99,8 +99,8 @@ const MAPPED_V4 = '::ffff:';
 export class UdpDriver {
   readonly clock: Clock;
   readonly endpoint: Endpoint;
-  /** Local addresses of the sockets, in the order given. */
-  readonly locals: readonly SocketAddress[];
+  /** Local addresses of the sockets, in the order given (then those added by `addSocket`). */
+  readonly locals: SocketAddress[];
   private readonly sockets: BoundSocket[];
   private readonly byLocal = new Map<string, BoundSocket>();
   private readonly onActivity: ((now: Instant) => void) | undefined;
@@ -165,6 +165,26 @@ export class UdpDriver {
       throw e;
     }
     return new UdpDriver(bound, o, o.clock ?? new Clock());
+  }
+
+  /**
+   * Binds one more socket (e.g. a client moving to a new local port, RFC 9000 §9.2); datagrams
+   * from its address leave through it and those it receives go to the endpoint. Returns its
+   * local address.
+   */
+  async addSocket(o: UdpSocketOptions): Promise<SocketAddress> {
+    if (this.closed) throw new Error('the UDP driver is closed');
+    const s = await bindSocket(o, this.warn);
+    if (this.closed) {
+      await closeSocket(s.socket);
+      throw new Error('the UDP driver is closed');
+    }
+    this.sockets.push(s);
+    this.locals.push(s.local);
+    this.byLocal.set(addressKey(s.local), s);
+    this.lastFrom = undefined;
+    s.socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.receive(s, msg, rinfo));
+    return s.local;
   }
 
   /** Socket buffer sizes in effect (as the kernel reports them), per socket. */

@@ -25,6 +25,8 @@ export interface SentPacket<T> {
   tokens: T[];
   /** Its content was already queued again by a PTO probe (RFC 9002 §6.2.4). */
   resent?: boolean;
+  /** Sent with the ECT(0) codepoint (RFC 9000 §13.4.2). */
+  ect?: boolean;
   /** Set by `SentPacketPool.release`: the record is back in the pool and must not be used. */
   released?: boolean;
 }

@@ -7,3 +7,4 @@ export * from './cc/types.js';
 export * from './cc/registry.js';
 export * from './cc/newreno.js';
 export * from './cc/cubic.js';
+export * from './ecn.js';

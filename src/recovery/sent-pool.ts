@@ -42,9 +42,10 @@ export class SentPacketPool<T> {
       this.free[this.freeCount] = undefined;
       p.released = false;
       p.resent = false;
+      p.ect = false;
       return p;
     }
-    return { pn: 0, timeSent: 0, size: 0, ackEliciting: false, inFlight: false, tokens: [], resent: false, released: false };
+    return { pn: 0, timeSent: 0, size: 0, ackEliciting: false, inFlight: false, tokens: [], resent: false, ect: false, released: false };
   }
 
   /** Takes a record back (see the module comment for when). */

@@ -376,7 +376,8 @@ function sumRaw(raw: readonly { length?: number }[] | undefined): number {
  *   corrupted or undecryptable packets but never reports a false one there.
  * - Validated: at the first `packet_received` of type handshake (RFC 9000 §8.1: a Handshake
  *   packet proves the client processed the server's Initial) or 1RTT (which needs the same
- *   proof). Address validation by token (Retry, NEW_TOKEN) is not visible in the qlog.
+ *   proof), or at a logged Retry (the connection was created by an Initial carrying its valid
+ *   token, RFC 9000 §8.1.2). Address validation by NEW_TOKEN is not visible in the qlog.
  *
  * Checked after each sent event: sent ≤ 3 × received.
  */
@@ -415,6 +416,9 @@ function checkAmplification(server: readonly LoggedEvent[], mds: number, out: Vi
         break;
       }
       case 'quic:packet_sent':
+        // A server connection whose log opens with its Retry exists only because the client's
+        // next Initial returned a valid Retry token: its address is validated (RFC 9000 §8.1.2).
+        if (event.data.header.packet_type === 'retry') return;
         if (!datagramsSent) onSent(event.data.raw?.length ?? 0, time);
         break;
       default:

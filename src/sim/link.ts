@@ -84,6 +84,8 @@ export interface LinkConfig {
   mtu?: number;
   /** Mark ECT datagrams CE when this many datagrams are already queued. */
   ecnThreshold?: number;
+  /** Clear the ECN codepoint of every datagram to not-ECT (a path that bleaches ECN, RFC 9000 §13.4.2). */
+  ecnBleach?: boolean;
   /** Active queue management at the head of the queue (needs a finite `rate`). */
   aqm?: AqmConfig;
   /** Scheduled changes (applied by the network at their time). */
@@ -220,6 +222,7 @@ export class Link {
       if (lost) return void c.dropped.burst++, [];
     }
     let ecn = d.ecn;
+    if (this.config.ecnBleach === true && ecn !== undefined) ecn = 'not-ect';
     let departAt = now;
     if (this.rate > 0) {
       const q = this.queueLength(now);

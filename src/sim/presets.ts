@@ -15,6 +15,14 @@
  *   (25-packet queue) with 1 ms access links.
  * - handshakes: 50 sequential short connections through handshakeloss's link.
  * - streams, requests, datagrams: small workloads on the default link.
+ * - ecn: the default link CE-marks ECT datagrams once 5 are queued; both ends mark ECT(0), so
+ *   ECN validates and the senders react to CE before the 25-packet queue overflows.
+ * - retry: the server endpoint sends a Retry for every connection-creating Initial.
+ * - connectionmigration: the server also owns a preferred address (its IP, port 4433) and
+ *   advertises it (RFC 9000 §9.6); the client moves there once the handshake is confirmed.
+ * - clientmigration: a multihomed client (path A as the default link, path B 5 Mbps / 40 ms)
+ *   moves its connection from path A to path B at 1 s of a 5 MB download (RFC 9000 §9.2):
+ *   a new connection ID, path validation, congestion control and RTT afresh (§9.4).
  */
 import type { LinkConfig, LinkEvent } from './link.js';
 import { burstLoss } from './link.js';
@@ -113,6 +121,29 @@ const PRESET_LIST: Scenario[] = [
     client: { transport: { maxDatagramFrameSize: 1200 } },
     server: { transport: { maxDatagramFrameSize: 1200 } },
   }),
+  // ECN and address validation.
+  both('ecn', 'default link marking CE above 5 queued packets; both ends send ECT(0) (RFC 9000 §13.4, RFC 9002 §7.1); 2 MB', defaultLink({ ecnThreshold: 5 }), 2 << 20, {
+    client: { transport: { ecn: true } },
+    server: { transport: { ecn: true } },
+  }),
+  both('retry', 'default link; the server answers every new connection with a Retry (RFC 9000 §8.1.2); 1 MB', defaultLink(), 1 << 20, { server: { retry: 'always' } }),
+  // Connection migration (RFC 9000 §9).
+  both('connectionmigration', "default link; the server offers a preferred address (RFC 9000 §9.6), the client moves there after the handshake; 2 MB", defaultLink(), 2 << 20, {
+    server: { preferredAddress: { host: '10.0.0.2', port: 4433 } },
+  }),
+  {
+    name: 'clientmigration',
+    description: 'multihomed client: path A 10 Mbps / 15 ms, path B 5 Mbps / 40 ms; the client moves from A to B at 1 s (RFC 9000 §9.2); 5 MB',
+    topology: {
+      type: 'multihomed',
+      paths: [
+        { name: 'A', toServer: defaultLink() },
+        { name: 'B', toServer: defaultLink({ rate: 5_000_000, delay: 40 * MS }) },
+      ],
+    },
+    workload: { type: 'bulk', bytes: 5 << 20 },
+    events: [{ at: 1 * S, type: 'migrate' }],
+  },
 ];
 
 export const PRESETS: ReadonlyMap<string, Scenario> = new Map(PRESET_LIST.map((s) => [s.name, s]));
@@ -137,7 +168,11 @@ export type BulkPresetName =
   | 'rebind-addr'
   | 'twopath'
   | 'twopath-fail'
-  | 'dumbbell';
+  | 'dumbbell'
+  | 'ecn'
+  | 'retry'
+  | 'connectionmigration'
+  | 'clientmigration';
 
 /** A scenario whose `workload` is a bulk transfer. */
 export type BulkScenario = Scenario & { workload: BulkWorkload };

@@ -26,6 +26,7 @@ import { MemorySink, teeSinks } from '../qlog/memory.js';
 import { toHex } from '../util/bytes.js';
 import { checkConnection, type Violation } from './checker.js';
 import { Endpoint } from '../endpoint/endpoint.js';
+import type { RetryMode } from '../endpoint/retry.js';
 import { Network, type Host, type Nat, type NatCounters } from './network.js';
 import type { LinkConfig, LinkCounters } from './link.js';
 import { layoutTopology, type Topology } from './topology.js';
@@ -67,8 +68,15 @@ export interface NetworkEvent {
    * port or IP. 'key-update': every active connection starts a 1-RTT key update (RFC 9001 §6)
    * on `side` (default the client), retried every 10 ms until permitted.
    */
-  type: 'rebind-port' | 'rebind-addr' | 'key-update';
+  type: 'rebind-port' | 'rebind-addr' | 'key-update' | 'migrate';
   client?: number;
+  /**
+   * migrate: the client connections of client host `client` move to this local address (RFC
+   * 9000 §9.2), retried every 10 ms until permitted. Default: the host's second address (a
+   * multihomed client's path 1), else its first address with the port plus one. The host gets
+   * the address if it does not have it.
+   */
+  address?: SocketAddress;
   every?: Duration;
   oldBinding?: 'keep' | 'drop';
   /** key-update: which end starts it. */
@@ -99,8 +107,15 @@ export interface Scenario {
   events?: NetworkEvent[];
   /** Give up after this much virtual time (µs, default 300 s). */
   maxTime?: Duration;
-  client?: { transport?: SimTransportSettings } & SimVersions;
-  server?: { transport?: SimTransportSettings; versions?: number[] };
+  /** `usePreferredAddress`: follow the server's preferred_address (RFC 9000 §9.6; default true). */
+  client?: { transport?: SimTransportSettings; usePreferredAddress?: boolean } & SimVersions;
+  /**
+   * `retry`: the server endpoint's Retry policy (RFC 9000 §8.1.2; default 'never').
+   * `preferredAddress`: an IPv4 address the first server host also owns and advertises in
+   * preferred_address (RFC 9000 §9.6); reachable over the same links, so the same IP as the
+   * server's with another port.
+   */
+  server?: { transport?: SimTransportSettings; versions?: number[]; retry?: RetryMode; preferredAddress?: SocketAddress };
 }
 
 export interface RunOptions {
@@ -268,6 +283,20 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
   const seed = opts.seed ?? scenario.seed ?? 1;
   const specs: FlowSpec[] = scenario.flows && scenario.flows.length > 0 ? scenario.flows : [{}];
   const layout = layoutTopology(scenario.topology, specs.length, scenario);
+  // RFC 9000 §9.6: the first server host also owns its preferred address.
+  const pa = scenario.server?.preferredAddress;
+  if (pa !== undefined && !layout.servers[0]!.addresses.some((a) => addressKey(a) === addressKey(pa))) layout.servers[0]!.addresses.push(pa);
+  // migrate events: the client hosts own the addresses they move to.
+  const migrateTo = new Map<NetworkEvent, SocketAddress>();
+  for (const ev of scenario.events ?? []) {
+    if (ev.type !== 'migrate') continue;
+    const h = layout.clients[ev.client ?? 0];
+    if (!h) throw new RangeError(`migrate: no client host ${ev.client ?? 0}`);
+    const first = h.addresses[0]!;
+    const to = ev.address ?? h.addresses[1] ?? { host: first.host, port: first.port + 1 };
+    if (!h.addresses.some((a) => addressKey(a) === addressKey(to))) h.addresses.push(to);
+    migrateTo.set(ev, to);
+  }
   const prng = new Prng(seed);
   const tap = opts.onDeliver;
   const net = new Network({
@@ -299,6 +328,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
     credentials: opts.credentials,
     ...(scenario.server?.transport ? { transport: scenario.server.transport } : {}),
     ...(scenario.server?.versions ? { versions: scenario.server.versions } : {}),
+    ...(scenario.server?.preferredAddress ? { preferredAddress: { ipv4: scenario.server.preferredAddress } } : {}),
     qlogFor: (c) => sinkFor('server', c.originalDcid, first ? opts.serverQlog : undefined),
   });
   const clientConfig = (qlog: boolean): ConnectionConfig => ({
@@ -307,13 +337,15 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
     ...(scenario.client?.transport ? { transport: scenario.client.transport } : {}),
     ...(scenario.client?.version !== undefined ? { version: scenario.client.version } : {}),
     ...(scenario.client?.versions ? { versions: scenario.client.versions } : {}),
+    ...(scenario.client?.usePreferredAddress === false ? { usePreferredAddress: false } : {}),
     qlogFor: (c) => sinkFor('client', c.originalDcid, qlog ? opts.clientQlog : undefined),
   });
 
   // Flows and their hosts.
   const flows: Flow[] = [];
   const ctxOf: FlowContext[] = [];
-  const serverEps = layout.servers.map((h, j) => new Endpoint({ local: h.addresses[0]!, seed: prng.nextU32(), server: serverConfig(j === 0) }));
+  const retry = scenario.server?.retry;
+  const serverEps = layout.servers.map((h, j) => new Endpoint({ local: h.addresses[0]!, seed: prng.nextU32(), server: serverConfig(j === 0), ...(retry !== undefined ? { retry } : {}) }));
   const clientEps = layout.clients.map((h) => new Endpoint({ local: h.addresses[0]!, seed: prng.nextU32() }));
   const serverHosts: Host[] = [];
   const clientHosts: Host[] = [];
@@ -390,6 +422,10 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
       scheduleKeyUpdates(ev);
       continue;
     }
+    if (ev.type === 'migrate') {
+      scheduleMigration(ev, migrateTo.get(ev)!);
+      continue;
+    }
     if (ev.type !== 'rebind-port' && ev.type !== 'rebind-addr') throw new RangeError(`unknown network event ${(ev as { type: string }).type}`);
     const c = ev.client ?? 0;
     const host = clientHosts[c];
@@ -406,6 +442,25 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
       });
     };
     fire(ev.at);
+  }
+
+  /** migrate events: each active client connection of the host moves to `to` (RFC 9000 §9.2), retried until permitted. */
+  function scheduleMigration(ev: NetworkEvent, to: SocketAddress): void {
+    if (!(ev.at >= 0)) throw new RangeError('migrate: at must be >= 0');
+    const c = ev.client ?? 0;
+    const RETRY = 10_000;
+    const MAX_TRIES = 1000;
+    const attempt = (f: Flow, fc: FlowConn, tries: number): void => {
+      const conn = fc.client;
+      if (!fc.active || conn.state === 'closed' || addressKey(conn.local) === addressKey(to)) return;
+      if (conn.migrate(net.engine.now, to)) {
+        clientHosts[f.client]!.node.service();
+        serverHosts[f.server]!.node.service();
+      } else if (tries < MAX_TRIES) net.engine.schedule(net.engine.now + RETRY, () => attempt(f, fc, tries + 1));
+    };
+    net.engine.schedule(ev.at, () => {
+      for (const f of flows) if (f.client === c) for (const fc of f.driver.conns) attempt(f, fc, 0);
+    });
   }
 
   /** key-update events: each active connection's `side` starts an update, retried until permitted. */

@@ -1,21 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { getProvider } from '../../src/crypto/index.js';
-import { generateDevCertificate } from '../../src/crypto/certgen.js';
-import { loadCredentials, type TlsCredentials } from '../../src/crypto/tls/certificates.js';
 import { MemorySink, type LoggedEvent, type QlogEventOf, type QlogFrame } from '../../src/qlog/index.js';
 import { checkConnection, formatViolations, frameTypeOfQlog, type Invariant, type Violation } from '../../src/sim/checker.js';
 import { preset, runScenario, type RunOptions, type Scenario, type ScenarioResult } from '../../src/sim/index.js';
 import { FrameType } from '../../src/wire/frame.js';
+import { simOptions } from '../support/sim.js';
 
-let creds: TlsCredentials | undefined;
-async function options(): Promise<RunOptions> {
-  if (!creds) {
-    // Ed25519: fixed-size signatures, so the same seed gives the same packet sizes and timings.
-    const c = await generateDevCertificate({ keyType: 'ed25519', notBefore: new Date(Date.UTC(2026, 0, 1)), days: 3650 });
-    creds = loadCredentials(c.certPem, c.keyPem);
-  }
-  return { provider: getProvider('node'), credentials: creds };
-}
+const options = simOptions;
 
 interface Recording {
   result: ScenarioResult;

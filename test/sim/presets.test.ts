@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { getProvider } from '../../src/crypto/index.js';
-import { generateDevCertificate } from '../../src/crypto/certgen.js';
-import { loadCredentials, type TlsCredentials } from '../../src/crypto/tls/certificates.js';
+import { MemorySink } from '../../src/qlog/memory.js';
 import { describeScenario, preset, PRESET_NAMES, PRESETS, runScenario, type RunOptions, type Scenario } from '../../src/sim/index.js';
+import { simOptions } from '../support/sim.js';
 
-let creds: TlsCredentials | undefined;
-async function options(): Promise<RunOptions> {
-  if (!creds) {
-    const c = await generateDevCertificate({ keyType: 'ed25519', notBefore: new Date(Date.UTC(2026, 0, 1)), days: 3650 });
-    creds = loadCredentials(c.certPem, c.keyPem);
-  }
-  return { provider: getProvider('node'), credentials: creds };
-}
+const options = simOptions;
 
-const NEW = ['rebind-port', 'rebind-addr', 'keyupdate', 'v2', 'twopath', 'twopath-fail', 'dumbbell', 'handshakes', 'streams', 'requests', 'datagrams'];
-const BULK = ['default', 'transferloss', 'handshakeloss', 'transfercorruption', 'handshakecorruption', 'blackhole', 'longrtt', 'rebind-port', 'rebind-addr', 'keyupdate', 'v2', 'twopath', 'twopath-fail', 'dumbbell'];
+const NEW = ['rebind-port', 'rebind-addr', 'keyupdate', 'v2', 'twopath', 'twopath-fail', 'dumbbell', 'handshakes', 'streams', 'requests', 'datagrams', 'ecn', 'retry', 'connectionmigration', 'clientmigration'];
+const BULK = ['default', 'transferloss', 'handshakeloss', 'transfercorruption', 'handshakecorruption', 'blackhole', 'longrtt', 'rebind-port', 'rebind-addr', 'keyupdate', 'v2', 'twopath', 'twopath-fail', 'dumbbell', 'ecn', 'retry', 'connectionmigration', 'clientmigration'];
 
 /** A preset sized for a quick test run. */
 function small(name: string, seed: number): Scenario {
@@ -27,6 +19,12 @@ function small(name: string, seed: number): Scenario {
     case 'rebind-port':
     case 'rebind-addr':
       // Long enough for the first rebinding (at 1 s) to fall inside the transfer.
+      return preset(name, { seed, bytes: 1_500_000 });
+    case 'ecn':
+      // Long enough to leave slow start and meet the marking threshold more than once.
+      return preset(name, { seed, bytes: 600_000 });
+    case 'clientmigration':
+      // Long enough for the move to path B (at 1 s) to fall inside the transfer.
       return preset(name, { seed, bytes: 1_500_000 });
     case 'keyupdate':
       // Long enough for the first update (at 0.5 s) and the next (at 2.5 s).
@@ -83,7 +81,9 @@ describe('presets', () => {
       const o = await options();
       for (const seed of [1, 2, 3]) {
         const s = small(name, seed);
-        const r = runScenario(s, o);
+        // Per-connection qlog for the ECN and Retry assertions.
+        const logs: { role: 'client' | 'server'; sink: MemorySink }[] = [];
+        const r = runScenario(s, { ...o, qlog: ({ role }) => { const sink = new MemorySink(); logs.push({ role, sink }); return sink; } });
         const label = `${name} seed ${seed}`;
         expect(r.dataIntact, label).toBe(true);
         expect(r.unroutable, label).toBe(0);
@@ -101,7 +101,34 @@ describe('presets', () => {
           expect(f.completed, label).toBe(true);
           expect(f.handshakes.completed, label).toBeGreaterThanOrEqual(1);
         }
+        if (name === 'ecn') {
+          // CE marks instead of queue drops: nothing lost, ECN validated on both ends, CE reacted to.
+          const l = r.links.toClient;
+          expect(l.ceMarked, label).toBeGreaterThan(0);
+          expect(l.dropped.queue + l.dropped.aqm, label).toBe(0);
+          expect(r.retransmissions, label).toBe(0);
+          for (const { sink } of logs) expect(sink.data('quic:ecn_state_updated').at(-1)?.new, label).toBe('capable');
+          const server = logs.find((x) => x.role === 'server')!.sink;
+          expect(server.data('quic:congestion_state_updated').some((e) => e.new === 'recovery'), label).toBe(true);
+          expect(server.count('quic:packet_lost'), label).toBe(0);
+        }
+        if (name === 'retry') {
+          // One Retry per connection (RFC 9000 §8.1.2).
+          const clients = logs.filter((x) => x.role === 'client');
+          expect(clients.length, label).toBe(1);
+          for (const { sink } of clients) expect(sink.data('quic:packet_received').filter((p) => p.header.packet_type === 'retry').length, label).toBe(1);
+        }
         if (name === 'keyupdate') expect(r.flows[0]!.keyUpdates, label).toBe(2);
+        if (name === 'connectionmigration' || name === 'clientmigration') {
+          // RFC 9000 §9: the client moved once and its new path was validated; the server followed.
+          const client = logs.find((x) => x.role === 'client')!.sink;
+          const states = client.data('quic:migration_state_updated').map((e) => e.new);
+          expect(states, label).toEqual(['migration_started', 'migration_complete']);
+          const server = logs.find((x) => x.role === 'server')!.sink;
+          if (name === 'clientmigration') expect(server.data('quic:migration_state_updated').map((e) => e.new), label).toEqual(['migration_started', 'migration_complete']);
+          else expect(server.data('quic:migration_state_updated').at(-1)?.tuple_local?.port_v4, label).toBe(4433);
+          expect(r.flows[0]!.serverSaw.length, label).toBe(name === 'clientmigration' ? 2 : 1);
+        }
         expect(r.flows[0]!.versions, label).toEqual([name === 'v2' ? 0x6b3343cf : 1]);
         if (name.startsWith('rebind-')) {
           expect(r.nats[0]!.rebinds, label).toBe(1);

@@ -1,7 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { getProvider } from '../../src/crypto/index.js';
-import { generateDevCertificate } from '../../src/crypto/certgen.js';
-import { loadCredentials, type TlsCredentials } from '../../src/crypto/tls/certificates.js';
 import { Endpoint } from '../../src/endpoint/endpoint.js';
 import { addressKey, type SocketAddress } from '../../src/util/datagram.js';
 import {
@@ -16,15 +13,9 @@ import {
   type Scenario,
   type Topology,
 } from '../../src/sim/index.js';
+import { simOptions } from '../support/sim.js';
 
-let creds: TlsCredentials | undefined;
-async function options(): Promise<RunOptions> {
-  if (!creds) {
-    const c = await generateDevCertificate({ keyType: 'ed25519', notBefore: new Date(Date.UTC(2026, 0, 1)), days: 3650 });
-    creds = loadCredentials(c.certPem, c.keyPem);
-  }
-  return { provider: getProvider('node'), credentials: creds };
-}
+const options = simOptions;
 
 interface Seen {
   host: string;

@@ -1,7 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { getProvider } from '../../src/crypto/index.js';
-import { generateDevCertificate } from '../../src/crypto/certgen.js';
-import { loadCredentials, type TlsCredentials } from '../../src/crypto/tls/certificates.js';
 import {
   checkPayload,
   expectedBytes,
@@ -16,15 +13,9 @@ import {
   type Scenario,
   type Workload,
 } from '../../src/sim/index.js';
+import { simOptions } from '../support/sim.js';
 
-let creds: TlsCredentials | undefined;
-async function options(): Promise<RunOptions> {
-  if (!creds) {
-    const c = await generateDevCertificate({ keyType: 'ed25519', notBefore: new Date(Date.UTC(2026, 0, 1)), days: 3650 });
-    creds = loadCredentials(c.certPem, c.keyPem);
-  }
-  return { provider: getProvider('node'), credentials: creds };
-}
+const options = simOptions;
 
 /** No loss, 10 ms one-way, 20 Mbit/s. */
 const CLEAN: LinkConfig = { delay: 10_000, rate: 20_000_000 };

@@ -7,7 +7,7 @@ import { Endpoint, type EndpointOptions } from '../../src/endpoint/endpoint.js';
 import type { Connection } from '../../src/connection/connection.js';
 import type { ConnectionConfig } from '../../src/connection/config.js';
 import type { ConnectionEvent } from '../../src/connection/types.js';
-import type { Datagram, SocketAddress } from '../../src/util/datagram.js';
+import type { Datagram, Ecn, SocketAddress } from '../../src/util/datagram.js';
 import { Prng } from '../../src/util/prng.js';
 import type { CryptoProvider } from '../../src/crypto/provider.js';
 import { generateDevCertificate } from '../../src/crypto/certgen.js';
@@ -36,6 +36,8 @@ export interface LinkOptions {
   corrupt?: number;
   /** Drop datagrams for which this returns true (after the random impairments). */
   dropIf?: (d: Datagram, index: number, from: 'client' | 'server') => boolean;
+  /** Rewrites the ECN codepoint a datagram arrives with (CE marking, bleaching); undefined keeps it. */
+  ecn?: (d: Datagram, index: number, from: 'client' | 'server') => Ecn | undefined;
   /** A NAT in front of the client: its datagrams arrive from this address instead. */
   clientSource?: SocketAddress;
 }
@@ -128,13 +130,14 @@ export class Pair {
     const release = (): void => (from === 'client' ? this.client : this.server).releaseDatagram(d);
     if (link.loss && this.prng.chance(link.loss)) return release();
     if (link.dropIf?.(d, idx, from)) return release();
+    const ecn = link.ecn?.(d, idx, from) ?? d.ecn;
     const copies = link.duplicate && this.prng.chance(link.duplicate) ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       const data = d.data.slice();
       if (link.corrupt && this.prng.chance(link.corrupt)) data[this.prng.nextInt(data.length)]! ^= 1 << this.prng.nextInt(8);
       const delay = (link.delay ?? 10_000) + (link.jitter ? this.prng.nextInt(link.jitter) : 0);
       const src = from === 'client' && link.clientSource ? link.clientSource : d.from;
-      this.queue.push({ at: this.now + delay, seq: this.seq++, d: { ...d, data, from: src }, to: from === 'client' ? 'server' : 'client' });
+      this.queue.push({ at: this.now + delay, seq: this.seq++, d: { ...d, data, from: src, ...(ecn !== undefined ? { ecn } : {}) }, to: from === 'client' ? 'server' : 'client' });
     }
     release();
   }

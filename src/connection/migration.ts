@@ -1,0 +1,218 @@
+/**
+ * Client-initiated connection migration (RFC 9000 §9) and the server's preferred address
+ * (§9.6, §18.2).
+ *
+ * A client moves to a new path (a new local address, or the server's preferred address) by
+ * switching at once (§9.2: a client may send non-probing packets on a new path before it is
+ * validated): a connection ID of the peer's not used before (§9.5), the new addresses, and a
+ * PATH_CHALLENGE on the new path (§8.2.1), the datagram padded to 1200 bytes. The old path's
+ * addresses are kept until the PATH_RESPONSE; if validation fails, the client returns to them
+ * (§9.3.2). Congestion control and RTT restart unless only a port changed (§9.4).
+ *
+ * The server follows (connection.ts `migrateTo`): a non-probing packet with the largest packet
+ * number from a new client address moves its remote address and starts its own validation; a
+ * non-probing packet that arrived on another of its own addresses (the preferred address) moves
+ * its local address.
+ */
+import { createCongestionController } from '../recovery/cc/registry.js';
+import { qlogEndpoint } from '../qlog/common.js';
+import type { SocketAddress } from '../util/datagram.js';
+import type { Instant } from '../util/time.js';
+import type { PreferredAddress } from '../wire/transport-params.js';
+import type { Connection } from './connection.js';
+
+/** What a server advertises in preferred_address (RFC 9000 §9.6, §18.2). */
+export interface PreferredAddressConfig {
+  ipv4?: SocketAddress;
+  ipv6?: SocketAddress;
+}
+
+/** Why a client changes path. */
+export type MigrationReason = 'active' | 'preferred_address';
+
+/** RFC 9000 §8.2.4: give up validation after max(3 PTO, 6 × kInitialRtt). */
+export function validationDeadline(conn: Connection, now: Instant): Instant {
+  const pto = conn.recovery.rtt.pto(conn.recovery.maxAckDelay, true);
+  return now + Math.max(3 * pto, 6 * conn.settings.initialRtt);
+}
+
+/** §9.4: a fresh congestion controller and RTT estimator for a path whose IP address changed. */
+export function resetPathState(conn: Connection): void {
+  conn.recovery.cc = createCongestionController(conn.settings.congestionControl, { maxDatagramSize: conn.settings.maxDatagramSize });
+  conn.recovery.rtt.reset();
+}
+
+/**
+ * Moves a client to the path (`local`, `remote`). False, changing nothing, when not allowed:
+ * not a client, the handshake not confirmed (§9), the peer sent disable_active_migration (§9,
+ * §18.2; not for its preferred address, §9.6), a validation still running, or no spare
+ * connection ID of the peer's (§9.5).
+ */
+export function startClientMigration(conn: Connection, now: Instant, local: SocketAddress, remote: SocketAddress, reason: MigrationReason): boolean {
+  if (!conn.isClient || conn.state !== 'established' || !conn.handshakeConfirmed) return false;
+  if (reason === 'active' && conn.peerParams?.disableActiveMigration === true) return false;
+  if (conn.pathValidation !== undefined) return false;
+  const previousLocal = conn.local;
+  const previous = conn.remote;
+  // §9.5: never the same connection ID on two paths.
+  if (conn.nextPeerCid() === undefined) return false;
+  conn.local = local;
+  conn.remote = remote;
+  conn.migrations++;
+  if (local.host !== previousLocal.host || remote.host !== previous.host) resetPathState(conn);
+  // RFC 9000 §13.4.2: ECN is validated afresh on a new path.
+  conn.ecn.reset(now);
+  conn.pathValidation = {
+    challenge: conn.prng.bytes(8),
+    previous,
+    previousLocal,
+    deadline: validationDeadline(conn, now),
+    received: 0,
+    sent: 0,
+    challengePending: true,
+    reason,
+  };
+  conn.qlog?.event(now, {
+    name: 'quic:migration_state_updated',
+    data: { new: 'migration_started', tuple_local: qlogEndpoint(local), tuple_remote: qlogEndpoint(remote) },
+  });
+  conn.emit({ type: 'path_changed', local, remote, previousLocal, previousRemote: previous, reason, state: 'validating' });
+  return true;
+}
+
+/** A client's new path was validated by a PATH_RESPONSE (§8.2.3): the old one is forgotten. */
+export function clientPathValidated(conn: Connection, now: Instant, previousLocal: SocketAddress, previousRemote: SocketAddress, reason: MigrationReason): void {
+  conn.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_complete', tuple_local: qlogEndpoint(conn.local), tuple_remote: qlogEndpoint(conn.remote) } });
+  conn.emit({ type: 'path_changed', local: conn.local, remote: conn.remote, previousLocal, previousRemote, reason, state: 'validated' });
+}
+
+/**
+ * §9.3.2: a client's new path failed validation: back to the previous addresses, with another
+ * unused connection ID when the peer supplied one (§9.5), else the current one.
+ */
+export function clientPathFailed(conn: Connection, now: Instant, previousLocal: SocketAddress, previousRemote: SocketAddress, reason: MigrationReason): void {
+  const failedLocal = conn.local;
+  const failedRemote = conn.remote;
+  conn.local = previousLocal;
+  conn.remote = previousRemote;
+  conn.nextPeerCid();
+  if (failedLocal.host !== previousLocal.host || failedRemote.host !== previousRemote.host) resetPathState(conn);
+  conn.ecn.reset(now);
+  conn.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_abandoned', tuple_local: qlogEndpoint(previousLocal), tuple_remote: qlogEndpoint(previousRemote) } });
+  conn.emit({ type: 'path_changed', local: previousLocal, remote: previousRemote, previousLocal: failedLocal, previousRemote: failedRemote, reason, state: 'failed' });
+}
+
+// -------------------------------------------------------------------------------------------------
+// Preferred address (§9.6)
+
+/** IPv4 dotted quad → 4 bytes. */
+function ipv4Bytes(host: string): Uint8Array {
+  const parts = host.split('.');
+  if (parts.length !== 4) throw new RangeError(`not an IPv4 address: ${host}`);
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const n = Number(parts[i]);
+    if (!Number.isInteger(n) || n < 0 || n > 255 || parts[i] === '') throw new RangeError(`not an IPv4 address: ${host}`);
+    out[i] = n;
+  }
+  return out;
+}
+
+/** IPv6 text (with "::" and an optional dotted-quad tail) → 16 bytes. */
+function ipv6Bytes(host: string): Uint8Array {
+  const out = new Uint8Array(16);
+  let text = host;
+  const zone = text.indexOf('%');
+  if (zone >= 0) text = text.slice(0, zone);
+  const halves = text.split('::');
+  if (halves.length > 2) throw new RangeError(`not an IPv6 address: ${host}`);
+  const groups = (s: string): number[] => {
+    if (s === '') return [];
+    const r: number[] = [];
+    for (const g of s.split(':')) {
+      if (g.includes('.')) {
+        const v4 = ipv4Bytes(g);
+        r.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw new RangeError(`not an IPv6 address: ${host}`);
+        r.push(parseInt(g, 16));
+      }
+    }
+    return r;
+  };
+  const head = groups(halves[0]!);
+  const tail = halves.length === 2 ? groups(halves[1]!) : [];
+  if (head.length + tail.length > 8 || (halves.length === 1 && head.length !== 8)) throw new RangeError(`not an IPv6 address: ${host}`);
+  const all = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  for (let i = 0; i < 8; i++) {
+    out[2 * i] = all[i]! >> 8;
+    out[2 * i + 1] = all[i]! & 0xff;
+  }
+  return out;
+}
+
+function ipv4Text(b: Uint8Array): string {
+  return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+}
+
+function ipv6Text(b: Uint8Array): string {
+  const g: string[] = [];
+  for (let i = 0; i < 8; i++) g.push(((b[2 * i]! << 8) | b[2 * i + 1]!).toString(16));
+  // RFC 5952 §4.2: the longest run (two or more) of zero groups becomes "::".
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && g[j] === '0') j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j > i ? j : i + 1;
+  }
+  if (best < 0) return g.join(':');
+  return `${g.slice(0, best).join(':')}::${g.slice(best + bestLen).join(':')}`;
+}
+
+function allZero(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+/** The preferred_address parameter for a server's configuration, with its connection ID and token. */
+export function encodePreferredAddress(cfg: PreferredAddressConfig, cid: Uint8Array, token: Uint8Array): PreferredAddress {
+  return {
+    ipv4Address: cfg.ipv4 !== undefined ? ipv4Bytes(cfg.ipv4.host) : new Uint8Array(4),
+    ipv4Port: cfg.ipv4?.port ?? 0,
+    ipv6Address: cfg.ipv6 !== undefined ? ipv6Bytes(cfg.ipv6.host) : new Uint8Array(16),
+    ipv6Port: cfg.ipv6?.port ?? 0,
+    connectionId: cid,
+    statelessResetToken: token,
+  };
+}
+
+/**
+ * The address of a preferred_address parameter a client can use from `current` (the server
+ * address in use): the one of the same family, if the server gave one (§9.6.1).
+ */
+export function preferredAddressFor(pa: PreferredAddress, current: SocketAddress): SocketAddress | undefined {
+  if (current.host.includes(':')) {
+    if (pa.ipv6Port === 0 || allZero(pa.ipv6Address)) return undefined;
+    return { host: ipv6Text(pa.ipv6Address), port: pa.ipv6Port };
+  }
+  if (pa.ipv4Port === 0 || allZero(pa.ipv4Address)) return undefined;
+  return { host: ipv4Text(pa.ipv4Address), port: pa.ipv4Port };
+}
+
+/**
+ * Client, once the handshake is confirmed (§9.6.1): move to the server's preferred address,
+ * with the connection ID the parameter carried (sequence 1, §5.1.1), unless told not to.
+ */
+export function maybeUsePreferredAddress(conn: Connection, now: Instant): void {
+  if (!conn.isClient || conn.config.usePreferredAddress === false) return;
+  const pa = conn.peerParams?.preferredAddress;
+  if (pa === undefined) return;
+  const to = preferredAddressFor(pa, conn.remote);
+  if (to === undefined || (to.host === conn.remote.host && to.port === conn.remote.port)) return;
+  startClientMigration(conn, now, conn.local, to, 'preferred_address');
+}
