@@ -9,6 +9,7 @@ import type { ConnectionConfig } from '../../src/connection/config.js';
 import type { ConnectionEvent } from '../../src/connection/types.js';
 import type { Datagram, Ecn, SocketAddress } from '../../src/util/datagram.js';
 import { Prng } from '../../src/util/prng.js';
+import { concatBytes } from '../../src/util/bytes.js';
 import type { CryptoProvider } from '../../src/crypto/provider.js';
 import { generateDevCertificate } from '../../src/crypto/certgen.js';
 import { loadCredentials, type TlsCredentials } from '../../src/crypto/tls/certificates.js';
@@ -218,13 +219,7 @@ export class Pair {
       return fin;
     }, maxTime);
     if (!ok) return undefined;
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concatBytes(...parts);
   }
 
   handshakeDone(): boolean {

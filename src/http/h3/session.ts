@@ -8,6 +8,7 @@
  * Every protocol violation found here ends as an H3 connection error: the QUIC connection is
  * closed with the code (RFC 9114 §8). Nothing the peer sends throws out of the session.
  */
+import { concatBytes } from '../../util/bytes.js';
 import { EventEmitter } from 'node:events';
 import type { QuicConnection } from '../../io/connection.js';
 import type { QuicStream } from '../../io/stream.js';
@@ -87,18 +88,6 @@ function varintBytes(v: number): Uint8Array {
   const b = new Uint8Array(varintLength(v));
   writeVarintAt(b, 0, v);
   return b;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** Whether a stream error means only that the connection went away (not the peer closing the stream). */
@@ -282,7 +271,7 @@ export class H3Session extends EventEmitter<H3SessionEvents> {
         parts.push(g);
         this.qlogFrame('created', control.id, { type: 'reserved', frameType: type, length: payload.length }, g.length - payload.length, payload.length);
       }
-      control.write(concat([...parts, ...this.controlPending]));
+      control.write(concatBytes(...parts, ...this.controlPending));
       this.controlPending = [];
       this.control = control;
 
@@ -295,7 +284,7 @@ export class H3Session extends EventEmitter<H3SessionEvents> {
       const dec = await qc.openStream({ bidirectional: false });
       this.watchOwn(dec, 'QPACK decoder');
       this.qlogStreamType('local', dec.id, StreamType.QPACK_DECODER);
-      dec.write(concat([varintBytes(StreamType.QPACK_DECODER), ...this.decoderPending]));
+      dec.write(concatBytes(varintBytes(StreamType.QPACK_DECODER), ...this.decoderPending));
       this.decoderPending = [];
       this.decoderStream = dec;
     } catch {
