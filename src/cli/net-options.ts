@@ -97,7 +97,16 @@ export function commonOptions(values: Record<string, unknown>, alpnDefault: stri
   const keylog = typeof values.keylog === 'string' ? values.keylog : process.env.SSLKEYLOGFILE || undefined;
   const cipherSuites = cipherSuitesOption(values['cipher-suites']);
   const versions = versionsOption(values.versions);
+  // RFC 9000 §14: the ceiling of path MTU discovery, or the fixed size without it.
+  const transport: NonNullable<CommonOptions['transport']> = {};
+  if (values['max-datagram-size'] !== undefined) {
+    const size = int(values['max-datagram-size'], 'max-datagram-size', 1452);
+    if (size < 1200 || size > 65527) throw new RangeError('--max-datagram-size must be 1200..65527 (RFC 9000 §14)');
+    transport.maxDatagramSize = size;
+  }
+  if (values['no-pmtud'] === true) transport.pmtud = false;
   return {
+    ...(Object.keys(transport).length > 0 ? { transport } : {}),
     alpn: listOption(values.alpn) ?? alpnDefault,
     crypto,
     ...(cipherSuites !== undefined ? { cipherSuites } : {}),

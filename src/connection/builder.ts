@@ -25,6 +25,7 @@ import { qlogVersion } from '../qlog/common.js';
 import type { Connection } from './connection.js';
 import { APPDATA, HANDSHAKE, INITIAL, type RecoveryToken, type SpaceId } from './types.js';
 import { zeroRttWriteKeys } from './early-data.js';
+import { mtuProbeSize, ptoProbeLimit } from './pmtu.js';
 
 const TAG = 16;
 const NO_TOKEN = new Uint8Array(0);
@@ -78,8 +79,8 @@ function newBuilt(space: SpaceId): Built {
 }
 
 export function buildDatagram(conn: Connection, now: Instant): Datagram | undefined {
-  const s = conn.settings;
-  let limit = Math.min(s.maxDatagramSize, conn.peerMaxUdpPayload);
+  // RFC 9000 §14: the path's current maximum datagram size (PMTU discovery, pmtu.ts).
+  let limit = Math.min(conn.pmtud.current, conn.peerMaxUdpPayload);
   // RFC 9000 §8.1: anti-amplification before the client's address is validated.
   if (!conn.isClient && !conn.addressValidated) {
     const budget = 3 * conn.bytesReceivedUnvalidated - conn.bytesSentUnvalidated;
@@ -103,12 +104,16 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
   const rec = conn.recovery;
   let probing = false;
   for (let i = 0; i < 3; i++) if (conn.spaces[i]!.probes > 0 && !conn.spaces[i]!.discarded) probing = true;
+  if (probing) limit = ptoProbeLimit(conn, limit);
+  // RFC 9000 §14.4: a PMTU probe, PING and PADDING in a datagram of exactly the probed size.
+  const mtuProbe = probing || closing ? 0 : mtuProbeSize(conn, now);
+  if (mtuProbe > 0) limit = mtuProbe;
   // RFC 9002 §7: ack-eliciting packets only within the congestion window (probes excepted).
   let elicitingRoom = probing ? limit : Math.min(limit, rec.cc.cwnd - rec.bytesInFlight);
   const work = hasElicitingWork(conn);
   // RFC 9002 §7.8: the window is not the limit when there is room but nothing to send.
   rec.appLimited = !work && rec.cc.cwnd - rec.bytesInFlight >= limit;
-  if (!probing && elicitingRoom >= MIN_PACKET_ROOM && work) {
+  if (!probing && mtuProbe === 0 && elicitingRoom >= MIN_PACKET_ROOM && work) {
     // RFC 9002 §7.7: pacing.
     const t = conn.pacer.nextSendTime(now, limit, rec.cc.cwnd, rec.rtt, rec.cc.pacingRate?.(rec.rtt));
     if (t > now) {
@@ -134,7 +139,10 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
     // RFC 9001 §4.6.1: before the 1-RTT keys a client may send application data in 0-RTT.
     if (sp.discarded || (!sp.seal && (closing || space !== APPDATA || zeroRttWriteKeys(conn) === undefined))) continue;
     if (limit - w.offset < MIN_PACKET_ROOM + TAG + 1 + 4 + 2 + 2 * 21) break;
-    const p = closing ? writeClosePacket(conn, w, space, logFrames) : writePacket(conn, now, w, space, elicitingRoom > MIN_PACKET_ROOM, logFrames);
+    let p: Built | undefined;
+    if (closing) p = writeClosePacket(conn, w, space, logFrames);
+    else if (mtuProbe > 0) p = space === APPDATA ? writeMtuProbe(conn, w, logFrames) : undefined;
+    else p = writePacket(conn, now, w, space, elicitingRoom > MIN_PACKET_ROOM, logFrames);
     if (p) {
       // Indexed writes, never `length = 0` + push: the array keeps its storage (DESIGN §4 rule 2).
       if (nBuilt < built.length) built[nBuilt] = p;
@@ -194,6 +202,7 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
     sent.inFlight = inFlight;
     sent.resent = false;
     sent.ect = ect;
+    sent.mtuProbe = mtuProbe > 0;
     if (sent.tokens.length !== p.tokenCount) sent.tokens.length = p.tokenCount;
     rec.onPacketSent(now, p.space, sent);
     if (ect) conn.ecn.onPacketSent(now, p.space, sent);
@@ -211,12 +220,14 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
             ...(p.space === INITIAL && conn.retry.token.length > 0 ? { token: { raw: { length: conn.retry.token.length } } } : {}),
           },
           raw: { length: size },
+          ...(mtuProbe > 0 ? { is_mtu_probe_packet: true } : {}),
           frames: framesToQlog(p.frames!),
         },
       });
     }
   }
   conn.bytesSent += end;
+  if (mtuProbe > 0) conn.pmtud.onProbeSent(end);
   if (pv !== undefined) pv.sent += end;
   if (!conn.addressValidated) conn.bytesSentUnvalidated += end;
   if (anyEliciting) {
@@ -404,6 +415,25 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
       writeStreamData(conn, fw, p);
     }
     if (probe && !p.ackEliciting && fw.remaining >= 1) put(fw, p, { kind: 'ping' }, { kind: 'ping' }, true);
+  }
+  w.offset = fw.offset;
+  return closePacket(conn, w, p, payloadStart);
+}
+
+/**
+ * RFC 9000 §14.4: a PMTU probe: PING and PADDING filling the datagram to the probed size, so
+ * its loss costs no data.
+ */
+function writeMtuProbe(conn: Connection, w: ByteWriter, logFrames: boolean): Built | undefined {
+  const p = openPacket(conn, w, APPDATA);
+  if (logFrames) p.frames = [];
+  const payloadStart = w.offset;
+  const fw = conn.tx.frameWriter.reset(w.buf, w.offset, w.end - TAG);
+  put(fw, p, { kind: 'ping' }, { kind: 'ping' }, true);
+  const pad = fw.remaining;
+  if (pad > 0) {
+    fw.zeros(pad);
+    if (p.frames) p.frames.push({ kind: 'padding', length: pad });
   }
   w.offset = fw.offset;
   return closePacket(conn, w, p, payloadStart);

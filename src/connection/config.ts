@@ -23,8 +23,19 @@ export interface TransportSettings {
   maxStreamsUni: number;
   /** Bytes the application may queue per stream before write() pushes back. */
   sendBufferSize: number;
-  /** Largest UDP payload we send (before the peer's max_udp_payload_size is applied). */
+  /**
+   * Largest UDP payload we send (before the peer's max_udp_payload_size is applied): the ceiling
+   * of path MTU discovery (MAX_PLPMTU, RFC 8899 §5.1.2). Default 1452, what a 1500-byte
+   * Ethernet MTU carries under IPv6 and UDP headers. With `pmtud` off, datagrams have this size
+   * from the start (the path is trusted to carry it).
+   */
   maxDatagramSize: number;
+  /**
+   * Path MTU discovery (DPLPMTUD, RFC 9000 §14.3, RFC 8899; recovery/pmtud.ts): datagrams start
+   * at 1200 bytes and grow, after the handshake, to what acknowledged probes show the path
+   * carries, up to `maxDatagramSize`. Default true.
+   */
+  pmtud: boolean;
   /** max_udp_payload_size we advertise (what we can receive). */
   maxUdpPayloadSize: number;
   ackDelayExponent: number;
@@ -59,7 +70,8 @@ export const DEFAULT_TRANSPORT: Readonly<TransportSettings> = {
   maxStreamsBidi: 100,
   maxStreamsUni: 100,
   sendBufferSize: 1 << 20,
-  maxDatagramSize: 1200,
+  maxDatagramSize: 1452,
+  pmtud: true,
   maxUdpPayloadSize: 65527,
   ackDelayExponent: 3,
   maxAckDelayMs: 25,

@@ -20,6 +20,7 @@ import { createCongestionController } from '../recovery/cc/registry.js';
 import { LossRecovery, type SentPacket } from '../recovery/loss.js';
 import { SentPacketPool } from '../recovery/sent-pool.js';
 import { Pacer } from '../recovery/pacer.js';
+import { Pmtud } from '../recovery/pmtud.js';
 import { EcnValidator } from '../recovery/ecn.js';
 import { RttEstimator } from '../recovery/rtt.js';
 import type { QlogSink, QlogEventOf, PacketDroppedTrigger } from '../qlog/index.js';
@@ -55,6 +56,7 @@ import { LocalCids, PeerCids, type CidHost } from './cids.js';
 import { RetryState, onRetry } from './retry.js';
 import { takeStoredToken } from './address-token.js';
 import { EarlyData, onOneRttReceived, zeroRttReadKeys } from './early-data.js';
+import { pmtuOnAcked, pmtuOnLost } from './pmtu.js';
 import { clientPathFailed, clientPathValidated, encodePreferredAddress, maybeUsePreferredAddress, resetPathState, startClientMigration, validationDeadline, type MigrationReason } from './migration.js';
 import type { PreferredAddress } from '../wire/transport-params.js';
 
@@ -121,6 +123,11 @@ export interface ConnectionStats {
   datagramsLost: number;
   /** RFC 9001 §6: 1-RTT key updates completed, started by us and by the peer. */
   keyUpdates: { local: number; remote: number };
+  /**
+   * Path MTU discovery (RFC 9000 §14.3): the current maximum datagram size, probes sent and
+   * lost, black holes detected, and the search state.
+   */
+  pmtu: { current: number; state: string; probesSent: number; probesLost: number; blackHoles: number };
 }
 
 /** What the endpoint knows when it creates a connection. */
@@ -166,6 +173,8 @@ export class Connection {
   tls: TlsClient | TlsServer;
   readonly recovery: LossRecovery<RecoveryToken>;
   readonly pacer: Pacer;
+  /** Path MTU discovery of the current path (RFC 9000 §14.3; pmtu.ts). */
+  readonly pmtud: Pmtud;
   /** ECN marking and validation (RFC 9000 §13.4.2), recovery/ecn.ts. */
   readonly ecn: EcnValidator;
   readonly streams: StreamManager;
@@ -302,9 +311,10 @@ export class Connection {
     this.spaces[INITIAL].seal = ik.seal;
     this.spaces[INITIAL].open = ik.open;
     const rtt = new RttEstimator(this.settings.initialRtt);
-    const cc = createCongestionController(this.settings.congestionControl, { maxDatagramSize: this.settings.maxDatagramSize });
+    this.pmtud = new Pmtud(this.settings.maxDatagramSize, this.settings.pmtud);
+    const cc = createCongestionController(this.settings.congestionControl, { maxDatagramSize: this.pmtud.current });
     this.recovery = new LossRecovery<RecoveryToken>({ cc, rtt, isServer: !this.isClient });
-    this.pacer = new Pacer(this.settings.maxDatagramSize);
+    this.pacer = new Pacer(this.pmtud.current);
     this.ecn = new EcnValidator(this.settings.ecn, (now, old, state) => {
       this.qlog?.event(now, { name: 'quic:ecn_state_updated', data: { ...(old !== undefined ? { old } : {}), new: state } });
     });
@@ -465,6 +475,7 @@ export class Connection {
       datagramsReceived: this.datagramsReceived,
       datagramsLost: this.datagramsLost,
       keyUpdates: { local: this.keyPhase?.localUpdates ?? 0, remote: this.keyPhase?.remoteUpdates ?? 0 },
+      pmtu: { current: this.pmtud.current, state: this.pmtud.state, probesSent: this.pmtud.probesSent, probesLost: this.pmtud.probesLost, blackHoles: this.pmtud.blackHoles },
     };
   }
 
@@ -478,7 +489,7 @@ export class Connection {
    */
   maxDatagramPayload(): number {
     if (this.peerMaxDatagramFrame === 0) return 0;
-    const packetRoom = Math.min(this.settings.maxDatagramSize, this.peerMaxUdpPayload) - (1 + this.remoteCid.length + 4 + 16);
+    const packetRoom = Math.min(this.pmtud.current, this.peerMaxUdpPayload) - (1 + this.remoteCid.length + 4 + 16);
     const frameRoom = Math.min(this.peerMaxDatagramFrame, packetRoom);
     // type byte + Length varint + payload (RFC 9221 §4).
     let n = frameRoom - 1 - 1;
@@ -694,7 +705,7 @@ export class Connection {
     this.migrations++;
     // §9.5: a connection ID not used on the previous path, when the peer supplied a spare one.
     this.nextPeerCid();
-    if (ipChanged) resetPathState(this);
+    if (ipChanged) resetPathState(this, now);
     // RFC 9000 §13.4.2: ECN is validated afresh on a new path.
     this.ecn.reset(now);
     const pto = this.recovery.rtt.pto(this.recovery.maxAckDelay, true);
@@ -867,6 +878,8 @@ export class Connection {
     this.recovery.handshakeConfirmed = true;
     this.recovery.peerCompletedAddressValidation = true;
     this.discardSpace(now, HANDSHAKE);
+    // RFC 9000 §14.3.1: DPLPMTUD's BASE state once the handshake is done; the search starts.
+    this.pmtud.start();
     this.emit({ type: 'handshake_confirmed' });
     // RFC 9000 §9.6.1 (migration.ts).
     maybeUsePreferredAddress(this, now);
@@ -1049,6 +1062,7 @@ export class Connection {
       const p = packets[i]!;
       const tokens = p.tokens;
       for (let j = 0; j < tokens.length; j++) onTokenAcked(this, now, tokens[j]!);
+      pmtuOnAcked(this, now, p);
       this.releaseSent(p);
     }
   }
@@ -1065,6 +1079,7 @@ export class Connection {
         this.qlog?.event(now, { name: 'quic:packet_lost', data: { header: { packet_type: qlogPacketType(SPACE_PTYPE[space]), packet_number: p.pn } } });
         for (let j = 0; j < tokens.length; j++) onTokenLost(this, tokens[j]!);
       }
+      if (p.inFlight) pmtuOnLost(this, now, p);
       this.releaseSent(p);
     }
   }

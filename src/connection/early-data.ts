@@ -15,6 +15,7 @@
  * before (RFC 9001 §9.2, RFC 8446 §8: a bounded strike register). Accepted 0-RTT packets are
  * read with the 0-RTT keys until 3×PTO after the first 1-RTT packet (RFC 9001 §4.9.3).
  */
+import { setPeerMaxUdpPayload } from './pmtu.js';
 import { peerStreamParams } from '../streams/types.js';
 import { DirectionalKeys } from '../crypto/keys.js';
 import type { CipherSuite } from '../crypto/provider.js';
@@ -152,7 +153,7 @@ export function onEarlySecret(conn: Connection, now: Instant, direction: 'read' 
       initialMaxStreamsUni: r.initialMaxStreamsUni,
     });
     conn.peerMaxDatagramFrame = r.maxDatagramFrameSize;
-    conn.peerMaxUdpPayload = r.maxUdpPayloadSize;
+    setPeerMaxUdpPayload(conn, now, r.maxUdpPayloadSize);
   } else {
     if (direction !== 'read') return;
     e.keys = DirectionalKeys.fromSecret(conn.provider, suite, conn.version, secret);

@@ -3,6 +3,7 @@
  * level, secrets installed as packet keys, transport parameters exchanged and checked
  * (RFC 9000 §7.3, §7.4, §18.2).
  */
+import { setPeerMaxUdpPayload } from './pmtu.js';
 import { peerStreamParams } from '../streams/types.js';
 import { DirectionalKeys } from '../crypto/keys.js';
 import { TlsClient } from '../crypto/tls/client.js';
@@ -190,7 +191,7 @@ function applyPeerParameters(conn: Connection, now: Instant, data: Uint8Array): 
   // RFC 9000 §5.1.1: the preferred_address connection ID has sequence number 1.
   if (conn.isClient && tp.preferredAddress !== undefined) conn.peerCids.addPreferred(tp.preferredAddress.connectionId, tp.preferredAddress.statelessResetToken);
   conn.peerAckDelayExponent = tp.ackDelayExponent;
-  conn.peerMaxUdpPayload = tp.maxUdpPayloadSize;
+  setPeerMaxUdpPayload(conn, now, tp.maxUdpPayloadSize);
   conn.peerMaxDatagramFrame = tp.maxDatagramFrameSize;
   conn.recovery.maxAckDelay = tp.maxAckDelayMs * 1000;
   // §10.1: the effective idle timeout is the minimum of both, where 0 means "none".

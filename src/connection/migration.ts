@@ -14,6 +14,7 @@
  * non-probing packet that arrived on another of its own addresses (the preferred address) moves
  * its local address.
  */
+import { pmtuNewPath } from './pmtu.js';
 import { createCongestionController } from '../recovery/cc/registry.js';
 import { qlogEndpoint } from '../qlog/common.js';
 import type { SocketAddress } from '../util/datagram.js';
@@ -36,9 +37,13 @@ export function validationDeadline(conn: Connection, now: Instant): Instant {
   return now + Math.max(3 * pto, 6 * conn.settings.initialRtt);
 }
 
-/** §9.4: a fresh congestion controller and RTT estimator for a path whose IP address changed. */
-export function resetPathState(conn: Connection): void {
-  conn.recovery.cc = createCongestionController(conn.settings.congestionControl, { maxDatagramSize: conn.settings.maxDatagramSize });
+/**
+ * §9.4: a fresh congestion controller and RTT estimator for a path whose IP address changed,
+ * and path MTU discovery from BASE_PLPMTU again (§14.2: the PMTU belongs to an address pair).
+ */
+export function resetPathState(conn: Connection, now: Instant): void {
+  pmtuNewPath(conn, now);
+  conn.recovery.cc = createCongestionController(conn.settings.congestionControl, { maxDatagramSize: conn.pmtud.current });
   conn.recovery.rtt.reset();
 }
 
@@ -59,7 +64,7 @@ export function startClientMigration(conn: Connection, now: Instant, local: Sock
   conn.local = local;
   conn.remote = remote;
   conn.migrations++;
-  if (local.host !== previousLocal.host || remote.host !== previous.host) resetPathState(conn);
+  if (local.host !== previousLocal.host || remote.host !== previous.host) resetPathState(conn, now);
   // RFC 9000 §13.4.2: ECN is validated afresh on a new path.
   conn.ecn.reset(now);
   conn.pathValidation = {
@@ -96,7 +101,7 @@ export function clientPathFailed(conn: Connection, now: Instant, previousLocal: 
   conn.local = previousLocal;
   conn.remote = previousRemote;
   conn.nextPeerCid();
-  if (failedLocal.host !== previousLocal.host || failedRemote.host !== previousRemote.host) resetPathState(conn);
+  if (failedLocal.host !== previousLocal.host || failedRemote.host !== previousRemote.host) resetPathState(conn, now);
   conn.ecn.reset(now);
   conn.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_abandoned', tuple_local: qlogEndpoint(previousLocal), tuple_remote: qlogEndpoint(previousRemote) } });
   conn.emit({ type: 'path_changed', local: previousLocal, remote: previousRemote, previousLocal: failedLocal, previousRemote: failedRemote, reason, state: 'failed' });

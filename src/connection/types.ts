@@ -43,6 +43,8 @@ export interface CloseInfo {
 }
 
 export type ConnectionEvent =
+  /** Path MTU discovery found a black hole (RFC 8899 §4.3): datagrams of `size` stopped getting through; back to 1200 bytes. */
+  | { type: 'pmtu_black_hole'; size: number }
   | { type: 'handshake_complete'; info: HandshakeInfo; peerParameters: TransportParameters }
   /**
    * Client: the server's answer to our 0-RTT (RFC 9001 §4.6.1, §4.6.2). When rejected, what was

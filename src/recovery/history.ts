@@ -27,6 +27,8 @@ export interface SentPacket<T> {
   resent?: boolean;
   /** Sent with the ECT(0) codepoint (RFC 9000 §13.4.2). */
   ect?: boolean;
+  /** A PMTU probe (RFC 9000 §14.4): its loss is no congestion signal. */
+  mtuProbe?: boolean;
   /** Set by `SentPacketPool.release`: the record is back in the pool and must not be used. */
   released?: boolean;
 }

@@ -450,6 +450,8 @@ export class LossRecovery<T> {
       const p = lost[k]!;
       if (!p.inFlight) continue;
       this.bytesInFlight -= p.size;
+      // RFC 9000 §14.4: a lost PMTU probe is no congestion signal.
+      if (p.mtuProbe === true) continue;
       inFlight = true;
       if (p.timeSent > lastLoss) lastLoss = p.timeSent;
     }
@@ -475,7 +477,7 @@ export class LossRecovery<T> {
     let max = -Infinity;
     for (let k = 0; k < lost.length; k++) {
       const p = lost[k]!;
-      if (!p.ackEliciting || p.timeSent <= first) continue;
+      if (!p.ackEliciting || p.mtuProbe === true || p.timeSent <= first) continue;
       if (p.timeSent < min) min = p.timeSent;
       if (p.timeSent > max) max = p.timeSent;
     }
@@ -486,7 +488,7 @@ export class LossRecovery<T> {
     let prev = -1;
     for (let k = 0; k < lost.length; k++) {
       const p = lost[k]!;
-      if (!p.ackEliciting || p.timeSent <= first) continue;
+      if (!p.ackEliciting || p.mtuProbe === true || p.timeSent <= first) continue;
       if (prev < 0 || sp.history.ackedBetween(prev, idx[k]!)) runStart = p.timeSent;
       else if (p.timeSent - runStart > duration) return true;
       prev = idx[k]!;

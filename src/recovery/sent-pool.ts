@@ -43,9 +43,10 @@ export class SentPacketPool<T> {
       p.released = false;
       p.resent = false;
       p.ect = false;
+      p.mtuProbe = false;
       return p;
     }
-    return { pn: 0, timeSent: 0, size: 0, ackEliciting: false, inFlight: false, tokens: [], resent: false, ect: false, released: false };
+    return { pn: 0, timeSent: 0, size: 0, ackEliciting: false, inFlight: false, tokens: [], resent: false, ect: false, mtuProbe: false, released: false };
   }
 
   /** Takes a record back (see the module comment for when). */

@@ -39,7 +39,9 @@ export type LinkEvent =
   | { at: Instant; type: 'up' }
   | { at: Instant; type: 'rate'; rate: number }
   | { at: Instant; type: 'delay'; delay: Duration; jitter?: Duration }
-  | { at: Instant; type: 'loss'; loss: number };
+  | { at: Instant; type: 'loss'; loss: number }
+  /** The largest datagram the link carries from now on (a route change, a tunnel; PMTU black holes). */
+  | { at: Instant; type: 'mtu'; mtu: number | undefined };
 
 /**
  * CoDel active queue management (RFC 8289) on the link's queue. Plain data, times in µs.
@@ -131,6 +133,8 @@ export class Link {
   delay: Duration;
   jitter: Duration;
   loss: number;
+  /** Largest datagram carried (undefined: any). */
+  mtu: number | undefined;
   private readonly prng: Prng;
   private readonly dropSet: Set<number>;
   private geBad = false;
@@ -154,6 +158,7 @@ export class Link {
     this.delay = config.delay;
     this.jitter = config.jitter ?? 0;
     this.loss = config.loss ?? 0;
+    this.mtu = config.mtu;
     this.dropSet = new Set(config.dropList ?? []);
     const aqm = config.aqm;
     if (aqm !== undefined) {
@@ -184,6 +189,9 @@ export class Link {
       case 'loss':
         this.loss = e.loss;
         break;
+      case 'mtu':
+        this.mtu = e.mtu;
+        break;
     }
   }
 
@@ -212,7 +220,7 @@ export class Link {
     c.sent++;
     if (!this.up) return void c.dropped.down++, [];
     if (this.dropSet.has(index)) return void c.dropped.dropList++, [];
-    if (this.config.mtu !== undefined && size > this.config.mtu) return void c.dropped.mtu++, [];
+    if (this.mtu !== undefined && size > this.mtu) return void c.dropped.mtu++, [];
     if (this.loss > 0 && this.prng.chance(this.loss)) return void c.dropped.random++, [];
     const ge = this.config.burst;
     if (ge) {

@@ -51,8 +51,9 @@ export interface CubicOptions extends CongestionControllerOptions {
 
 export class Cubic implements CongestionController {
   readonly name: string = 'cubic';
-  readonly maxDatagramSize: number;
-  readonly minimumWindow: number;
+  maxDatagramSize: number;
+  minimumWindow: number;
+  private readonly minimumPackets: number | undefined;
   readonly fastConvergence: boolean;
   ssthresh = Infinity;
   inRecovery = false;
@@ -80,7 +81,15 @@ export class Cubic implements CongestionController {
     this.maxDatagramSize = o.maxDatagramSize;
     this.w = initialWindow(o.maxDatagramSize, o.initialWindowPackets);
     this.minimumWindow = minimumWindow(o.maxDatagramSize, o.minimumWindowPackets);
+    this.minimumPackets = o.minimumWindowPackets;
     this.fastConvergence = o.fastConvergence ?? true;
+  }
+
+  /** Later growth uses the new size; K of the running epoch stays (RFC 9438 §4.2 per epoch). */
+  setMaxDatagramSize(mds: number): void {
+    this.maxDatagramSize = mds;
+    this.minimumWindow = minimumWindow(mds, this.minimumPackets);
+    if (this.w < this.minimumWindow) this.w = this.minimumWindow;
   }
 
   get cwnd(): number {

@@ -21,8 +21,9 @@ export class NewReno implements CongestionController {
   /** B.2 congestion_recovery_start_time; -Infinity means "never" (no packet is sent before it). */
   recoveryStartTime: Instant = -Infinity;
   inRecovery = false;
-  readonly maxDatagramSize: number;
-  readonly minimumWindow: number;
+  maxDatagramSize: number;
+  minimumWindow: number;
+  private readonly minimumPackets: number | undefined;
   /** RFC 3465 bytes_acked, for congestion avoidance. */
   private bytesAcked = 0;
 
@@ -31,6 +32,13 @@ export class NewReno implements CongestionController {
     this.maxDatagramSize = o.maxDatagramSize;
     this.cwnd = initialWindow(o.maxDatagramSize, o.initialWindowPackets);
     this.minimumWindow = minimumWindow(o.maxDatagramSize, o.minimumWindowPackets);
+    this.minimumPackets = o.minimumWindowPackets;
+  }
+
+  setMaxDatagramSize(mds: number): void {
+    this.maxDatagramSize = mds;
+    this.minimumWindow = minimumWindow(mds, this.minimumPackets);
+    if (this.cwnd < this.minimumWindow) this.cwnd = this.minimumWindow;
   }
 
   get inSlowStart(): boolean {

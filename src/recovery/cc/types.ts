@@ -33,6 +33,11 @@ export interface CongestionController {
   onCongestionEvent(now: Instant, timeSent: Instant, rtt: RttEstimator): void;
   /** §7.6.2: collapse to the minimum window. */
   onPersistentCongestion(now: Instant): void;
+  /**
+   * The path's max_datagram_size changed (PMTU discovery, RFC 9002 §7.2): later growth and the
+   * minimum window use the new size.
+   */
+  setMaxDatagramSize?(maxDatagramSize: number): void;
   /** Bytes per second to pace at, or undefined (use the default: 1.25·cwnd/smoothed_rtt, §7.7). */
   pacingRate?(rtt: RttEstimator): number | undefined;
 }

@@ -1,0 +1,13 @@
+/** Parsing of the options `tquic client` and `tquic server` share. */
+import { describe, expect, it } from 'vitest';
+import { commonOptions } from '../../src/cli/net-options.js';
+
+describe('common network options', () => {
+  it('--max-datagram-size and --no-pmtud become transport settings (RFC 9000 §14)', () => {
+    expect(commonOptions({}, ['h3']).transport).toBeUndefined();
+    expect(commonOptions({ 'max-datagram-size': '1400' }, ['h3']).transport).toEqual({ maxDatagramSize: 1400 });
+    expect(commonOptions({ 'max-datagram-size': '1300', 'no-pmtud': true }, ['h3']).transport).toEqual({ maxDatagramSize: 1300, pmtud: false });
+    expect(() => commonOptions({ 'max-datagram-size': '1000' }, ['h3'])).toThrow(/1200\.\.65527/);
+    expect(() => commonOptions({ 'max-datagram-size': 'big' }, ['h3'])).toThrow(/non-negative integer/);
+  });
+});
