@@ -10,7 +10,7 @@
  */
 import { protectPacket } from '../crypto/packet-protection.js';
 import { ByteWriter } from '../util/bytes.js';
-import type { Datagram } from '../util/datagram.js';
+import { sameAddress, type Datagram, type SocketAddress } from '../util/datagram.js';
 import type { Instant } from '../util/time.js';
 import { varintLength } from '../util/varint.js';
 import { ErrorCode } from '../util/transport-error.js';
@@ -79,6 +79,11 @@ function newBuilt(space: SpaceId): Built {
 }
 
 export function buildDatagram(conn: Connection, now: Instant): Datagram | undefined {
+  // RFC 9000 §8.2: PATH_CHALLENGE / PATH_RESPONSE owed on another path go first.
+  if (conn.offPathResponses.length > 0 || conn.pathProbe?.challengePending === true) {
+    const d = buildOffPathDatagram(conn, now);
+    if (d !== undefined) return d;
+  }
   // RFC 9000 §14: the path's current maximum datagram size (PMTU discovery, pmtu.ts).
   let limit = Math.min(conn.pmtud.current, conn.peerMaxUdpPayload);
   // RFC 9000 §8.1: anti-amplification before the client's address is validated.
@@ -261,7 +266,7 @@ function hasElicitingWork(conn: Connection): boolean {
   );
 }
 
-function openPacket(conn: Connection, w: ByteWriter, space: SpaceId): Built {
+function openPacket(conn: Connection, w: ByteWriter, space: SpaceId, dcid: Uint8Array = conn.remoteCid): Built {
   const sp = conn.spaces[space];
   const pn = sp.nextPn++;
   const pnLength = packetNumberLength(pn, conn.recovery.largestAcked(space));
@@ -281,7 +286,7 @@ function openPacket(conn: Connection, w: ByteWriter, space: SpaceId): Built {
         pnLength,
         lengthFieldSize,
       })
-    : writeShortHeader(w, shortHeader(conn, pn, pnLength));
+    : writeShortHeader(w, shortHeader(conn, pn, pnLength, dcid));
   const b = conn.tx.packets[space];
   b.space = space;
   b.start = start;
@@ -317,9 +322,9 @@ function closePacket(conn: Connection, w: ByteWriter, p: Built, payloadStart: nu
   return p;
 }
 
-function shortHeader(conn: Connection, pn: number, pnLength: 1 | 2 | 3 | 4): { dcid: Uint8Array; packetNumber: number; pnLength: 1 | 2 | 3 | 4; keyPhase: 0 | 1 } {
+function shortHeader(conn: Connection, pn: number, pnLength: 1 | 2 | 3 | 4, dcid: Uint8Array): { dcid: Uint8Array; packetNumber: number; pnLength: 1 | 2 | 3 | 4; keyPhase: 0 | 1 } {
   const h = conn.tx.shortHeader;
-  h.dcid = conn.remoteCid;
+  h.dcid = dcid;
   // RFC 9001 §6: the Key Phase bit of the keys this packet is sealed with.
   h.keyPhase = conn.keyPhase?.writePhase ?? 0;
   h.packetNumber = pn;
@@ -418,6 +423,83 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
   }
   w.offset = fw.offset;
   return closePacket(conn, w, p, payloadStart);
+}
+
+/**
+ * A datagram on another path than the current one (RFC 9000 §8.2): the probe path's
+ * PATH_CHALLENGE (path-probe.ts), or PATH_RESPONSE frames owed where their challenge came from
+ * (§8.2.2), one 1-RTT packet padded to 1200 bytes (§8.2.1, §8.2.2; a response to an
+ * unvalidated address only up to 3× what arrived, §8.1). Such packets are not in flight: they
+ * do not count against the current path's congestion window, and their loss is no congestion
+ * signal there. Undefined when the 1-RTT keys are not available.
+ */
+function buildOffPathDatagram(conn: Connection, now: Instant): Datagram | undefined {
+  const sp = conn.spaces[APPDATA];
+  if (sp.seal === undefined || sp.discarded || conn.state !== 'established') {
+    conn.offPathResponses.length = 0;
+    return undefined;
+  }
+  const probe = conn.pathProbe;
+  let local: SocketAddress;
+  let remote: SocketAddress;
+  let dcid: Uint8Array;
+  let limit: number;
+  let challenge: Uint8Array | undefined;
+  let response: Uint8Array | undefined;
+  if (probe !== undefined && probe.challengePending) {
+    ({ local, remote, cid: dcid } = probe);
+    challenge = probe.challenge;
+    probe.challengePending = false;
+    limit = MIN_INITIAL_DATAGRAM;
+    // A response owed on the same path rides along.
+    const i = conn.offPathResponses.findIndex((r) => sameAddress(r.remote, remote) && sameAddress(r.local, local));
+    if (i >= 0) response = conn.offPathResponses.splice(i, 1)[0]!.data;
+  } else {
+    const r = conn.offPathResponses.shift()!;
+    local = r.local;
+    remote = r.remote;
+    // §9.5: the probe's own connection ID on the probed path.
+    dcid = probe !== undefined && sameAddress(probe.remote, remote) ? probe.cid : conn.remoteCid;
+    response = r.data;
+    limit = Math.max(r.budget, MIN_PACKET_ROOM + TAG + 32);
+  }
+  const ab = conn.pool.take(MIN_INITIAL_DATAGRAM);
+  const buf = conn.pool.bytes(ab);
+  const w = conn.tx.writer.reset(buf, 0, Math.min(limit, MIN_INITIAL_DATAGRAM));
+  const logFrames = wants(conn.qlog, 'quic:packet_sent');
+  const p = openPacket(conn, w, APPDATA, dcid);
+  if (logFrames) p.frames = [];
+  const payloadStart = w.offset;
+  const fw = conn.tx.frameWriter.reset(w.buf, w.offset, w.end - TAG);
+  if (challenge !== undefined) put(fw, p, { kind: 'path_challenge', data: challenge }, { kind: 'path_challenge', data: challenge }, true);
+  if (response !== undefined) put(fw, p, { kind: 'path_response', data: response }, undefined, true);
+  const pad = fw.remaining;
+  if (pad > 0) {
+    fw.zeros(pad);
+    if (p.frames) p.frames.push({ kind: 'padding', length: pad });
+  }
+  w.offset = fw.offset;
+  closePacket(conn, w, p, payloadStart);
+  const size = protectPacket(sp.seal, buf.subarray(0, p.payloadEnd + TAG), p.pnOffset, p.payloadEnd - p.start, p.pn);
+  conn.keyPhase?.onSealed(p.pn);
+  const sent = p.sent;
+  p.sent = UNSET;
+  sent.pn = p.pn;
+  sent.timeSent = now;
+  sent.size = size;
+  sent.ackEliciting = true;
+  sent.inFlight = false;
+  sent.resent = false;
+  sent.ect = false;
+  sent.mtuProbe = false;
+  if (sent.tokens.length !== p.tokenCount) sent.tokens.length = p.tokenCount;
+  conn.recovery.onPacketSent(now, APPDATA, sent);
+  conn.packetsSent++;
+  conn.bytesSent += size;
+  if (logFrames) {
+    conn.qlog!.event(now, { name: 'quic:packet_sent', data: { header: { packet_type: '1RTT', packet_number: p.pn }, raw: { length: size }, frames: framesToQlog(p.frames!) } });
+  }
+  return conn.pool.datagram(ab, size, local, remote);
 }
 
 /**

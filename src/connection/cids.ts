@@ -295,6 +295,35 @@ export class PeerCids {
     return cid;
   }
 
+  /**
+   * Takes an unused connection ID for probing another path (RFC 9000 §9.5: one ID per path)
+   * without leaving the one in use; `useReserved` or `releaseReserved` settles it.
+   */
+  reserve(): { seq: number; cid: Uint8Array } | undefined {
+    let best = -1;
+    for (const [seq, e] of this.active) if (!e.used && seq !== this.current && (best < 0 || seq < best)) best = seq;
+    if (best < 0) return undefined;
+    const e = this.active.get(best)!;
+    e.used = true;
+    if (e.token !== undefined) this.host?.watch(this.owner, e.token);
+    return { seq: best, cid: e.cid };
+  }
+
+  /** The probed path became the path: its connection ID is the one in use, the old one retired. Undefined when it was retired meanwhile. */
+  useReserved(seq: number): Uint8Array | undefined {
+    const e = this.active.get(seq);
+    if (e === undefined) return undefined;
+    const old = this.current;
+    this.current = seq;
+    if (old !== seq && this.active.has(old)) this.retire(old);
+    return e.cid;
+  }
+
+  /** The probe failed: its connection ID is retired (it was used on that path, §9.5). */
+  releaseReserved(seq: number): void {
+    if (seq !== this.current) this.retire(seq);
+  }
+
   private switchToUnused(): Uint8Array | undefined {
     let best = -1;
     for (const [seq, e] of this.active) if (!e.used && (best < 0 || seq < best)) best = seq;

@@ -57,6 +57,7 @@ import { RetryState, onRetry } from './retry.js';
 import { takeStoredToken } from './address-token.js';
 import { EarlyData, onOneRttReceived, zeroRttReadKeys } from './early-data.js';
 import { pmtuOnAcked, pmtuOnLost } from './pmtu.js';
+import { onProbeResponse, probeFailed, serverLocalChange, type PathProbe } from './path-probe.js';
 import { clientPathFailed, clientPathValidated, encodePreferredAddress, maybeUsePreferredAddress, resetPathState, startClientMigration, validationDeadline, type MigrationReason } from './migration.js';
 import type { PreferredAddress } from '../wire/transport-params.js';
 
@@ -248,6 +249,22 @@ export class Connection {
   migrations = 0;
   /** Data of PATH_CHALLENGE frames to answer (RFC 9000 §8.2.2). */
   readonly pathResponses: Uint8Array[] = [];
+  /**
+   * PATH_RESPONSE frames owed on another path than the current one, sent there (RFC 9000
+   * §8.2.2), each in a datagram of at most `budget` bytes (1200, or 3× what arrived, §8.1).
+   */
+  readonly offPathResponses: { data: Uint8Array; local: SocketAddress; remote: SocketAddress; budget: number }[] = [];
+  /** Client: a path being probed before moving to it (the server's preferred address, RFC 9000 §9.6.1; path-probe.ts). */
+  pathProbe: PathProbe | undefined;
+  /** Client: the server address before a probed move; its late packets are still accepted (§9.6.1). */
+  formerRemote: SocketAddress | undefined;
+  /** Server: another of our addresses the client's path was validated from, and one waiting for validation (§9.6.1). */
+  validatedLocal: SocketAddress | undefined;
+  pendingLocal: SocketAddress | undefined;
+  /** @internal The addresses of the datagram being processed. */
+  rxFrom: SocketAddress | undefined;
+  rxTo: SocketAddress | undefined;
+  rxSize = 0;
   /** Connection IDs we issued (RFC 9000 §5.1.1) and those the peer issued (§5.1.2); cids.ts. */
   readonly localCids: LocalCids;
   readonly peerCids: PeerCids;
@@ -634,7 +651,8 @@ export class Connection {
     // RFC 9000 §9: only 1-RTT packets after the handshake may come from a new peer address; a
     // client never follows a server to a new address (§9.6 preferred address aside).
     const newAddress = !sameAddress(d.from, this.remote);
-    if (newAddress && (this.isClient || space !== APPDATA || !this.handshakeConfirmed)) return this.drop(now, 'rejected', 'packet from an unknown peer address', h.packetLength);
+    const fromProbe = space === APPDATA && ((this.pathProbe !== undefined && sameAddress(d.from, this.pathProbe.remote)) || (this.formerRemote !== undefined && sameAddress(d.from, this.formerRemote)));
+    if (newAddress && !fromProbe && (this.isClient || space !== APPDATA || !this.handshakeConfirmed)) return this.drop(now, 'rejected', 'packet from an unknown peer address', h.packetLength);
     const largestBefore = sp.ack.largest ?? -1;
 
     if (otherVersion) onOtherVersionOpened(this, now, h.version);
@@ -654,6 +672,9 @@ export class Connection {
     }
     this.packetsReceived++;
     this.rxDcidBuf = d.data;
+    this.rxFrom = d.from;
+    this.rxTo = d.to;
+    this.rxSize = d.data.length;
     this.rxDcidAt = h.dcidOffset;
     this.rxDcidLength = h.dcidLength;
     // Frames are scratch objects pointing into the packet (DESIGN §4 rule 2); handlers copy what they keep.
@@ -682,9 +703,9 @@ export class Connection {
     }
     this.rxDcidBuf = EMPTY_BYTES;
     if (sp.discarded) return;
-    if (newAddress && hp.pn > largestBefore && (this.state as ConnectionState) === 'established' && !onlyProbing(frames)) this.migrateTo(now, d.from);
+    if (!this.isClient && newAddress && hp.pn > largestBefore && (this.state as ConnectionState) === 'established' && !onlyProbing(frames)) this.migrateTo(now, d.from);
     // RFC 9000 §9.6: the client moved to another of our addresses (the preferred address): answer from there.
-    if (!this.isClient && space === APPDATA && this.handshakeConfirmed && hp.pn > largestBefore && !sameAddress(d.to, this.local) && !onlyProbing(frames)) this.localAddressChanged(now, d.to);
+    if (!this.isClient && space === APPDATA && this.handshakeConfirmed && hp.pn > largestBefore && !sameAddress(d.to, this.local) && !onlyProbing(frames)) serverLocalChange(this, now, d.to);
     const pv = this.pathValidation;
     if (pv !== undefined && sameAddress(d.from, this.remote)) pv.received += d.data.length;
     sp.ack.onPacketReceived(now, hp.pn, ackEliciting, d.ecn);
@@ -716,16 +737,9 @@ export class Connection {
     this.emit({ type: 'peer_address_changed', address, previous, state: 'validating' });
   }
 
-  /** Server: packets now leave from `local`, where the client's latest packets arrived (§9.6). */
-  private localAddressChanged(now: Instant, local: SocketAddress): void {
-    const previous = this.local;
-    this.local = local;
-    this.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_complete', tuple_local: qlogEndpoint(local), tuple_remote: qlogEndpoint(this.remote) } });
-    this.emit({ type: 'local_address_changed', address: local, previous });
-  }
-
   /** @internal A PATH_RESPONSE arrived. */
   onPathResponse(now: Instant, data: Uint8Array): void {
+    if (this.pathProbe !== undefined && onProbeResponse(this, now, data)) return;
     const pv = this.pathValidation;
     if (!pv || !equalBytes(pv.challenge, data)) return;
     this.pathValidation = undefined;
@@ -736,6 +750,8 @@ export class Connection {
 
   /** @internal A packet with PATH_CHALLENGE was lost: send it again while validation runs. */
   onPathChallengeLost(data: Uint8Array): void {
+    const probe = this.pathProbe;
+    if (probe !== undefined && equalBytes(probe.challenge, data)) probe.challengePending = true;
     const pv = this.pathValidation;
     if (pv && equalBytes(pv.challenge, data)) pv.challengePending = true;
   }
@@ -962,6 +978,7 @@ export class Connection {
     for (let i = 0; i < 3; i++) if (!this.spaces[i]!.discarded) min(this.spaces[i]!.ack.deadline);
     min(this.pacingDeadline);
     min(this.pathValidation?.deadline);
+    min(this.pathProbe?.deadline);
     if (this.keyPhase !== undefined && this.keyPhase.hasPrevious) min(this.keyPhase.previousUntil);
     return t;
   }
@@ -982,6 +999,7 @@ export class Connection {
     for (let i = 0; i < 3; i++) if (!this.spaces[i]!.discarded) this.spaces[i]!.ack.onTimeout(now);
     if (this.pacingDeadline !== undefined && now >= this.pacingDeadline) this.pacingDeadline = undefined;
     if (this.pathValidation !== undefined && now >= this.pathValidation.deadline) this.pathValidationFailed(now);
+    if (this.pathProbe !== undefined && now >= this.pathProbe.deadline) probeFailed(this, now);
     // RFC 9001 §6.5: the previous read keys go 3×PTO after the update.
     this.keyPhase?.onTimeout(now);
     const lt = this.recovery.timeout();

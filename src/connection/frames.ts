@@ -3,6 +3,7 @@
  * owns it, with the RFC's error for frames that must not arrive (RFC 9000 §12.4, §19).
  */
 import type { Instant } from '../util/time.js';
+import { sameAddress } from '../util/datagram.js';
 import { ErrorCode, TransportError } from '../util/transport-error.js';
 import { FrameType, frameTypeOf, type Frame } from '../wire/frame.js';
 import { frameLength } from '../wire/frame-codec.js';
@@ -12,6 +13,7 @@ import { ackedOneRtt } from './early-data.js';
 import { onNewConnectionIdFrame, onRetireConnectionIdFrame } from './cids.js';
 import { onNewToken } from './address-token.js';
 import { APPDATA, type SpaceId } from './types.js';
+import { startServerProbe } from './path-probe.js';
 
 function violation(f: Frame, reason: string): TransportError {
   return new TransportError(ErrorCode.PROTOCOL_VIOLATION, frameTypeOf(f), reason);
@@ -80,7 +82,14 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
     case 'path_challenge':
       // RFC 9000 §8.2.2: echo the data in PATH_RESPONSE (bounded queue).
       // (Copied: frames are views into the received datagram, whose buffer may be reused.)
-      if (conn.pathResponses.length < 4) conn.pathResponses.push(f.data.slice());
+      // §8.2.2: on the path the challenge arrived on; another path's answer goes out there.
+      if (conn.rxFrom === undefined || conn.rxTo === undefined || (sameAddress(conn.rxFrom, conn.remote) && sameAddress(conn.rxTo, conn.local))) {
+        if (conn.pathResponses.length < 4) conn.pathResponses.push(f.data.slice());
+      } else if (conn.offPathResponses.length < 4) {
+        conn.offPathResponses.push({ data: f.data.slice(), local: conn.rxTo, remote: conn.rxFrom, budget: Math.min(1200, 3 * conn.rxSize) });
+        // §9.6.1: a server probes back from the address the client probes (its preferred address).
+        if (!sameAddress(conn.rxTo, conn.local)) startServerProbe(conn, now, conn.rxTo, conn.rxFrom);
+      }
       return;
     case 'path_response':
       // RFC 9000 §8.2.3: validates the path if it echoes an outstanding challenge; others are ignored.

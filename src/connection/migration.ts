@@ -14,6 +14,7 @@
  * non-probing packet that arrived on another of its own addresses (the preferred address) moves
  * its local address.
  */
+import { startProbe } from './path-probe.js';
 import { pmtuNewPath } from './pmtu.js';
 import { createCongestionController } from '../recovery/cc/registry.js';
 import { qlogEndpoint } from '../qlog/common.js';
@@ -210,8 +211,9 @@ export function preferredAddressFor(pa: PreferredAddress, current: SocketAddress
 }
 
 /**
- * Client, once the handshake is confirmed (§9.6.1): move to the server's preferred address,
- * with the connection ID the parameter carried (sequence 1, §5.1.1), unless told not to.
+ * Client, once the handshake is confirmed (§9.6.1): probe the server's preferred address with
+ * the connection ID the parameter carried (sequence 1, §5.1.1) and move there once validated,
+ * unless told not to.
  */
 export function maybeUsePreferredAddress(conn: Connection, now: Instant): void {
   if (!conn.isClient || conn.config.usePreferredAddress === false) return;
@@ -219,5 +221,6 @@ export function maybeUsePreferredAddress(conn: Connection, now: Instant): void {
   if (pa === undefined) return;
   const to = preferredAddressFor(pa, conn.remote);
   if (to === undefined || (to.host === conn.remote.host && to.port === conn.remote.port)) return;
-  startClientMigration(conn, now, conn.local, to, 'preferred_address');
+  // §9.6.1: validated before the client moves there (path-probe.ts).
+  startProbe(conn, now, conn.local, to, 'preferred_address');
 }

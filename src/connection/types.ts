@@ -79,7 +79,9 @@ export type ConnectionEvent =
    * Client, RFC 9000 §9.2, §9.6: we moved to a new path (`migrate`, or the server's preferred
    * address): 'validating' at once, then 'validated' on its PATH_RESPONSE, or 'failed' when
    * validation failed and we went back to the previous path (then `local`/`remote` are the
-   * previous path's and `previousLocal`/`previousRemote` the failed one's).
+   * previous path's and `previousLocal`/`previousRemote` the failed one's). The preferred
+   * address is probed first (§9.6.1): 'probing' (`local`/`remote` the probed path, the
+   * connection still on the previous one), then 'validated' when it moved, or 'failed'.
    */
   | {
       type: 'path_changed';
@@ -88,7 +90,7 @@ export type ConnectionEvent =
       previousLocal: SocketAddress;
       previousRemote: SocketAddress;
       reason: 'active' | 'preferred_address';
-      state: 'validating' | 'validated' | 'failed';
+      state: 'probing' | 'validating' | 'validated' | 'failed';
     }
   /**
    * RFC 9001 §6: the 1-RTT keys were updated. `initiator` 'local' when we started the update

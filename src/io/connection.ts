@@ -35,12 +35,13 @@ export interface ConnectionHost {
  * RFC 9000 §9: a path change. Server: the client's address changed (`address`, `previous`).
  * Client: we moved (`migrate`, or the server's preferred address, §9.6): `local` and `address`
  * are the path now used, `previousLocal` and `previous` the one before; 'reverted' when the new
- * path failed validation and the previous one is used again.
+ * path failed validation and the previous one is used again. 'probing': the preferred address
+ * (`address`) is being validated before the client moves there (§9.6.1).
  */
 export interface PathChange {
   address: SocketAddress;
   previous: SocketAddress;
-  state: 'validating' | 'validated' | 'reverted';
+  state: 'probing' | 'validating' | 'validated' | 'reverted';
   local?: SocketAddress;
   previousLocal?: SocketAddress;
   reason?: 'active' | 'preferred_address' | 'peer';

@@ -172,7 +172,7 @@ describe.each(['node', 'noble'] as const)('client migration (%s)', (provider) =>
     expect(toHex(c.remoteCid)).toBe(toHex(pa.connectionId));
     expect(c.peerCids.current).toBe(1);
     const ev = pathEvents(pair.clientEvents);
-    expect(ev.map((e) => `${e.reason}:${e.state}`)).toEqual(['preferred_address:validating', 'preferred_address:validated']);
+    expect(ev.map((e) => `${e.reason}:${e.state}`)).toEqual(['preferred_address:probing', 'preferred_address:validated']);
     // The server answers from its preferred address.
     expect(pair.serverConn!.local).toEqual(PREFERRED);
     expect(sent.some((d) => sameAddress(d.to, PREFERRED))).toBe(true);
@@ -184,14 +184,18 @@ describe.each(['node', 'noble'] as const)('client migration (%s)', (provider) =>
     expect(pathEvents(pair.clientEvents)).toEqual([]);
   });
 
-  it('stays on the original server address when the preferred one is unreachable', async () => {
+  it('probes the preferred address first and stays on the original one when it is unreachable (§9.6.1)', async () => {
     const dropIf = (d: Datagram): boolean => sameAddress(d.to, PREFERRED) || sameAddress(d.from, PREFERRED);
     const pair = await established(provider, { server: { preferredAddress: { ipv4: PREFERRED } }, link: { delay: 10_000, dropIf } });
     const t = download(pair, 50_000);
     expect(pair.runUntil(() => t.step(), 30_000_000)).toBe(true);
     t.received();
+    // The transfer never left the original path; the probe gives up after the validation time (§8.2.4).
+    expect(pair.runUntil(() => pathEvents(pair.clientEvents).length === 2, 10_000_000)).toBe(true);
     expect(pair.clientConn.remote).toEqual(SERVER_ADDR);
-    expect(pathEvents(pair.clientEvents).map((e) => e.state)).toEqual(['validating', 'failed']);
+    expect(pathEvents(pair.clientEvents).map((e) => e.state)).toEqual(['probing', 'failed']);
+    // Nothing but the probe's PATH_CHALLENGE datagrams went to the preferred address.
+    expect(pair.clientConn.peerCids.current).toBe(0);
   });
 });
 
