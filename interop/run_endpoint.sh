@@ -10,13 +10,19 @@ ROLE=${ROLE:-}
 TESTCASE=${TESTCASE:-}
 
 # The runner passes the endpoint name of a test (its testname): handshake (also for longrtt),
-# transfer (also for multiplexing, transferloss, transfercorruption, blackhole, ...), chacha20,
-# multiconnect (for handshakeloss and handshakecorruption), http3, keyupdate, retry and connectionmigration. The test names themselves
-# are accepted too, for local runs.
+# transfer (also for multiplexing, transferloss, transfercorruption, blackhole, ipv6,
+# amplificationlimit, ...), chacha20, multiconnect (for handshakeloss and handshakecorruption),
+# http3, keyupdate, retry and connectionmigration. The test names themselves are accepted too,
+# for local runs.
+# - ipv6: as transfer; the server listens dual-stack on '::' (below) and the client connects to
+#   whatever address the URL's host resolves to (the runner's server6, an IPv6 literal).
+# - amplificationlimit: as transfer; the runner gives the server a long certificate chain in
+#   cert.pem (sent whole) and drops the client's early datagrams, and the server keeps to 3×
+#   what it received until the client's address is validated (RFC 9000 §8.1).
 case "$TESTCASE" in
   handshake | transfer | chacha20 | multiconnect | multiplexing | longrtt | transferloss | \
     handshakeloss | handshakecorruption | transfercorruption | blackhole | http3 | keyupdate | retry | \
-    resumption | zerortt | v2 | connectionmigration) ;;
+    resumption | zerortt | v2 | connectionmigration | ipv6 | amplificationlimit) ;;
   *)
     echo "run_endpoint.sh: test case '${TESTCASE}' is not supported" >&2
     exit 127

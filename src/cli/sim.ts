@@ -10,8 +10,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getProvider, PROVIDER_NAMES } from '../crypto/index.js';
-import { generateDevCertificate } from '../crypto/certgen.js';
-import { loadCredentials } from '../crypto/tls/certificates.js';
 import { JsonSeqWriter } from '../qlog/jsonseq.js';
 import { MemorySink, teeSinks } from '../qlog/memory.js';
 import type { QlogSink } from '../qlog/events.js';
@@ -19,6 +17,7 @@ import { formatViolations } from '../sim/checker.js';
 import { describeScenario, PRESETS, PRESET_NAMES, preset } from '../sim/presets.js';
 import { flowCharts, formatBitrate, formatBytes, formatDuration, renderReport, type FlowEvents, type SummaryRow } from '../sim/report.js';
 import { runScenario, type Scenario, type ScenarioResult } from '../sim/scenario.js';
+import { simCredentials } from '../sim/credentials.js';
 
 /** The events of one flow's first connection, both halves, for the report. */
 interface FlowQlog {
@@ -63,8 +62,9 @@ export default async function sim(values: Record<string, unknown>, positionals: 
     process.stderr.write(`tquic sim: unknown crypto provider '${cryptoName}'\n`);
     return 2;
   }
-  // Ed25519 signatures have a fixed size, so the same seed gives the same run.
-  const pem = await generateDevCertificate({ keyType: 'ed25519', notBefore: new Date(Date.UTC(2026, 0, 1)), days: 3650 });
+  // Ed25519 signatures have a fixed size, so the same seed gives the same run; the chain is as
+  // long as the scenario asks (amplificationlimit).
+  const credentials = await simCredentials({ chainLength: scenario.server?.certChainLength ?? 1 });
   const qlogDir = typeof values['qlog-dir'] === 'string' ? values['qlog-dir'] : undefined;
   const reportFile = typeof values.report === 'string' ? values.report : undefined;
   const files: { name: string; chunks: string[] }[] = [];
@@ -94,7 +94,7 @@ export default async function sim(values: Record<string, unknown>, positionals: 
   try {
     result = runScenario(scenario, {
       provider: getProvider(cryptoName),
-      credentials: loadCredentials(pem.certPem, pem.keyPem),
+      credentials,
       ...(seed !== undefined ? { seed } : {}),
       ...(qlogDir || reportFile ? { qlog: sinkFor } : {}),
     });

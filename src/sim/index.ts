@@ -10,3 +10,4 @@ export * from './workload-datagrams.js';
 export * from './workload-handshakes.js';
 export * from './scenario.js';
 export * from './presets.js';
+export * from './credentials.js';

@@ -12,7 +12,8 @@
  *   more than MAX_HOPS hops) is counted as unroutable and dropped.
  * - A NAT sits in front of one of a host's addresses (the inside address): datagrams sent from
  *   it leave with the NAT's current public address as source; datagrams to the current public
- *   address are rewritten back to the inside address on arrival. Public IPs are attached to the
+ *   address are rewritten back to the inside address on arrival. A fresh public IP is of the
+ *   inside address's family (IPv4 100.64.0.0/10, IPv6 fd64::/64). Public IPs are attached to the
  *   inside IP for link selection, so the same links carry the translated traffic. `rebind` moves
  *   the public address (new port, or new IP with the same port). The old binding either stays
  *   (the default, as in the QUIC interop runner's ns-3 rebinding model: datagrams still arriving
@@ -25,6 +26,7 @@ import type { Instant } from '../util/time.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { Engine, type SimEndpoint } from './engine.js';
 import { Link, type Delivery, type LinkConfig } from './link.js';
+import { ipv6Text } from './topology.js';
 
 export interface Host {
   readonly name: string;
@@ -194,7 +196,7 @@ export class Network {
     const ik = addressKey(inside);
     if (this.byAddress.get(ik) !== host) throw new RangeError(`${ik} is not an address of ${host.name}`);
     if (this.natByInside.has(ik)) throw new RangeError(`${ik} already has a NAT`);
-    const pub = publicAddress ?? { host: this.nextPublicIp(), port: inside.port };
+    const pub = publicAddress ?? { host: this.nextPublicIp(inside.host.includes(':')), port: inside.port };
     if (this.byAddress.has(addressKey(pub)) || this.natByPublic.has(addressKey(pub))) throw new RangeError(`public address ${addressKey(pub)} is in use`);
     const nat = new Nat(host, inside, pub);
     this.nats.push(nat);
@@ -216,7 +218,7 @@ export class Network {
       while (port === old.port || this.natByPublic.has(addressKey({ host: old.host, port }))) port = 1024 + this.natPrng.nextInt(65536 - 1024);
       next = { host: old.host, port };
     } else {
-      next = { host: this.nextPublicIp(), port: old.port };
+      next = { host: this.nextPublicIp(old.host.includes(':')), port: old.port };
     }
     if (!keepOld) this.natByPublic.delete(addressKey(old));
     nat.history.push(next);
@@ -231,11 +233,12 @@ export class Network {
     if (pub.host !== nat.inside.host) this.attached.set(pub.host, nat.inside.host);
   }
 
-  private nextPublicIp(): string {
-    // RFC 6598 shared address space (100.64.0.0/10), as a carrier-grade NAT would use.
+  private nextPublicIp(v6: boolean): string {
+    // IPv4: RFC 6598 shared address space (100.64.0.0/10), as a carrier-grade NAT would use.
+    // IPv6: unique local addresses (RFC 4193) in fd64::/64, one per rebinding.
     for (;;) {
       const n = ++this.publicIps;
-      const ip = `100.${64 + ((n >> 16) & 63)}.${(n >> 8) & 255}.${n & 255}`;
+      const ip = v6 ? ipv6Text([0xfd64, 0, 0, 0, 0, 0, (n >>> 16) & 0xffff, n & 0xffff]) : `100.${64 + ((n >> 16) & 63)}.${(n >> 8) & 255}.${n & 255}`;
       if (!this.attached.has(ip) && !this.routers.has(ip) && !this.natByIp.has(ip)) return ip;
     }
   }

@@ -23,11 +23,27 @@
  * - clientmigration: a multihomed client (path A as the default link, path B 5 Mbps / 40 ms)
  *   moves its connection from path A to path B at 1 s of a 5 MB download (RFC 9000 §9.2):
  *   a new connection ID, path validation, congestion control and RTT afresh (§9.4).
+ *
+ * More of the runner's test cases, on the default link:
+ *
+ * - resumption: the server issues session tickets; a first connection fetches 5 kB and closes
+ *   once it holds a ticket, a second connection resumes with it (TLS PSK, RFC 9001 §4.5) and
+ *   fetches another 5 kB (the flow's `resumed` counts it).
+ * - zerortt: as resumption, with 0-RTT allowed by the tickets and accepted by the server: the
+ *   second connection sends its 2 kB request in 0-RTT packets before its handshake completes
+ *   (RFC 9001 §4.6) and the server answers at once (`earlyDataAccepted` counts it).
+ * - amplificationlimit: the server's certificate chain is 9 certificates (about 3.3 kB, more
+ *   than its 3× budget for the client's 1200-byte Initial allows with the rest of its flight),
+ *   and the link drops the client's datagrams 2 to 7 (its ACKs and probes), as in the runner:
+ *   the server stays within 3× what it received until the client's Handshake packet validates
+ *   the address (RFC 9000 §8.1), then the handshake completes and 5 kB download. The caller
+ *   supplies the chain: `simCredentials({ chainLength: 9 })`.
+ * - ipv6: the default link between fd00::1 (client) and fd00::2 (server); 1 MB.
  */
 import type { LinkConfig, LinkEvent } from './link.js';
 import { burstLoss } from './link.js';
 import type { Scenario } from './scenario.js';
-import type { BulkWorkload, Workload } from './workload.js';
+import type { BulkWorkload, HandshakesWorkload, Workload } from './workload.js';
 import { QUIC_V1, QUIC_V2 } from '../wire/version.js';
 
 const MS = 1_000;
@@ -144,7 +160,25 @@ const PRESET_LIST: Scenario[] = [
     workload: { type: 'bulk', bytes: 5 << 20 },
     events: [{ at: 1 * S, type: 'migrate' }],
   },
+  // The runner's resumption, 0-RTT, amplification limit and IPv6 cases.
+  onDefault('resumption', 'default link; the server issues session tickets; 5 kB on a first connection, then 5 kB on a second that resumes it (RFC 9001 §4.5)', resumption(false), {
+    server: { sessionTickets: true },
+  }),
+  onDefault('zerortt', 'default link; as resumption, and the second connection sends its request in 0-RTT, which the server accepts (RFC 9001 §4.6)', resumption(true), {
+    client: { earlyData: true },
+    server: { sessionTickets: true, earlyData: true },
+  }),
+  both('amplificationlimit', "default link dropping the client's datagrams 2-7; a 9-certificate server chain; the server keeps to 3× until the client's address is validated (RFC 9000 §8.1); 5 kB", defaultLink(), 5 << 10, {
+    toServer: defaultLink({ dropList: [1, 2, 3, 4, 5, 6] }),
+    server: { certChainLength: 9 },
+  }),
+  both('ipv6', 'default link between IPv6 hosts fd00::1 and fd00::2; 1 MB', defaultLink(), 1 << 20, { addressFamily: 'ipv6' }),
 ];
+
+/** Two sequential connections, the second resuming the first's session (with 0-RTT: `early`). */
+function resumption(early: boolean): HandshakesWorkload {
+  return { type: 'handshakes', count: 2, requestSize: early ? 2000 : 32, responseSize: 5 << 10, awaitSession: true, ...(early ? { earlyData: true } : {}) };
+}
 
 export const PRESETS: ReadonlyMap<string, Scenario> = new Map(PRESET_LIST.map((s) => [s.name, s]));
 
@@ -172,7 +206,9 @@ export type BulkPresetName =
   | 'ecn'
   | 'retry'
   | 'connectionmigration'
-  | 'clientmigration';
+  | 'clientmigration'
+  | 'amplificationlimit'
+  | 'ipv6';
 
 /** A scenario whose `workload` is a bulk transfer. */
 export type BulkScenario = Scenario & { workload: BulkWorkload };
@@ -212,7 +248,7 @@ export function describeScenario(s: Scenario): string {
       case 'datagrams':
         return `datagrams ${x.count}×${x.size} bytes ${x.direction ?? 'download'}`;
       case 'handshakes':
-        return `handshakes ${x.count}`;
+        return `handshakes ${x.count}${x.earlyData ? ' 0-RTT' : x.awaitSession ? ' resuming' : ''}`;
     }
   };
   const flows = s.flows && s.flows.length > 0 ? s.flows.map((f) => w(f.workload ?? s.workload)) : [w(s.workload)];

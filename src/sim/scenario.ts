@@ -29,12 +29,12 @@ import { Endpoint } from '../endpoint/endpoint.js';
 import type { RetryMode } from '../endpoint/retry.js';
 import { Network, type Host, type Nat, type NatCounters } from './network.js';
 import type { LinkConfig, LinkCounters } from './link.js';
-import { layoutTopology, type Topology } from './topology.js';
+import { layoutTopology, type AddressFamily, type Topology } from './topology.js';
 import { validateWorkload, type Percentiles, type Workload } from './workload.js';
 import { type FlowConn, type FlowContext, type FlowDriver, type HandshakeStats, type MessageStats } from './workload-driver.js';
 import { createDriver } from './workload-drivers.js';
 
-export { CLIENT_ADDRESS, SERVER_ADDRESS } from './topology.js';
+export { CLIENT_ADDRESS, CLIENT_ADDRESS_V6, SERVER_ADDRESS, SERVER_ADDRESS_V6 } from './topology.js';
 export { payloadByte } from './workload.js';
 export type { BulkWorkload, Workload } from './workload.js';
 
@@ -100,6 +100,8 @@ export interface Scenario {
   toClient?: LinkConfig;
   /** Default: point-to-point over `toServer` / `toClient`. */
   topology?: Topology;
+  /** The hosts' and routers' addresses: IPv4 (default) or IPv6 (fd00::/8, see topology.ts). */
+  addressFamily?: AddressFamily;
   /** The workload of a single-flow scenario, and the default of every flow. */
   workload: Workload;
   /** Default: one flow with `workload`, starting at 0. */
@@ -107,15 +109,34 @@ export interface Scenario {
   events?: NetworkEvent[];
   /** Give up after this much virtual time (µs, default 300 s). */
   maxTime?: Duration;
-  /** `usePreferredAddress`: follow the server's preferred_address (RFC 9000 §9.6; default true). */
-  client?: { transport?: SimTransportSettings; usePreferredAddress?: boolean } & SimVersions;
+  /**
+   * `usePreferredAddress`: follow the server's preferred_address (RFC 9000 §9.6; default true).
+   * `earlyData`: a resuming connection sends 0-RTT when its ticket allows it (RFC 9001 §4.6.1).
+   * Sessions: every client host keeps the tickets it receives (its endpoint's session store,
+   * RFC 9001 §4.5), so once the server issues tickets a host's later connections resume.
+   */
+  client?: { transport?: SimTransportSettings; usePreferredAddress?: boolean; earlyData?: boolean } & SimVersions;
   /**
    * `retry`: the server endpoint's Retry policy (RFC 9000 §8.1.2; default 'never').
-   * `preferredAddress`: an IPv4 address the first server host also owns and advertises in
+   * `preferredAddress`: an address the first server host also owns and advertises in
    * preferred_address (RFC 9000 §9.6); reachable over the same links, so the same IP as the
-   * server's with another port.
+   * server's with another port (an IPv6 one goes in the IPv6 field, which tquic clients ignore).
+   * `sessionTickets`: issue session tickets after each handshake (RFC 9001 §4.5; default false),
+   * with a ticket key drawn from the seed. `earlyData`: the tickets allow 0-RTT and the server
+   * accepts it (RFC 9001 §4.6; needs `sessionTickets`).
+   * `certChainLength`: the number of certificates the run's credentials must carry (leaf
+   * included); the caller supplies such a chain (`simCredentials({ chainLength })`), since
+   * certificates are made asynchronously.
    */
-  server?: { transport?: SimTransportSettings; versions?: number[]; retry?: RetryMode; preferredAddress?: SocketAddress };
+  server?: {
+    transport?: SimTransportSettings;
+    versions?: number[];
+    retry?: RetryMode;
+    preferredAddress?: SocketAddress;
+    sessionTickets?: boolean;
+    earlyData?: boolean;
+    certChainLength?: number;
+  };
 }
 
 export interface RunOptions {
@@ -176,6 +197,10 @@ export interface FlowResult {
   keyUpdates: number;
   /** The QUIC versions the flow's client connections ended up in. */
   versions: number[];
+  /** Client connections whose handshake resumed a session (RFC 9001 §4.5). */
+  resumed: number;
+  /** Client connections whose 0-RTT the server accepted (RFC 9001 §4.6.1). */
+  earlyDataAccepted: number;
   /** Streams, requests, datagrams (latency: send → complete receipt); handshakes (exchange time). */
   messages: MessageStats | undefined;
   client: ConnectionStats | undefined;
@@ -282,7 +307,12 @@ interface Flow {
 export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResult {
   const seed = opts.seed ?? scenario.seed ?? 1;
   const specs: FlowSpec[] = scenario.flows && scenario.flows.length > 0 ? scenario.flows : [{}];
-  const layout = layoutTopology(scenario.topology, specs.length, scenario);
+  const layout = layoutTopology(scenario.topology, specs.length, scenario, scenario.addressFamily);
+  const chainLength = scenario.server?.certChainLength;
+  if (chainLength !== undefined && opts.credentials.chain.length !== chainLength) {
+    throw new RangeError(`${scenario.name}: the server needs a certificate chain of ${chainLength} certificates, the credentials have ${opts.credentials.chain.length} (simCredentials({ chainLength: ${chainLength} }))`);
+  }
+  if (scenario.server?.earlyData === true && scenario.server.sessionTickets !== true) throw new RangeError(`${scenario.name}: server.earlyData needs server.sessionTickets`);
   // RFC 9000 §9.6: the first server host also owns its preferred address.
   const pa = scenario.server?.preferredAddress;
   if (pa !== undefined && !layout.servers[0]!.addresses.some((a) => addressKey(a) === addressKey(pa))) layout.servers[0]!.addresses.push(pa);
@@ -306,6 +336,8 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
   });
   const provider = opts.secureRandom ? opts.provider : seededProvider(opts.provider, prng.fork());
   const base = { provider, alpn: ['sim'], timeMs: Date.UTC(2026, 0, 2) };
+  // RFC 9001 §4.5: one ticket key per run (and so one anti-replay register, early-data.ts).
+  const tickets = scenario.server?.sessionTickets === true ? { key: prng.bytes(16), ...(scenario.server.earlyData === true ? { earlyData: true } : {}) } : undefined;
   // Per-connection qlog: the caller's sinks, plus a memory sink per connection for the checker.
   const check = opts.check !== false;
   const recorded = new Map<string, { flow: string; client?: MemorySink; server?: MemorySink; clientConn?: Connection }>();
@@ -328,7 +360,8 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
     credentials: opts.credentials,
     ...(scenario.server?.transport ? { transport: scenario.server.transport } : {}),
     ...(scenario.server?.versions ? { versions: scenario.server.versions } : {}),
-    ...(scenario.server?.preferredAddress ? { preferredAddress: { ipv4: scenario.server.preferredAddress } } : {}),
+    ...(pa ? { preferredAddress: pa.host.includes(':') ? { ipv6: pa } : { ipv4: pa } } : {}),
+    ...(tickets ? { tickets, ...(tickets.earlyData ? { earlyData: true } : {}) } : {}),
     qlogFor: (c) => sinkFor('server', c.originalDcid, first ? opts.serverQlog : undefined),
   });
   const clientConfig = (qlog: boolean): ConnectionConfig => ({
@@ -338,6 +371,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
     ...(scenario.client?.version !== undefined ? { version: scenario.client.version } : {}),
     ...(scenario.client?.versions ? { versions: scenario.client.versions } : {}),
     ...(scenario.client?.usePreferredAddress === false ? { usePreferredAddress: false } : {}),
+    ...(scenario.client?.earlyData === true ? { earlyData: true } : {}),
     qlogFor: (c) => sinkFor('client', c.originalDcid, qlog ? opts.clientQlog : undefined),
   });
 
@@ -523,6 +557,8 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
       handshakes: o.handshakes,
       keyUpdates: f.driver.conns.reduce((n, c) => n + c.client.stats().keyUpdates.local + c.client.stats().keyUpdates.remote, 0),
       versions: [...new Set(f.driver.conns.map((c) => c.client.version))],
+      resumed: f.driver.conns.filter((c) => c.client.resumed === true).length,
+      earlyDataAccepted: f.driver.conns.filter((c) => c.client.earlyDataAccepted === true).length,
       messages: o.messages,
       client: o.client,
       server: o.server,

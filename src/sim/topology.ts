@@ -11,6 +11,11 @@
  * the server at 10.0.0.2:443; a multihomed client's path i > 0 is at 10.0.{i}.1:50000. A dumbbell
  * puts client i at 10.1.{i>>8}.{(i&255)+1}:50000, server j at 10.2.{j>>8}.{(j&255)+1}:443 and the
  * two routers at 10.0.255.1 (client side) and 10.0.255.2 (server side).
+ *
+ * With `family` 'ipv6' the same layout uses unique local addresses (RFC 4193, fd00::/8): client
+ * [fd00::1]:50000, server [fd00::2]:443, multihomed path i > 0 at fd00:0:0:{i}::1, dumbbell
+ * client i at fd00:1:{i>>8}::{(i&255)+1}, server j at fd00:2:{j>>8}::{(j&255)+1}, routers
+ * fd00:0:0:ff::1 and fd00:0:0:ff::2 (groups in hex, text in RFC 5952 canonical form).
  */
 import type { SocketAddress } from '../util/datagram.js';
 import type { LinkConfig } from './link.js';
@@ -102,6 +107,66 @@ export const CLIENT_ADDRESS: SocketAddress = { host: '10.0.0.1', port: 50000 };
 export const SERVER_ADDRESS: SocketAddress = { host: '10.0.0.2', port: 443 };
 export const LEFT_ROUTER = '10.0.255.1';
 export const RIGHT_ROUTER = '10.0.255.2';
+export const CLIENT_ADDRESS_V6: SocketAddress = { host: 'fd00::1', port: 50000 };
+export const SERVER_ADDRESS_V6: SocketAddress = { host: 'fd00::2', port: 443 };
+export const LEFT_ROUTER_V6 = 'fd00:0:0:ff::1';
+export const RIGHT_ROUTER_V6 = 'fd00:0:0:ff::2';
+
+/** The IP version of a scenario's addresses. */
+export type AddressFamily = 'ipv4' | 'ipv6';
+
+/** Eight 16-bit groups as RFC 5952 text: lowercase hex, the longest run (≥ 2) of zero groups as "::". */
+export function ipv6Text(groups: readonly number[]): string {
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (a: readonly number[]): string => a.map((g) => g.toString(16)).join(':');
+  if (best < 0) return hex(groups);
+  return `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
+}
+
+/** The addresses of one family. */
+interface Plan {
+  client: SocketAddress;
+  server: SocketAddress;
+  left: string;
+  right: string;
+  /** A multihomed client's path i > 0. */
+  path: (i: number) => string;
+  /** Dumbbell host i of side `net` (1: clients, 2: servers). */
+  host: (net: number, i: number) => string;
+}
+
+const PLANS: Record<AddressFamily, Plan> = {
+  ipv4: {
+    client: CLIENT_ADDRESS,
+    server: SERVER_ADDRESS,
+    left: LEFT_ROUTER,
+    right: RIGHT_ROUTER,
+    path: (i) => `10.0.${i}.1`,
+    host: (net, i) => `10.${net}.${i >> 8}.${(i & 255) + 1}`,
+  },
+  ipv6: {
+    client: CLIENT_ADDRESS_V6,
+    server: SERVER_ADDRESS_V6,
+    left: LEFT_ROUTER_V6,
+    right: RIGHT_ROUTER_V6,
+    path: (i) => ipv6Text([0xfd00, 0, 0, i, 0, 0, 0, 1]),
+    host: (net, i) => ipv6Text([0xfd00, net, i >> 8, 0, 0, 0, 0, (i & 255) + 1]),
+  },
+};
 
 /** A dumbbell access link when none is configured. */
 export const DEFAULT_ACCESS: LinkConfig = { delay: 1_000 };
@@ -115,16 +180,21 @@ function pair(p: LinkPair): { toServer: LinkConfig; toClient: LinkConfig } {
   return { toServer: copy(p.toServer), toClient: copy(p.toClient ?? p.toServer) };
 }
 
-function hostIp(net: number, i: number): string {
-  return `10.${net}.${i >> 8}.${(i & 255) + 1}`;
-}
-
 /**
  * Lays out a topology for `flows` flows. The point-to-point links come from `topology` or, when
  * it does not give them, from `fallback` (the scenario's top-level `toServer` / `toClient`).
  */
-export function layoutTopology(topology: Topology | undefined, flows: number, fallback: { toServer?: LinkConfig; toClient?: LinkConfig }): TopologyLayout {
+export function layoutTopology(
+  topology: Topology | undefined,
+  flows: number,
+  fallback: { toServer?: LinkConfig; toClient?: LinkConfig },
+  family: AddressFamily = 'ipv4',
+): TopologyLayout {
   const t: Topology = topology ?? { type: 'point-to-point' };
+  const plan = PLANS[family];
+  if (!plan) throw new RangeError(`unknown address family ${String(family)}; 'ipv4' or 'ipv6'`);
+  const clientAddress = plan.client;
+  const serverAddress = plan.server;
   switch (t.type) {
     case 'point-to-point': {
       const toServer = t.toServer ?? fallback.toServer;
@@ -132,12 +202,12 @@ export function layoutTopology(topology: Topology | undefined, flows: number, fa
       if (!toServer || !toClient) throw new RangeError('point-to-point: toServer and toClient links are required');
       return {
         type: t.type,
-        clients: [{ name: 'client', addresses: [CLIENT_ADDRESS] }],
-        servers: [{ name: 'server', addresses: [SERVER_ADDRESS] }],
+        clients: [{ name: 'client', addresses: [clientAddress] }],
+        servers: [{ name: 'server', addresses: [serverAddress] }],
         routers: [],
         links: [
-          { name: 'toServer', from: CLIENT_ADDRESS.host, to: SERVER_ADDRESS.host, config: copy(toServer) },
-          { name: 'toClient', from: SERVER_ADDRESS.host, to: CLIENT_ADDRESS.host, config: copy(toClient) },
+          { name: 'toServer', from: clientAddress.host, to: serverAddress.host, config: copy(toServer) },
+          { name: 'toClient', from: serverAddress.host, to: clientAddress.host, config: copy(toClient) },
         ],
         routes: [],
         primary: { toServer: 'toServer', toClient: 'toClient' },
@@ -148,7 +218,7 @@ export function layoutTopology(topology: Topology | undefined, flows: number, fa
     case 'multihomed': {
       if (!Array.isArray(t.paths) || t.paths.length === 0) throw new RangeError('multihomed: at least one path');
       if (t.paths.length > 255) throw new RangeError('multihomed: at most 255 paths');
-      const addresses = t.paths.map((_, i) => (i === 0 ? CLIENT_ADDRESS : { host: `10.0.${i}.1`, port: CLIENT_ADDRESS.port }));
+      const addresses = t.paths.map((_, i) => (i === 0 ? clientAddress : { host: plan.path(i), port: clientAddress.port }));
       const links: LinkLayout[] = [];
       const paths: PathLayout[] = [];
       const names = new Set<string>();
@@ -158,14 +228,14 @@ export function layoutTopology(topology: Topology | undefined, flows: number, fa
         names.add(name);
         const a = addresses[i]!;
         const l = pair(p);
-        links.push({ name: `${name}.toServer`, from: a.host, to: SERVER_ADDRESS.host, config: l.toServer });
-        links.push({ name: `${name}.toClient`, from: SERVER_ADDRESS.host, to: a.host, config: l.toClient });
+        links.push({ name: `${name}.toServer`, from: a.host, to: serverAddress.host, config: l.toServer });
+        links.push({ name: `${name}.toClient`, from: serverAddress.host, to: a.host, config: l.toClient });
         paths.push({ name, client: a, toServer: `${name}.toServer`, toClient: `${name}.toClient` });
       });
       return {
         type: t.type,
         clients: [{ name: 'client', addresses }],
-        servers: [{ name: 'server', addresses: [SERVER_ADDRESS] }],
+        servers: [{ name: 'server', addresses: [serverAddress] }],
         routers: [],
         links,
         routes: [],
@@ -186,32 +256,32 @@ export function layoutTopology(topology: Topology | undefined, flows: number, fa
       const links: LinkLayout[] = [];
       const routes: TopologyLayout['routes'] = [];
       for (let i = 0; i < nc; i++) {
-        const a = { host: hostIp(1, i), port: CLIENT_ADDRESS.port };
+        const a = { host: plan.host(1, i), port: clientAddress.port };
         clients.push({ name: `client${i}`, addresses: [a] });
         const l = pair(t.clientAccess?.[i] ?? access);
-        links.push({ name: `client${i}.toServer`, from: a.host, to: LEFT_ROUTER, config: l.toServer });
-        links.push({ name: `client${i}.toClient`, from: LEFT_ROUTER, to: a.host, config: l.toClient });
-        routes.push({ at: a.host, dest: '*', via: LEFT_ROUTER });
+        links.push({ name: `client${i}.toServer`, from: a.host, to: plan.left, config: l.toServer });
+        links.push({ name: `client${i}.toClient`, from: plan.left, to: a.host, config: l.toClient });
+        routes.push({ at: a.host, dest: '*', via: plan.left });
       }
       const b = pair(t.bottleneck);
-      links.push({ name: 'bottleneck.toServer', from: LEFT_ROUTER, to: RIGHT_ROUTER, config: b.toServer });
-      links.push({ name: 'bottleneck.toClient', from: RIGHT_ROUTER, to: LEFT_ROUTER, config: b.toClient });
-      routes.push({ at: LEFT_ROUTER, dest: '*', via: RIGHT_ROUTER }, { at: RIGHT_ROUTER, dest: '*', via: LEFT_ROUTER });
+      links.push({ name: 'bottleneck.toServer', from: plan.left, to: plan.right, config: b.toServer });
+      links.push({ name: 'bottleneck.toClient', from: plan.right, to: plan.left, config: b.toClient });
+      routes.push({ at: plan.left, dest: '*', via: plan.right }, { at: plan.right, dest: '*', via: plan.left });
       for (let j = 0; j < ns; j++) {
-        const a = { host: hostIp(2, j), port: SERVER_ADDRESS.port };
+        const a = { host: plan.host(2, j), port: serverAddress.port };
         servers.push({ name: `server${j}`, addresses: [a] });
         const l = pair(t.serverAccess?.[j] ?? access);
-        links.push({ name: `server${j}.toServer`, from: RIGHT_ROUTER, to: a.host, config: l.toServer });
-        links.push({ name: `server${j}.toClient`, from: a.host, to: RIGHT_ROUTER, config: l.toClient });
-        routes.push({ at: a.host, dest: '*', via: RIGHT_ROUTER });
+        links.push({ name: `server${j}.toServer`, from: plan.right, to: a.host, config: l.toServer });
+        links.push({ name: `server${j}.toClient`, from: a.host, to: plan.right, config: l.toClient });
+        routes.push({ at: a.host, dest: '*', via: plan.right });
       }
       return {
         type: t.type,
         clients,
         servers,
         routers: [
-          { name: 'left', ip: LEFT_ROUTER },
-          { name: 'right', ip: RIGHT_ROUTER },
+          { name: 'left', ip: plan.left },
+          { name: 'right', ip: plan.right },
         ],
         links,
         routes,

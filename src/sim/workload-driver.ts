@@ -83,9 +83,12 @@ export class StreamSender {
     readonly key: number,
   ) {}
 
-  /** Writes what fits; true once everything and the FIN are queued. */
-  pump(conn: Connection): boolean {
-    while (!this.done && conn.state === 'established') {
+  /**
+   * Writes what fits; true once everything and the FIN are queued. `early`: also while the
+   * handshake is in progress (a client's 0-RTT, a server's 0.5-RTT data; RFC 9001 §4.1.1, §4.6.1).
+   */
+  pump(conn: Connection, early = false): boolean {
+    while (!this.done && (conn.state === 'established' || (early && conn.state === 'handshake'))) {
       if (this.written < this.total) {
         if (!this.chunk) {
           this.chunk = messagePayload(this.key, this.written, Math.min(WRITE_CHUNK, this.total - this.written));

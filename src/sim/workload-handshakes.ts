@@ -10,6 +10,8 @@ interface Attempt {
   request: StreamReceiver | undefined;
   responder: StreamSender | undefined;
   timer: EventHandle | undefined;
+  /** A session ticket arrived on this connection (RFC 9001 §4.5). */
+  session: boolean;
 }
 
 /** Sequential short connections: handshake, one small exchange, close. */
@@ -36,7 +38,7 @@ export class HandshakesDriver extends FlowDriver {
 
   private attempt(): void {
     const c = this.open();
-    const a: Attempt = { sender: undefined, response: undefined, request: undefined, responder: undefined, timer: undefined };
+    const a: Attempt = { sender: undefined, response: undefined, request: undefined, responder: undefined, timer: undefined, session: false };
     this.attempts[c.index] = a;
     a.timer = this.ctx.at(c.startedAt + (this.w.timeout ?? 60_000_000), () => {
       if (c.active) this.end(c, false);
@@ -56,25 +58,35 @@ export class HandshakesDriver extends FlowDriver {
     this.ctx.at(this.ctx.now(), () => this.attempt());
   }
 
+  protected override onClientEvent(c: FlowConn, e: ConnectionEvent): void {
+    if (e.type === 'session') this.attempts[c.index]!.session = true;
+  }
+
   protected override clientTurn(c: FlowConn): void {
     const conn = c.client;
     const a = this.attempts[c.index]!;
+    const early = this.w.earlyData === true;
     if (conn.state === 'closing' || conn.state === 'draining' || conn.state === 'closed') return this.end(c, false);
-    if (conn.state !== 'established') return;
+    if (conn.state !== 'established' && !(early && conn.state === 'handshake')) return;
     if (!a.sender) {
+      // Before the handshake completes this succeeds only with 0-RTT keys and remembered limits.
       const id = conn.openStream(true);
       if (id === undefined) return;
       a.sender = new StreamSender(id, this.requestSize, 2 * c.index + 1);
       a.response = new StreamReceiver(id, 2 * c.index + 2);
     }
-    a.sender.pump(conn);
+    a.sender.pump(conn, early);
     const r = a.response!;
-    r.pump(conn);
-    if (!r.intact) this.intact = false;
-    if (!r.fin) return;
-    if (r.bytes !== this.responseSize) this.intact = false;
-    this.received(this.requestSize + r.bytes);
-    this.exchangeTimes.push(this.ctx.now() - c.startedAt);
+    if (!r.fin) {
+      r.pump(conn);
+      if (!r.intact) this.intact = false;
+      if (!r.fin) return;
+      if (r.bytes !== this.responseSize) this.intact = false;
+      this.received(this.requestSize + r.bytes);
+      this.exchangeTimes.push(this.ctx.now() - c.startedAt);
+    }
+    // Keep the connection until its ticket arrived, so the next one resumes (RFC 9001 §4.5).
+    if (this.w.awaitSession === true && !a.session && c.index < this.w.count - 1) return;
     this.end(c, true);
   }
 
@@ -87,14 +99,15 @@ export class HandshakesDriver extends FlowDriver {
     const a = this.attempts[c.index]!;
     const conn = c.server!;
     const r = a.request;
-    if (!r || conn.state !== 'established') return;
+    const early = this.w.earlyData === true;
+    if (!r || (conn.state !== 'established' && !(early && conn.state === 'handshake'))) return;
     r.pump(conn);
     if (!r.intact) this.intact = false;
     if (r.fin && !a.responder) {
       if (r.bytes !== this.requestSize) this.intact = false;
       a.responder = new StreamSender(r.id, this.responseSize, 2 * c.index + 2);
     }
-    a.responder?.pump(conn);
+    a.responder?.pump(conn, early);
   }
 
   outcome(): WorkloadOutcome {

@@ -72,6 +72,13 @@ export interface DatagramsWorkload {
  * `requestSize` bytes, default 32, the server answers `responseSize`, default 32) and then
  * closing. An attempt not done within `timeout` (default 60 s) is abandoned and counts as
  * failed; the next one starts when the previous is done either way.
+ *
+ * Resumption (RFC 9001 §4.5), when the server issues tickets: with `awaitSession` every
+ * connection but the last stays open until it has received a session ticket, so the next one
+ * can resume (a server that issues none leaves it waiting until `timeout`: a failed attempt). With `earlyData` the client opens its request stream and writes the request as
+ * soon as the connection allows it, before the handshake completes when a resumed session gives
+ * it 0-RTT keys (RFC 9001 §4.6.1), and the server reads the request and answers before its own
+ * handshake completes (0-RTT in, 0.5-RTT out).
  */
 export interface HandshakesWorkload {
   type: 'handshakes';
@@ -79,6 +86,8 @@ export interface HandshakesWorkload {
   requestSize?: number;
   responseSize?: number;
   timeout?: Duration;
+  awaitSession?: boolean;
+  earlyData?: boolean;
   bytes?: never;
   direction?: never;
 }
@@ -198,6 +207,8 @@ export function validateWorkload(w: Workload): void {
       optional('handshakes.requestSize', w.requestSize, 0);
       optional('handshakes.responseSize', w.responseSize, 0);
       optional('handshakes.timeout', w.timeout, 1);
+      if (w.awaitSession !== undefined && typeof w.awaitSession !== 'boolean') throw new RangeError('handshakes.awaitSession must be a boolean');
+      if (w.earlyData !== undefined && typeof w.earlyData !== 'boolean') throw new RangeError('handshakes.earlyData must be a boolean');
       return;
     default:
       throw new RangeError(`unknown workload ${(w as { type?: unknown } | undefined)?.type}`);

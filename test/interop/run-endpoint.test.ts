@@ -275,6 +275,13 @@ describe('interop/run_endpoint.sh', () => {
     srv.proc.kill('SIGTERM');
   }, 30_000);
 
+  it.each(['ipv6', 'amplificationlimit'])('%s runs as a transfer', async (testcase) => {
+    const downloads = join(dir, `dl-${testcase}`);
+    const r = await run({ ROLE: 'client', TESTCASE: testcase, REQUESTS: urls(server.port, 'one.bin'), DOWNLOADS_DIR: downloads });
+    expect(r.code, r.err).toBe(0);
+    expect(sameFile(join(downloads, 'one.bin'), join(dir, 'www', 'one.bin'))).toBe(true);
+  }, 20_000);
+
   it('an unsupported test case exits with 127 in either role, before anything runs', async () => {
     for (const testcase of ['ecn', 'versionnegotiation', '']) {
       for (const role of ['client', 'server']) {

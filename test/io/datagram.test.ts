@@ -2,27 +2,7 @@ import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { connect, listen, type DriverWarning, type QuicConnection, type QuicStream } from '../../src/index.js';
-import { devCert, pattern, readAll } from './helpers.js';
-
-/** Whether a UDP socket can be bound on `host`. */
-async function canBind(host: string): Promise<boolean> {
-  const s = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.bind(0, host, () => resolve());
-    });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    try {
-      s.close();
-    } catch {
-      // never bound
-    }
-  }
-}
+import { canBind, devCert, pattern, readAll } from './helpers.js';
 
 /** One echo round trip on a fresh bidirectional stream. */
 async function echoOnce(conn: QuicConnection, body: Buffer): Promise<Buffer> {

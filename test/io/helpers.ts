@@ -1,4 +1,5 @@
 /** Shared fixtures of the socket tests: a development certificate and handle accounting. */
+import { createSocket } from 'node:dgram';
 import { createHash } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { generateDevCertificate, type PemCredentials } from '../../src/crypto/certgen.js';
@@ -77,4 +78,24 @@ export async function writeAcked(conn: QuicConnection, st: Writable, body: strin
   const before = conn.stats().packetsSent;
   st.write(body);
   await until(() => conn.stats().packetsSent > before && conn.stats().bytesInFlight === 0, ms, 'data acknowledged');
+}
+
+/** Whether a UDP socket can be bound on `host`. */
+export async function canBind(host: string): Promise<boolean> {
+  const s = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.bind(0, host, () => resolve());
+    });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    try {
+      s.close();
+    } catch {
+      // never bound
+    }
+  }
 }

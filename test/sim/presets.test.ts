@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { MemorySink } from '../../src/qlog/memory.js';
 import { describeScenario, preset, PRESET_NAMES, PRESETS, runScenario, type RunOptions, type Scenario } from '../../src/sim/index.js';
-import { simOptions } from '../support/sim.js';
+import { simOptions, simOptionsFor } from '../support/sim.js';
 
 const options = simOptions;
 
-const NEW = ['rebind-port', 'rebind-addr', 'keyupdate', 'v2', 'twopath', 'twopath-fail', 'dumbbell', 'handshakes', 'streams', 'requests', 'datagrams', 'ecn', 'retry', 'connectionmigration', 'clientmigration'];
-const BULK = ['default', 'transferloss', 'handshakeloss', 'transfercorruption', 'handshakecorruption', 'blackhole', 'longrtt', 'rebind-port', 'rebind-addr', 'keyupdate', 'v2', 'twopath', 'twopath-fail', 'dumbbell', 'ecn', 'retry', 'connectionmigration', 'clientmigration'];
+const NEW = ['rebind-port', 'rebind-addr', 'keyupdate', 'v2', 'twopath', 'twopath-fail', 'dumbbell', 'handshakes', 'streams', 'requests', 'datagrams', 'ecn', 'retry', 'connectionmigration', 'clientmigration', 'resumption', 'zerortt', 'amplificationlimit', 'ipv6'];
+const BULK = ['default', 'transferloss', 'handshakeloss', 'transfercorruption', 'handshakecorruption', 'blackhole', 'longrtt', 'rebind-port', 'rebind-addr', 'keyupdate', 'v2', 'twopath', 'twopath-fail', 'dumbbell', 'ecn', 'retry', 'connectionmigration', 'clientmigration', 'amplificationlimit', 'ipv6'];
 
 /** A preset sized for a quick test run. */
 function small(name: string, seed: number): Scenario {
@@ -15,6 +15,9 @@ function small(name: string, seed: number): Scenario {
     case 'handshakecorruption':
     case 'longrtt':
     case 'handshakes':
+    case 'resumption':
+    case 'zerortt':
+    case 'amplificationlimit':
       return preset(name, { seed });
     case 'rebind-port':
     case 'rebind-addr':
@@ -78,7 +81,7 @@ describe('presets', () => {
 
   for (const name of PRESET_NAMES) {
     it(`${name}: completes with intact data for 3 seeds`, async () => {
-      const o = await options();
+      const o = await simOptionsFor(PRESETS.get(name)!);
       for (const seed of [1, 2, 3]) {
         const s = small(name, seed);
         // Per-connection qlog for the ECN and Retry assertions.
@@ -119,14 +122,28 @@ describe('presets', () => {
           for (const { sink } of clients) expect(sink.data('quic:packet_received').filter((p) => p.header.packet_type === 'retry').length, label).toBe(1);
         }
         if (name === 'keyupdate') expect(r.flows[0]!.keyUpdates, label).toBe(2);
+        // Resumption and 0-RTT (RFC 9001 §4.5, §4.6): the second of two connections resumed; more in presets-extra.test.ts.
+        if (name === 'resumption' || name === 'zerortt') {
+          expect(r.flows[0]!.handshakes.completed, label).toBe(2);
+          expect(r.flows[0]!.resumed, label).toBe(1);
+          expect(r.flows[0]!.earlyDataAccepted, label).toBe(name === 'zerortt' ? 1 : 0);
+        } else {
+          expect(r.flows[0]!.resumed, label).toBe(0);
+        }
+        if (name === 'amplificationlimit') expect(r.links.toServer.dropped.dropList, label).toBe(6);
+        if (name === 'ipv6') expect(r.flows[0]!.serverSaw, label).toEqual(['[fd00::1]:50000']);
         if (name === 'connectionmigration' || name === 'clientmigration') {
           // RFC 9000 §9: the client moved once and its new path was validated; the server followed.
+          // The preferred address is probed before the move, by both ends (§9.6.1).
           const client = logs.find((x) => x.role === 'client')!.sink;
           const states = client.data('quic:migration_state_updated').map((e) => e.new);
-          expect(states, label).toEqual(['migration_started', 'migration_complete']);
+          expect(states, label).toEqual(name === 'clientmigration' ? ['migration_started', 'migration_complete'] : ['probing_started', 'probing_successful']);
           const server = logs.find((x) => x.role === 'server')!.sink;
           if (name === 'clientmigration') expect(server.data('quic:migration_state_updated').map((e) => e.new), label).toEqual(['migration_started', 'migration_complete']);
-          else expect(server.data('quic:migration_state_updated').at(-1)?.tuple_local?.port_v4, label).toBe(4433);
+          else {
+            expect(server.data('quic:migration_state_updated').map((e) => e.new), label).toEqual(['probing_started', 'probing_successful', 'migration_complete']);
+            expect(server.data('quic:migration_state_updated').at(-1)?.tuple_local?.port_v4, label).toBe(4433);
+          }
           expect(r.flows[0]!.serverSaw.length, label).toBe(name === 'clientmigration' ? 2 : 1);
         }
         expect(r.flows[0]!.versions, label).toEqual([name === 'v2' ? 0x6b3343cf : 1]);
