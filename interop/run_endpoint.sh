@@ -19,10 +19,13 @@ TESTCASE=${TESTCASE:-}
 # - amplificationlimit: as transfer; the runner gives the server a long certificate chain in
 #   cert.pem (sent whole) and drops the client's early datagrams, and the server keeps to 3×
 #   what it received until the client's address is validated (RFC 9000 §8.1).
+# - rebind-port, rebind-addr: as transfer; the runner's NAT rebinds the client and the server
+#   follows it (RFC 9000 §9.3). goodput, crosstraffic: as transfer (the runner measures).
 case "$TESTCASE" in
   handshake | transfer | chacha20 | multiconnect | multiplexing | longrtt | transferloss | \
     handshakeloss | handshakecorruption | transfercorruption | blackhole | http3 | keyupdate | retry | \
-    resumption | zerortt | v2 | connectionmigration | ipv6 | amplificationlimit) ;;
+    resumption | zerortt | v2 | connectionmigration | ipv6 | amplificationlimit | rebind-port | \
+    rebind-addr | goodput | crosstraffic) ;;
   *)
     echo "run_endpoint.sh: test case '${TESTCASE}' is not supported" >&2
     exit 127

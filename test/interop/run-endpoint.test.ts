@@ -275,7 +275,7 @@ describe('interop/run_endpoint.sh', () => {
     srv.proc.kill('SIGTERM');
   }, 30_000);
 
-  it.each(['ipv6', 'amplificationlimit'])('%s runs as a transfer', async (testcase) => {
+  it.each(['ipv6', 'amplificationlimit', 'rebind-port', 'rebind-addr', 'goodput', 'crosstraffic'])('%s runs as a transfer', async (testcase) => {
     const downloads = join(dir, `dl-${testcase}`);
     const r = await run({ ROLE: 'client', TESTCASE: testcase, REQUESTS: urls(server.port, 'one.bin'), DOWNLOADS_DIR: downloads });
     expect(r.code, r.err).toBe(0);
