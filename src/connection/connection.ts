@@ -256,6 +256,8 @@ export class Connection {
   readonly offPathResponses: { data: Uint8Array; local: SocketAddress; remote: SocketAddress; budget: number }[] = [];
   /** Client: a path being probed before moving to it (the server's preferred address, RFC 9000 §9.6.1; path-probe.ts). */
   pathProbe: PathProbe | undefined;
+  /** The first time the connection was driven (`pollTransmit` or `handleDatagram`): `config.timeMs` refers to it. */
+  startedAt: Instant | undefined;
   /** Client: the server address before a probed move; its late packets are still accepted (§9.6.1). */
   formerRemote: SocketAddress | undefined;
   /** Server: another of our addresses the client's path was validated from, and one waiting for validation (§9.6.1). */
@@ -544,6 +546,7 @@ export class Connection {
   // Receive path
 
   handleDatagram(now: Instant, d: Datagram): void {
+    this.startedAt ??= now;
     this.lastNow = now;
     if (this.state === 'closed' || this.state === 'draining') return;
     this.bytesReceived += d.data.length;
@@ -1120,6 +1123,7 @@ export class Connection {
    * the datagram back with `releaseDatagram` so the buffer is reused; not doing so is safe.
    */
   pollTransmit(now: Instant): Datagram | undefined {
+    this.startedAt ??= now;
     if (this.state === 'closed' || this.state === 'draining') return undefined;
     // RFC 9001 §6.6: update the keys before the confidentiality limit; close if that is not
     // possible in time.

@@ -198,9 +198,14 @@ export function onEarlyDataResult(conn: Connection, now: Instant, accepted: bool
  * Client: a NewSessionTicket arrived. The session remembers the version and the server's
  * transport parameters (RFC 9000 §7.4.1), goes to the session store and is announced.
  */
-export function rememberedSessionTicket(conn: Connection, session: ClientSession): ClientSession {
+export function rememberedSessionTicket(conn: Connection, now: Instant, session: ClientSession): ClientSession {
   const tp = conn.peerParams;
-  const s: ClientSession = tp ? { ...session, appData: encodeRemembered(rememberParameters(conn.version, tp)) } : session;
+  // RFC 8446 §4.2.11.1: the ticket's age counts from when it arrived, not from when the
+  // connection started (a server's anti-replay check rejects 0-RTT with an age larger than its
+  // own view of it).
+  const t0 = conn.config.timeMs;
+  const receivedAtMs = t0 !== undefined && conn.startedAt !== undefined ? Math.round(t0 + (now - conn.startedAt) / 1000) : session.receivedAtMs;
+  const s: ClientSession = { ...session, receivedAtMs, ...(tp ? { appData: encodeRemembered(rememberParameters(conn.version, tp)) } : {}) };
   conn.config.sessionStore?.set(sessionKey(conn.config.serverName, conn.remote), s);
   conn.emit({ type: 'session', session: s });
   return s;

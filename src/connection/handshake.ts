@@ -163,7 +163,7 @@ export function drainTls(conn: Connection, now: Instant): void {
         }
         break;
       case 'session_ticket':
-        conn.session = rememberedSessionTicket(conn, e.session);
+        conn.session = rememberedSessionTicket(conn, now, e.session);
         break;
       case 'early_data':
         onEarlyDataResult(conn, now, e.accepted);

@@ -50,6 +50,17 @@ describe.each(PROVIDER_NAMES)('session resumption and 0-RTT (%s)', (name) => {
     expect(pair.receiveAll(pair.serverConn!, id)).toEqual(text('after resumption'));
   });
 
+  it("a ticket's age counts from its arrival, not from the connection's start (RFC 8446 §4.2.11.1)", async () => {
+    const tickets = { key: new Uint8Array(16).fill(4) };
+    const t0 = 1_790_000_000_000;
+    // 50 ms each way: the ticket arrives at least one round trip after the start.
+    const pair = await Pair.create({ provider, server: { tickets }, client: { timeMs: t0 }, link: { delay: 50_000 } });
+    expect(pair.runUntil(() => pair.clientEvents.some((e) => e.type === 'session'))).toBe(true);
+    const session = (pair.clientEvents.find((x) => x.type === 'session') as Extract<ConnectionEvent, { type: 'session' }>).session;
+    expect(session.receivedAtMs - t0).toBeGreaterThanOrEqual(100);
+    expect(session.receivedAtMs - t0).toBeLessThanOrEqual(Math.ceil(pair.now / 1000));
+  });
+
   it('0-RTT accepted: stream data reaches the server before the handshake completes', async () => {
     const tickets = { key: new Uint8Array(16).fill(2) };
     const session = await firstSession(provider, { tickets, earlyData: true });
