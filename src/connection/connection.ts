@@ -57,6 +57,7 @@ import { RetryState, onRetry } from './retry.js';
 import { takeStoredToken } from './address-token.js';
 import { EarlyData, onOneRttReceived, zeroRttReadKeys } from './early-data.js';
 import { pmtuOnAcked, pmtuOnLost } from './pmtu.js';
+import { Path } from './path.js';
 import { onProbeResponse, probeFailed, serverLocalChange, type PathProbe } from './path-probe.js';
 import { clientPathFailed, clientPathValidated, encodePreferredAddress, maybeUsePreferredAddress, resetPathState, startClientMigration, validationDeadline, type MigrationReason } from './migration.js';
 import type { PreferredAddress } from '../wire/transport-params.js';
@@ -172,12 +173,36 @@ export class Connection {
   readonly spaces: [PacketSpace, PacketSpace, PacketSpace];
   /** Replaced when a client restarts its handshake after Version Negotiation. */
   tls: TlsClient | TlsServer;
-  readonly recovery: LossRecovery<RecoveryToken>;
-  readonly pacer: Pacer;
-  /** Path MTU discovery of the current path (RFC 9000 §14.3; pmtu.ts). */
-  readonly pmtud: Pmtud;
-  /** ECN marking and validation (RFC 9000 §13.4.2), recovery/ecn.ts. */
-  readonly ecn: EcnValidator;
+  /** The path in use (path.ts): its addresses, loss recovery, pacer, PMTU discovery and ECN. */
+  readonly path: Path;
+  /** Loss recovery of the path in use (RFC 9002), with its RTT estimator and congestion controller. */
+  get recovery(): LossRecovery<RecoveryToken> {
+    return this.path.recovery;
+  }
+  get pacer(): Pacer {
+    return this.path.pacer;
+  }
+  /** Path MTU discovery of the path in use (RFC 9000 §14.3; pmtu.ts). */
+  get pmtud(): Pmtud {
+    return this.path.pmtud;
+  }
+  /** ECN marking and validation on the path in use (RFC 9000 §13.4.2), recovery/ecn.ts. */
+  get ecn(): EcnValidator {
+    return this.path.ecn;
+  }
+  /** Our address and the peer's on the path in use. */
+  get local(): SocketAddress {
+    return this.path.local;
+  }
+  set local(a: SocketAddress) {
+    this.path.local = a;
+  }
+  get remote(): SocketAddress {
+    return this.path.remote;
+  }
+  set remote(a: SocketAddress) {
+    this.path.remote = a;
+  }
   readonly streams: StreamManager;
 
   readonly localCid: Uint8Array;
@@ -188,8 +213,6 @@ export class Connection {
   remoteCidSet = false;
   /** @internal Retry and address token state (retry.ts, address-token.ts). */
   readonly retry: RetryState;
-  local: SocketAddress;
-  remote: SocketAddress;
 
   /** RFC 9000 §8.1: until the peer's address is validated a server sends at most 3× what it received. */
   addressValidated: boolean;
@@ -315,8 +338,6 @@ export class Connection {
     this.settings = transportSettings(c);
     this.prng = new Prng(c.seed ?? 1);
     this.qlog = c.qlog ?? c.qlogFor?.({ isClient: init.isClient, originalDcid: init.isClient ? init.remoteCid : (init.originalDcid ?? init.localCid) });
-    this.local = init.local;
-    this.remote = init.remote;
     this.pool = init.pool ?? new DatagramPool();
     this.localCid = init.localCid;
     this.rxOptions = { shortDcidLength: init.localCid.length, shortDcidView: false };
@@ -330,13 +351,12 @@ export class Connection {
     this.spaces[INITIAL].seal = ik.seal;
     this.spaces[INITIAL].open = ik.open;
     const rtt = new RttEstimator(this.settings.initialRtt);
-    this.pmtud = new Pmtud(this.settings.maxDatagramSize, this.settings.pmtud);
-    const cc = createCongestionController(this.settings.congestionControl, { maxDatagramSize: this.pmtud.current });
-    this.recovery = new LossRecovery<RecoveryToken>({ cc, rtt, isServer: !this.isClient });
-    this.pacer = new Pacer(this.pmtud.current);
-    this.ecn = new EcnValidator(this.settings.ecn, (now, old, state) => {
+    const pmtud = new Pmtud(this.settings.maxDatagramSize, this.settings.pmtud);
+    const cc = createCongestionController(this.settings.congestionControl, { maxDatagramSize: pmtud.current });
+    const ecn = new EcnValidator(this.settings.ecn, (now, old, state) => {
       this.qlog?.event(now, { name: 'quic:ecn_state_updated', data: { ...(old !== undefined ? { old } : {}), new: state } });
     });
+    this.path = new Path(0, init.local, init.remote, new LossRecovery<RecoveryToken>({ cc, rtt, isServer: !this.isClient }), new Pacer(pmtud.current), pmtud, ecn);
     const s = this.settings;
     this.streams = new StreamManager({
       isClient: this.isClient,

@@ -1,0 +1,28 @@
+/**
+ * A network path of a connection (RFC 9000 §9; draft-ietf-quic-multipath-21 §2–§3): the pair
+ * of addresses and everything that belongs to it rather than to the connection — loss recovery
+ * with its RTT estimator and congestion controller (RFC 9002; RFC 9000 §9.4), the pacer, ECN
+ * validation (RFC 9000 §13.4.2) and path MTU discovery (RFC 9000 §14.2).
+ *
+ * A single-path connection has one, path 0, which a migration moves to new addresses (with
+ * fresh recovery state where §9.4 says). Multipath (draft-21) gives each path ID its own.
+ */
+import type { EcnValidator } from '../recovery/ecn.js';
+import type { LossRecovery } from '../recovery/loss.js';
+import type { Pacer } from '../recovery/pacer.js';
+import type { Pmtud } from '../recovery/pmtud.js';
+import type { SocketAddress } from '../util/datagram.js';
+import type { RecoveryToken } from './types.js';
+
+export class Path {
+  constructor(
+    /** Path ID (multipath-21 §2; 0 for the handshake path and for single-path connections). */
+    readonly id: number,
+    public local: SocketAddress,
+    public remote: SocketAddress,
+    readonly recovery: LossRecovery<RecoveryToken>,
+    readonly pacer: Pacer,
+    readonly pmtud: Pmtud,
+    readonly ecn: EcnValidator,
+  ) {}
+}
