@@ -5,7 +5,7 @@
  */
 import { RangeSet } from '../util/rangeset.js';
 import type { Duration, Instant } from '../util/time.js';
-import type { AckFrame, AckRange } from '../wire/frame.js';
+import type { AckFrame, AckRange, PathAckFrame } from '../wire/frame.js';
 
 /** Upper bound on ACK ranges we keep and send (bounded memory and ACK frame size). */
 export const MAX_ACK_RANGES = 64;
@@ -89,7 +89,7 @@ export class AckManager {
    * The ACK frame for what was received. The frame object and its ranges are reused by the next
    * call (DESIGN §4 rule 2): encode it (or copy what you need) before building another.
    */
-  buildFrame(now: Instant, exponent: number): AckFrame {
+  buildFrame(now: Instant, exponent: number): AckFrame | PathAckFrame {
     const frame = this.frame;
     const ranges = frame.ranges as AckRange[];
     const pool = this.rangePool;
@@ -118,7 +118,17 @@ export class AckManager {
     return frame;
   }
 
-  private readonly frame: AckFrame = { kind: 'ack', ranges: [], ackDelay: 0, ecn: undefined };
+  private readonly frame: AckFrame | PathAckFrame = { kind: 'ack', ranges: [], ackDelay: 0, ecn: undefined };
+
+  /**
+   * multipath-21 §4.1: from now on `buildFrame` gives PATH_ACK frames for path `pathId` (the
+   * space of a path once multipath is negotiated).
+   */
+  usePathAck(pathId: number): void {
+    const f = this.frame as unknown as { kind: string; pathId?: number };
+    f.kind = 'path_ack';
+    f.pathId = pathId;
+  }
   private readonly rangePool: AckRange[] = [];
 
   /** An ACK frame was sent: the timer and counters restart. */

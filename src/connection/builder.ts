@@ -26,6 +26,8 @@ import type { Connection } from './connection.js';
 import { APPDATA, HANDSHAKE, INITIAL, type RecoveryToken, type SpaceId } from './types.js';
 import { zeroRttWriteKeys } from './early-data.js';
 import { mtuProbeSize, ptoProbeLimit } from './pmtu.js';
+import type { Path } from './path.js';
+import type { PacketSpace } from './space.js';
 
 const TAG = 16;
 const NO_TOKEN = new Uint8Array(0);
@@ -69,6 +71,16 @@ export class TxScratch {
   /** The datagram being built carries a PATH_CHALLENGE (padded, §8.2.1). */
   pathChallengeSent = false;
   readonly packets: [Built, Built, Built] = [newBuilt(INITIAL), newBuilt(HANDSHAKE), newBuilt(APPDATA)];
+  /**
+   * The path the datagram being built goes on (path.ts): its addresses, connection ID,
+   * 1-RTT packet-number space, loss recovery, pacer, ECN and PMTU. Set by `buildDatagram`.
+   */
+  path: Path | undefined = undefined;
+}
+
+/** The packet-number space of `space` on the path being built (1-RTT: the path's own). */
+function pnSpace(conn: Connection, space: SpaceId): PacketSpace {
+  return space === APPDATA ? conn.tx.path!.space : conn.spaces[space];
 }
 
 /** Placeholder record of a packet record not opened yet. */
@@ -78,22 +90,25 @@ function newBuilt(space: SpaceId): Built {
   return { space, start: 0, pnOffset: 0, payloadEnd: 0, pn: 0, long: false, lengthFieldSize: 2, sent: UNSET, tokenCount: 0, ackEliciting: false, frames: undefined, zeroRtt: false };
 }
 
-export function buildDatagram(conn: Connection, now: Instant): Datagram | undefined {
-  // RFC 9000 §8.2: PATH_CHALLENGE / PATH_RESPONSE owed on another path go first.
+export function buildDatagram(conn: Connection, now: Instant, path: Path = conn.path): Datagram | undefined {
+  // RFC 9000 §8.2: PATH_CHALLENGE / PATH_RESPONSE owed on another path go first (in the
+  // packet-number space of path 0: these are RFC 9000 paths, not multipath ones).
   if (conn.offPathResponses.length > 0 || conn.pathProbe?.challengePending === true) {
+    conn.tx.path = conn.path;
     const d = buildOffPathDatagram(conn, now);
     if (d !== undefined) return d;
   }
+  conn.tx.path = path;
   // RFC 9000 §14: the path's current maximum datagram size (PMTU discovery, pmtu.ts).
-  let limit = Math.min(conn.pmtud.current, conn.peerMaxUdpPayload);
+  let limit = Math.min(path.pmtud.current, conn.peerMaxUdpPayload);
   // RFC 9000 §8.1: anti-amplification before the client's address is validated.
   if (!conn.isClient && !conn.addressValidated) {
     const budget = 3 * conn.bytesReceivedUnvalidated - conn.bytesSentUnvalidated;
-    conn.recovery.amplificationLimited = budget < MIN_INITIAL_DATAGRAM;
+    path.recovery.amplificationLimited = budget < MIN_INITIAL_DATAGRAM;
     if (budget < MIN_INITIAL_DATAGRAM) return undefined;
     limit = Math.min(limit, budget);
   } else {
-    conn.recovery.amplificationLimited = false;
+    path.recovery.amplificationLimited = false;
   }
   // RFC 9000 §9.3: the same 3× limit towards a new peer address until it is validated.
   const pv = conn.pathValidation;
@@ -106,12 +121,15 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
   const closing = conn.state === 'closing';
   if (closing && !conn.closePending) return undefined;
 
-  const rec = conn.recovery;
+  const rec = path.recovery;
   let probing = false;
-  for (let i = 0; i < 3; i++) if (conn.spaces[i]!.probes > 0 && !conn.spaces[i]!.discarded) probing = true;
-  if (probing) limit = ptoProbeLimit(conn, limit);
+  for (let i = 0; i < 3; i++) {
+    const ps = pnSpace(conn, i as SpaceId);
+    if (ps.probes > 0 && !conn.spaces[i]!.discarded) probing = true;
+  }
+  if (probing) limit = ptoProbeLimit(path, limit);
   // RFC 9000 §14.4: a PMTU probe, PING and PADDING in a datagram of exactly the probed size.
-  const mtuProbe = probing || closing ? 0 : mtuProbeSize(conn, now);
+  const mtuProbe = probing || closing ? 0 : mtuProbeSize(conn, path, now);
   if (mtuProbe > 0) limit = mtuProbe;
   // RFC 9002 §7: ack-eliciting packets only within the congestion window (probes excepted).
   let elicitingRoom = probing ? limit : Math.min(limit, rec.cc.cwnd - rec.bytesInFlight);
@@ -120,7 +138,7 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
   rec.appLimited = !work && rec.cc.cwnd - rec.bytesInFlight >= limit;
   if (!probing && mtuProbe === 0 && elicitingRoom >= MIN_PACKET_ROOM && work) {
     // RFC 9002 §7.7: pacing.
-    const t = conn.pacer.nextSendTime(now, limit, rec.cc.cwnd, rec.rtt, rec.cc.pacingRate?.(rec.rtt));
+    const t = path.pacer.nextSendTime(now, limit, rec.cc.cwnd, rec.rtt, rec.cc.pacingRate?.(rec.rtt));
     if (t > now) {
       conn.pacingDeadline = t;
       elicitingRoom = 0;
@@ -186,16 +204,20 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
   }
 
   // RFC 9000 §13.4.2: one ECN codepoint for the whole datagram.
-  const ect = conn.ecn.marking;
+  const ect = path.ecn.marking;
   for (let i = 0; i < nBuilt; i++) {
     const p = built[i]!;
     const sp = conn.spaces[p.space];
+    const ps = pnSpace(conn, p.space);
     if (p.long) patchLongHeaderLength(buf, p.start, p.pnOffset, p.payloadEnd + TAG, p.lengthFieldSize);
-    const size = protectPacket(p.zeroRtt ? zeroRttWriteKeys(conn)! : sp.seal!, p.start === 0 ? buf : buf.subarray(p.start, p.payloadEnd + TAG), p.pnOffset, p.payloadEnd - p.start, p.pn);
+    // multipath-21 §2.4: the path ID enters the 1-RTT nonce (0 gives RFC 9001's).
+    const size = protectPacket(p.zeroRtt ? zeroRttWriteKeys(conn)! : sp.seal!, p.start === 0 ? buf : buf.subarray(p.start, p.payloadEnd + TAG), p.pnOffset, p.payloadEnd - p.start, p.pn, p.space === APPDATA ? path.id : 0);
     if (p.zeroRtt) conn.early.packetsSent++;
     else if (p.space === APPDATA) {
-      conn.keyPhase?.onSealed(p.pn);
-      conn.early.firstOneRttPn ??= p.pn;
+      if (path.id === 0) {
+        conn.keyPhase?.onSealed(p.pn);
+        conn.early.firstOneRttPn ??= p.pn;
+      }
     }
     const inFlight = p.ackEliciting || (hasInitial && p === last);
     const sent = p.sent;
@@ -210,10 +232,10 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
     sent.mtuProbe = mtuProbe > 0;
     if (sent.tokens.length !== p.tokenCount) sent.tokens.length = p.tokenCount;
     rec.onPacketSent(now, p.space, sent);
-    if (ect) conn.ecn.onPacketSent(now, p.space, sent);
-    if (inFlight) conn.pacer.onPacketSent(now, size);
+    if (ect) path.ecn.onPacketSent(now, p.space, sent);
+    if (inFlight) path.pacer.onPacketSent(now, size);
     conn.packetsSent++;
-    if (p.ackEliciting && sp.probes > 0) sp.probes--;
+    if (p.ackEliciting && ps.probes > 0) ps.probes--;
     if (logFrames) {
       conn.qlog!.event(now, {
         name: 'quic:packet_sent',
@@ -232,7 +254,7 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
     }
   }
   conn.bytesSent += end;
-  if (mtuProbe > 0) conn.pmtud.onProbeSent(end);
+  if (mtuProbe > 0) path.pmtud.onProbeSent(end);
   if (pv !== undefined) pv.sent += end;
   if (!conn.addressValidated) conn.bytesSentUnvalidated += end;
   if (anyEliciting) {
@@ -242,7 +264,7 @@ export function buildDatagram(conn: Connection, now: Instant): Datagram | undefi
   }
   // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
   if (conn.isClient && hasHandshake) conn.discardSpace(now, INITIAL);
-  const d = conn.pool.datagram(ab, end, conn.local, conn.remote);
+  const d = conn.pool.datagram(ab, end, path.local, path.remote);
   if (ect) d.ecn = 'ect0';
   return d;
 }
@@ -266,10 +288,11 @@ function hasElicitingWork(conn: Connection): boolean {
   );
 }
 
-function openPacket(conn: Connection, w: ByteWriter, space: SpaceId, dcid: Uint8Array = conn.remoteCid): Built {
+function openPacket(conn: Connection, w: ByteWriter, space: SpaceId, dcid: Uint8Array = conn.tx.path!.dcid): Built {
   const sp = conn.spaces[space];
-  const pn = sp.nextPn++;
-  const pnLength = packetNumberLength(pn, conn.recovery.largestAcked(space));
+  const ps = pnSpace(conn, space);
+  const pn = ps.nextPn++;
+  const pnLength = packetNumberLength(pn, conn.tx.path!.recovery.largestAcked(space));
   const start = w.offset;
   const zeroRtt = space === APPDATA && !sp.seal;
   const long = space !== APPDATA || zeroRtt;
@@ -308,7 +331,7 @@ function openPacket(conn: Connection, w: ByteWriter, space: SpaceId, dcid: Uint8
 function closePacket(conn: Connection, w: ByteWriter, p: Built, payloadStart: number): Built | undefined {
   if (w.offset === payloadStart) {
     w.offset = p.start;
-    conn.spaces[p.space].nextPn--;
+    pnSpace(conn, p.space).nextPn--;
     // Nothing was written, so no token either: the record goes straight back.
     conn.sentPool.release(p.sent);
     p.sent = UNSET;
@@ -348,7 +371,8 @@ function put(w: ByteWriter, p: Built, f: Frame, token: RecoveryToken | undefined
 
 function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: SpaceId, elicitingAllowed: boolean, logFrames: boolean): Built | undefined {
   const sp = conn.spaces[space];
-  const probe = sp.probes > 0;
+  const ps = pnSpace(conn, space);
+  const probe = ps.probes > 0;
   const canElicit = elicitingAllowed || probe;
   const app = space === APPDATA;
   // RFC 9000 §12.5, §17.2.3: 0-RTT carries no ACK, CRYPTO, HANDSHAKE_DONE, NEW_TOKEN,
@@ -360,7 +384,7 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
   const work =
     canElicit &&
     (probe || sp.cryptoSend.hasData || (app && hasElicitingWork(conn)));
-  const wantAck = !zeroRtt && sp.ack.hasRanges && (sp.ack.ackNow || (work && sp.ack.newSinceAck));
+  const wantAck = !zeroRtt && ps.ack.hasRanges && (ps.ack.ackNow || (work && ps.ack.newSinceAck));
   if (!work && !wantAck) return undefined;
 
   const p = openPacket(conn, w, space);
@@ -370,10 +394,10 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
   const fw = conn.tx.frameWriter.reset(w.buf, w.offset, w.end - TAG);
 
   if (wantAck) {
-    const ack = sp.ack.buildFrame(now, app ? conn.settings.ackDelayExponent : 3);
+    const ack = ps.ack.buildFrame(now, app ? conn.settings.ackDelayExponent : 3);
     if (frameLength(ack) <= fw.remaining) {
-      put(fw, p, ack, conn.tokenPool.ack(space, ack.ranges[0]!.largest), false);
-      sp.ack.onAckSent();
+      put(fw, p, ack, conn.tokenPool.ack(space, ack.ranges[0]!.largest, app ? conn.tx.path!.id : 0), false);
+      ps.ack.onAckSent();
     }
   }
   if (work) {

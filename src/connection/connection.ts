@@ -200,13 +200,23 @@ export class Connection {
   get remote(): SocketAddress {
     return this.path.remote;
   }
+  /** The path with ID `id`, if the connection has it (multipath-21; 0 is the path in use). */
+  pathById(id: number): Path | undefined {
+    return id === this.path.id ? this.path : undefined;
+  }
+  /** The peer's connection ID we send to on the path in use. */
+  get remoteCid(): Uint8Array {
+    return this.path.dcid;
+  }
+  set remoteCid(cid: Uint8Array) {
+    this.path.dcid = cid;
+  }
   set remote(a: SocketAddress) {
     this.path.remote = a;
   }
   readonly streams: StreamManager;
 
   readonly localCid: Uint8Array;
-  remoteCid: Uint8Array;
   /** Client: the DCID of its first Initial; server: the client's original DCID. */
   readonly originalDcid: Uint8Array;
   /** Client: the server's SCID has replaced our random DCID (RFC 9000 §7.2). */
@@ -341,7 +351,6 @@ export class Connection {
     this.pool = init.pool ?? new DatagramPool();
     this.localCid = init.localCid;
     this.rxOptions = { shortDcidLength: init.localCid.length, shortDcidView: false };
-    this.remoteCid = init.remoteCid;
     this.originalDcid = init.isClient ? init.remoteCid : (init.originalDcid ?? init.localCid);
     this.addressValidated = init.isClient || init.addressValidated === true || init.retry !== undefined;
     this.retry = new RetryState(init.retry?.initialDcid ?? this.originalDcid, init.retry?.retrySourceCid);
@@ -356,7 +365,7 @@ export class Connection {
     const ecn = new EcnValidator(this.settings.ecn, (now, old, state) => {
       this.qlog?.event(now, { name: 'quic:ecn_state_updated', data: { ...(old !== undefined ? { old } : {}), new: state } });
     });
-    this.path = new Path(0, init.local, init.remote, new LossRecovery<RecoveryToken>({ cc, rtt, isServer: !this.isClient }), new Pacer(pmtud.current), pmtud, ecn);
+    this.path = new Path(0, init.local, init.remote, new LossRecovery<RecoveryToken>({ cc, rtt, isServer: !this.isClient }), new Pacer(pmtud.current), pmtud, ecn, this.spaces[APPDATA], init.remoteCid);
     const s = this.settings;
     this.streams = new StreamManager({
       isClient: this.isClient,

@@ -12,6 +12,7 @@ import type { LossRecovery } from '../recovery/loss.js';
 import type { Pacer } from '../recovery/pacer.js';
 import type { Pmtud } from '../recovery/pmtud.js';
 import type { SocketAddress } from '../util/datagram.js';
+import type { PacketSpace } from './space.js';
 import type { RecoveryToken } from './types.js';
 
 export class Path {
@@ -24,5 +25,13 @@ export class Path {
     readonly pacer: Pacer,
     readonly pmtud: Pmtud,
     readonly ecn: EcnValidator,
+    /**
+     * The application-data packet-number space of the path: packet numbers and received-packet
+     * tracking (path 0: the connection's 1-RTT space; multipath-21 §2.1 gives each path ID one).
+     * The keys are the connection's, in its 1-RTT space.
+     */
+    readonly space: PacketSpace,
+    /** The peer's connection ID we send to on this path. */
+    public dcid: Uint8Array,
   ) {}
 }

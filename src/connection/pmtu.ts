@@ -9,11 +9,12 @@ import { BASE_PLPMTU, type PmtuChange } from '../recovery/pmtud.js';
 import type { Instant } from '../util/time.js';
 import type { Connection } from './connection.js';
 import { APPDATA, type RecoveryToken } from './types.js';
+import type { Path } from './path.js';
 
-/** Applies a change of the path's maximum datagram size. */
-export function applyPmtuChange(conn: Connection, now: Instant, c: PmtuChange | undefined): void {
+/** Applies a change of `path`'s maximum datagram size. */
+export function applyPmtuChange(conn: Connection, now: Instant, c: PmtuChange | undefined, path: Path = conn.path): void {
   if (c === undefined) return;
-  if (c.new !== c.old) conn.recovery.cc.setMaxDatagramSize?.(c.new);
+  if (c.new !== c.old) path.recovery.cc.setMaxDatagramSize?.(c.new);
   conn.qlog?.event(now, { name: 'quic:mtu_updated', data: { old: c.old, new: c.new, done: c.done } });
   if (c.blackHole) conn.emit({ type: 'pmtu_black_hole', size: c.old });
 }
@@ -31,15 +32,14 @@ export function setPeerMaxUdpPayload(conn: Connection, now: Instant, size: numbe
  * probe may overshoot it by the difference, else a window kept full by bulk data would leave
  * no room for a probe for a long time).
  */
-export function mtuProbeSize(conn: Connection, now: Instant): number {
+export function mtuProbeSize(conn: Connection, path: Path, now: Instant): number {
   if (!conn.handshakeConfirmed || conn.pathValidation !== undefined || conn.state !== 'established') return 0;
-  const sp = conn.spaces[APPDATA];
-  if (sp.seal === undefined || sp.probes > 0) return 0;
-  const size = conn.pmtud.probeSize(now);
+  if (conn.spaces[APPDATA].seal === undefined || path.space.probes > 0) return 0;
+  const size = path.pmtud.probeSize(now);
   if (size === 0 || size > conn.peerMaxUdpPayload) return 0;
-  const rec = conn.recovery;
-  if (rec.cc.cwnd - rec.bytesInFlight < conn.pmtud.current) return 0;
-  if (conn.pacer.nextSendTime(now, size, rec.cc.cwnd, rec.rtt, rec.cc.pacingRate?.(rec.rtt)) > now) return 0;
+  const rec = path.recovery;
+  if (rec.cc.cwnd - rec.bytesInFlight < path.pmtud.current) return 0;
+  if (path.pacer.nextSendTime(now, size, rec.cc.cwnd, rec.rtt, rec.cc.pacingRate?.(rec.rtt)) > now) return 0;
   return size;
 }
 
@@ -48,20 +48,20 @@ export function mtuProbeSize(conn: Connection, now: Instant): number {
  * PTO probes go at BASE_PLPMTU, so a path that stopped carrying large datagrams still gets
  * acknowledgements and its losses are declared (black-hole detection, pmtud.ts).
  */
-export function ptoProbeLimit(conn: Connection, limit: number): number {
-  return conn.recovery.ptoCount >= 2 && conn.pmtud.current > BASE_PLPMTU ? Math.min(limit, BASE_PLPMTU) : limit;
+export function ptoProbeLimit(path: Path, limit: number): number {
+  return path.recovery.ptoCount >= 2 && path.pmtud.current > BASE_PLPMTU ? Math.min(limit, BASE_PLPMTU) : limit;
 }
 
-/** An acknowledged packet. */
-export function pmtuOnAcked(conn: Connection, now: Instant, p: SentPacket<RecoveryToken>): void {
-  if (p.mtuProbe === true) applyPmtuChange(conn, now, conn.pmtud.onProbeAcked(now, p.size));
-  else conn.pmtud.onPacketAcked(p.size, p.timeSent);
+/** An acknowledged packet of `path`. */
+export function pmtuOnAcked(conn: Connection, now: Instant, p: SentPacket<RecoveryToken>, path: Path = conn.path): void {
+  if (p.mtuProbe === true) applyPmtuChange(conn, now, path.pmtud.onProbeAcked(now, p.size), path);
+  else path.pmtud.onPacketAcked(p.size, p.timeSent);
 }
 
-/** A packet declared lost. */
-export function pmtuOnLost(conn: Connection, now: Instant, p: SentPacket<RecoveryToken>): void {
-  if (p.mtuProbe === true) applyPmtuChange(conn, now, conn.pmtud.onProbeLost(now, p.size));
-  else applyPmtuChange(conn, now, conn.pmtud.onPacketLost(p.size, p.timeSent));
+/** A packet of `path` declared lost. */
+export function pmtuOnLost(conn: Connection, now: Instant, p: SentPacket<RecoveryToken>, path: Path = conn.path): void {
+  if (p.mtuProbe === true) applyPmtuChange(conn, now, path.pmtud.onProbeLost(now, p.size), path);
+  else applyPmtuChange(conn, now, path.pmtud.onPacketLost(p.size, p.timeSent), path);
 }
 
 /** A new path (RFC 9000 §9.4, §14.2: the PMTU belongs to an address pair): search again. */

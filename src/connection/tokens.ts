@@ -16,7 +16,10 @@ export function onTokenAcked(conn: Connection, _now: Instant, t: RecoveryToken):
     }
     case 'ack': {
       const sp = conn.spaces[t.space];
-      if (!sp.discarded) sp.ack.onAckAcked(t.largest);
+      if (sp.discarded) return;
+      // multipath-21: a PATH_ACK of another path's space.
+      const ps = t.pathId === 0 ? sp : conn.pathById(t.pathId)?.space;
+      ps?.ack.onAckAcked(t.largest);
       return;
     }
     case 'retire_connection_id':
@@ -100,11 +103,12 @@ export class TokenPool {
     return t;
   }
 
-  ack(space: SpaceId, largest: number): AckToken {
-    if (this.nAcks === 0) return { kind: 'ack', space, largest };
+  ack(space: SpaceId, largest: number, pathId = 0): AckToken {
+    if (this.nAcks === 0) return { kind: 'ack', space, largest, pathId };
     const t = this.acks[--this.nAcks]!;
     t.space = space;
     t.largest = largest;
+    t.pathId = pathId;
     return t;
   }
 

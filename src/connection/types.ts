@@ -18,7 +18,8 @@ export const SPACE_NAMES = ['initial', 'handshake', 'application_data'] as const
 export type RecoveryToken =
   | StreamToken
   | { kind: 'crypto'; space: SpaceId; offset: number; length: number }
-  | { kind: 'ack'; space: SpaceId; largest: number }
+  /** An ACK, or a PATH_ACK of path `pathId` (multipath-21 §4.1; 0 for plain ACKs). */
+  | { kind: 'ack'; space: SpaceId; largest: number; pathId: number }
   | { kind: 'handshake_done' }
   | { kind: 'ping' }
   | { kind: 'new_connection_id'; seq: number }
