@@ -26,6 +26,7 @@ import type { Connection } from './connection.js';
 import { APPDATA, HANDSHAKE, INITIAL, type RecoveryToken, type SpaceId } from './types.js';
 import { zeroRttWriteKeys } from './early-data.js';
 import { mtuProbeSize, ptoProbeLimit } from './pmtu.js';
+import { hasMultipathFrames, writeMultipathFrames } from './multipath.js';
 import type { Path } from './path.js';
 import type { PacketSpace } from './space.js';
 
@@ -109,6 +110,12 @@ export function buildDatagram(conn: Connection, now: Instant, path: Path = conn.
     limit = Math.min(limit, budget);
   } else {
     path.recovery.amplificationLimited = false;
+  }
+  // multipath-21 §3.1: a server sends at most 3× what arrived on a path it has not validated.
+  if (!conn.isClient && path.state === 'validating') {
+    const budget = 3 * path.ampReceived - path.ampSent;
+    if (budget < MIN_PACKET_ROOM + TAG + 32) return undefined;
+    limit = Math.min(limit, budget);
   }
   // RFC 9000 §9.3: the same 3× limit towards a new peer address until it is validated.
   const pv = conn.pathValidation;
@@ -254,6 +261,10 @@ export function buildDatagram(conn: Connection, now: Instant, path: Path = conn.
     }
   }
   conn.bytesSent += end;
+  path.datagramsSent++;
+  path.bytesSent += end;
+  if (path.state === 'validating') path.ampSent += end;
+  if (anyEliciting) path.lastSentAt = now;
   if (mtuProbe > 0) path.pmtud.onProbeSent(end);
   if (pv !== undefined) pv.sent += end;
   if (!conn.addressValidated) conn.bytesSentUnvalidated += end;
@@ -276,11 +287,14 @@ function hasElicitingWork(conn: Connection): boolean {
   }
   const app = conn.spaces[APPDATA];
   if (!app.seal && zeroRttWriteKeys(conn) === undefined) return false;
+  const tp = conn.tx.path;
   return (
     conn.handshakeDonePending ||
     conn.retry.newTokenPending !== undefined ||
     conn.pathResponses.length > 0 ||
     conn.pathValidation?.challengePending === true ||
+    (tp !== undefined && (tp.challengePending || tp.responses.length > 0)) ||
+    hasMultipathFrames(conn) ||
     conn.localCids.pending.length > 0 ||
     conn.peerCids.retirePending.length > 0 ||
     conn.datagramQueue.length > 0 ||
@@ -406,16 +420,35 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
         put(fw, p, { kind: 'handshake_done' }, { kind: 'handshake_done' }, true);
         conn.handshakeDonePending = false;
       }
-      const pv = conn.pathValidation;
-      if (pv !== undefined && pv.challengePending && fw.remaining >= 9) {
-        put(fw, p, { kind: 'path_challenge', data: pv.challenge }, { kind: 'path_challenge', data: pv.challenge }, true);
-        pv.challengePending = false;
+      const tp = conn.tx.path!;
+      if (tp === conn.path) {
+        const pv = conn.pathValidation;
+        if (pv !== undefined && pv.challengePending && fw.remaining >= 9) {
+          put(fw, p, { kind: 'path_challenge', data: pv.challenge }, { kind: 'path_challenge', data: pv.challenge }, true);
+          pv.challengePending = false;
+          conn.tx.pathChallengeSent = true;
+        }
+        while (conn.pathResponses.length > 0 && fw.remaining >= 9) {
+          put(fw, p, { kind: 'path_response', data: conn.pathResponses.shift()! }, undefined, true);
+        }
+      }
+      // multipath-21 §3.1: a path's own PATH_CHALLENGE and the PATH_RESPONSEs owed on it.
+      if (tp.challengePending && tp.challenge !== undefined && fw.remaining >= 9) {
+        put(fw, p, { kind: 'path_challenge', data: tp.challenge }, { kind: 'path_challenge', data: tp.challenge }, true);
+        tp.challengePending = false;
         conn.tx.pathChallengeSent = true;
       }
-      while (conn.pathResponses.length > 0 && fw.remaining >= 9) {
-        put(fw, p, { kind: 'path_response', data: conn.pathResponses.shift()! }, undefined, true);
+      while (tp.responses.length > 0 && fw.remaining >= 9) {
+        put(fw, p, { kind: 'path_response', data: tp.responses.shift()! }, undefined, true);
+        conn.tx.pathChallengeSent = true;
       }
-      if (conn.localCids.pending.length > 0 || conn.peerCids.retirePending.length > 0) writeCidFrames(conn, fw, p);
+      if (conn.mp !== undefined) {
+        writeMultipathFrames(
+          conn,
+          () => fw.remaining,
+          (f, t) => put(fw, p, f, t, true),
+        );
+      } else if (conn.localCids.pending.length > 0 || conn.peerCids.retirePending.length > 0) writeCidFrames(conn, fw, p);
       const nt = conn.retry.newTokenPending;
       if (nt !== undefined && !conn.isClient && fw.remaining >= nt.length + 8) {
         // RFC 9000 §19.7: NEW_TOKEN, resent when lost (tokens.ts).
@@ -432,7 +465,8 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
       put(fw, p, { kind: 'crypto', offset: d.offset, data: d.data }, { kind: 'crypto', space, offset: d.offset, length: d.data.length }, true);
       sp.cryptoSend.onSent(d.offset, d.data.length);
     }
-    if (app) {
+    // multipath-21 §3.1: no data on a path before it is validated.
+    if (app && conn.tx.path!.usable) {
       const ctrl = conn.streams.pendingControl(now, conn.recovery.rtt.smoothed);
       for (let i = 0; i < ctrl.length; i++) {
         const c = ctrl[i]!;

@@ -8,6 +8,7 @@ import type { StrikeRegister } from './early-data.js';
 import type { SessionStore } from './session-cache.js';
 import { QUIC_V1 } from '../wire/version.js';
 import type { SocketAddress } from '../util/datagram.js';
+import type { MultipathConfig } from './multipath.js';
 
 export interface TransportSettings {
   /** Our max_idle_timeout (ms); 0 disables our side's timeout (RFC 9000 §10.1). */
@@ -157,6 +158,12 @@ export interface ConnectionConfig {
   tickets?: { key: Uint8Array; lifetimeSeconds?: number; earlyData?: boolean };
   /** Server: the 0-RTT anti-replay register (default: one per `tickets` object). */
   antiReplay?: StrikeRegister;
+  /**
+   * Multipath (draft-ietf-quic-multipath-21): send initial_max_path_id; with a peer that does
+   * too, paths are opened with `openPath` (clients) and accepted (servers), and each datagram
+   * goes on the path the scheduler picks. Absent: single-path RFC 9000.
+   */
+  multipath?: MultipathConfig;
 }
 
 export function transportSettings(c: ConnectionConfig): TransportSettings {

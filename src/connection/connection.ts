@@ -58,6 +58,7 @@ import { takeStoredToken } from './address-token.js';
 import { EarlyData, onOneRttReceived, zeroRttReadKeys } from './early-data.js';
 import { pmtuOnAcked, pmtuOnLost } from './pmtu.js';
 import { Path } from './path.js';
+import { acceptPath, pathNeedsSend, closePath, multipathTimeout, onMultipathResponse, onMultipathTimeout, openPath, packetPath, pathStats, setPathStatus, type Multipath, type PathStats } from './multipath.js';
 import { onProbeResponse, probeFailed, serverLocalChange, type PathProbe } from './path-probe.js';
 import { clientPathFailed, clientPathValidated, encodePreferredAddress, maybeUsePreferredAddress, resetPathState, startClientMigration, validationDeadline, type MigrationReason } from './migration.js';
 import type { PreferredAddress } from '../wire/transport-params.js';
@@ -77,6 +78,13 @@ function isResendable(t: RecoveryToken): boolean {
     case 'handshake_done':
     case 'new_connection_id':
     case 'retire_connection_id':
+    case 'path_new_connection_id':
+    case 'path_retire_connection_id':
+    case 'max_path_id':
+    case 'paths_blocked':
+    case 'path_cids_blocked':
+    case 'path_abandon':
+    case 'path_status':
       return false;
     default:
       return true;
@@ -174,7 +182,7 @@ export class Connection {
   /** Replaced when a client restarts its handshake after Version Negotiation. */
   tls: TlsClient | TlsServer;
   /** The path in use (path.ts): its addresses, loss recovery, pacer, PMTU discovery and ECN. */
-  readonly path: Path;
+  path: Path;
   /** Loss recovery of the path in use (RFC 9002), with its RTT estimator and congestion controller. */
   get recovery(): LossRecovery<RecoveryToken> {
     return this.path.recovery;
@@ -200,9 +208,44 @@ export class Connection {
   get remote(): SocketAddress {
     return this.path.remote;
   }
-  /** The path with ID `id`, if the connection has it (multipath-21; 0 is the path in use). */
+  /** Multipath state once negotiated (multipath.ts, draft-ietf-quic-multipath-21). */
+  mp: Multipath | undefined;
+  /** @internal The endpoint's connection-ID services (cids.ts). */
+  readonly cidHost: CidHost | undefined;
+
+  /** The path with ID `id`, if the connection has it (multipath-21; 0 is the handshake path). */
   pathById(id: number): Path | undefined {
+    if (this.mp !== undefined) return this.mp.paths.get(id);
     return id === this.path.id ? this.path : undefined;
+  }
+
+  /** @internal Multipath: the path in use (for single-path operations) becomes `p`. */
+  switchPath(p: Path): void {
+    this.path = p;
+  }
+
+  /**
+   * Multipath (client, multipath-21 §3.1): opens a path from `local` to `remote` (default: the
+   * server's address), validated by PATH_CHALLENGE. The path ID, or undefined when not possible
+   * now (multipath not negotiated, handshake not confirmed, no path ID with connection IDs).
+   */
+  openPath(now: Instant, local: SocketAddress, remote?: SocketAddress): number | undefined {
+    return openPath(this, now, local, remote);
+  }
+
+  /** Multipath (§3.4): abandons path `id` with PATH_ABANDON. False for an unknown or the last path. */
+  closePath(now: Instant, id: number, errorCode?: number): boolean {
+    return closePath(this, now, id, errorCode);
+  }
+
+  /** Multipath (§3.3): the status we announce for path `id`. */
+  setPathStatus(id: number, status: 'available' | 'backup'): boolean {
+    return setPathStatus(this, id, status);
+  }
+
+  /** Multipath: every path with its statistics (one entry, path 0, without multipath). */
+  pathStats(): PathStats[] {
+    return this.mp !== undefined ? [...this.mp.paths.values()].map(pathStats) : [pathStats(this.path)];
   }
   /** The peer's connection ID we send to on the path in use. */
   get remoteCid(): Uint8Array {
@@ -298,6 +341,8 @@ export class Connection {
   pendingLocal: SocketAddress | undefined;
   /** @internal The addresses of the datagram being processed. */
   rxFrom: SocketAddress | undefined;
+  /** @internal Multipath: the path of the packet being processed. */
+  rxPath: Path | undefined;
   rxTo: SocketAddress | undefined;
   rxSize = 0;
   /** Connection IDs we issued (RFC 9000 §5.1.1) and those the peer issued (§5.1.2); cids.ts. */
@@ -383,6 +428,7 @@ export class Connection {
     });
     this.idleTimeout = s.maxIdleTimeoutMs * 1000;
     if (this.idleTimeout > 0) this.idleDeadline = init.now + this.idleTimeout;
+    this.cidHost = init.cidHost;
     this.localCids = new LocalCids(this, init.cidHost, init.localCid);
     this.peerCids = new PeerCids(this, init.cidHost, init.remoteCid);
     // RFC 9000 §9.6: a server's preferred address comes with a connection ID of sequence 1.
@@ -663,15 +709,26 @@ export class Connection {
     const keys = zeroRtt ? this.early.keys : otherVersion ? otherVersionReadKeys(this, h.version, space) : sp.open;
     if (otherVersion && keys === undefined) return this.drop(now, 'unsupported', 'version mismatch', h.packetLength);
     if (sp.discarded || !keys) return this.drop(now, 'key_unavailable', `${SPACE_NAMES[space]} keys`, h.packetLength);
+    // multipath-21 §2.2: the Destination Connection ID names the path, hence the packet-number
+    // space and the nonce.
+    let path: Path | undefined = this.path;
+    let pathId = 0;
+    if (this.mp !== undefined && ptype === '1rtt') {
+      const r = packetPath(this, d.data, h.dcidOffset, h.dcidLength);
+      if (r.id < 0) return this.drop(now, 'rejected', 'closed or unknown path', h.packetLength);
+      path = r.path;
+      pathId = r.id;
+    }
+    const ps = space === APPDATA && path !== undefined ? path.space : sp;
     const packet = h.start === 0 && h.packetLength === d.data.length ? d.data : d.data.subarray(h.start, h.start + h.packetLength);
-    const hp = removeHeaderProtection(keys.hp, packet, h.pnOffset, sp.ack.largest ?? -1, this.rxUnprotected);
+    const hp = removeHeaderProtection(keys.hp, packet, h.pnOffset, path !== undefined ? (ps.ack.largest ?? -1) : -1, this.rxUnprotected);
     if (hp === null) return this.drop(now, 'invalid', 'too short', h.packetLength);
     // RFC 9001 §6.3: a 1-RTT packet's Key Phase bit and number pick the current, next or
     // previous read keys (the header protection key never changes).
     const kp = space === APPDATA && !zeroRtt ? this.keyPhase : undefined;
     const which = kp !== undefined ? kp.select(hp.keyPhase, hp.pn) : ReadKeys.Current;
     const aeadKeys = kp !== undefined ? kp.keys(which) : keys;
-    const payloadLength = aeadKeys !== undefined ? openPayload(aeadKeys, packet, hp.headerLength, hp.pn) : -1;
+    const payloadLength = aeadKeys !== undefined ? openPayload(aeadKeys, packet, hp.headerLength, hp.pn, pathId) : -1;
     if (payloadLength < 0) {
       reapplyHeaderProtection(keys.hp, packet, h.pnOffset);
       return this.drop(now, aeadKeys !== undefined ? 'decryption_failure' : 'key_unavailable', `${SPACE_NAMES[space]} packet`, h.packetLength);
@@ -679,13 +736,24 @@ export class Connection {
     if (kp !== undefined) this.onKeyPhaseOpened(now, kp, which, hp.pn);
     // RFC 9000 §17.2 / §17.3.1: reserved bits must be zero once protection is removed.
     if (reservedBitsFromFirstByte(hp.firstByte, h.form) !== 0) throw new TransportError(ErrorCode.PROTOCOL_VIOLATION, undefined, 'reserved header bits set');
-    if (sp.ack.isDuplicate(hp.pn)) return this.drop(now, 'duplicate', `pn ${hp.pn}`, h.packetLength);
+    if (path !== undefined && ps.ack.isDuplicate(hp.pn)) return this.drop(now, 'duplicate', `pn ${hp.pn}`, h.packetLength);
+    if (path === undefined) {
+      // multipath-21 §3.1: an authenticated packet on an unused path ID: the peer opened a path.
+      path = acceptPath(this, now, pathId, d.from, d.to);
+      if (path === undefined) return this.drop(now, 'rejected', `no connection ID for path ${pathId}`, h.packetLength);
+    }
+    const pathSpace = space === APPDATA ? path.space : sp;
+    path.datagramsReceived++;
+    path.bytesReceived += h.packetLength;
+    if (path.state === 'validating') path.ampReceived += d.data.length;
+    this.rxPath = path;
     // RFC 9000 §9: only 1-RTT packets after the handshake may come from a new peer address; a
-    // client never follows a server to a new address (§9.6 preferred address aside).
-    const newAddress = !sameAddress(d.from, this.remote);
+    // client never follows a server to a new address (§9.6 preferred address aside). (Another
+    // multipath path's own address changes are not followed yet.)
+    const newAddress = path === this.path && !sameAddress(d.from, this.remote);
     const fromProbe = space === APPDATA && ((this.pathProbe !== undefined && sameAddress(d.from, this.pathProbe.remote)) || (this.formerRemote !== undefined && sameAddress(d.from, this.formerRemote)));
     if (newAddress && !fromProbe && (this.isClient || space !== APPDATA || !this.handshakeConfirmed)) return this.drop(now, 'rejected', 'packet from an unknown peer address', h.packetLength);
-    const largestBefore = sp.ack.largest ?? -1;
+    const largestBefore = pathSpace.ack.largest ?? -1;
 
     if (otherVersion) onOtherVersionOpened(this, now, h.version);
     if (zeroRtt) this.early.packetsReceived++;
@@ -737,10 +805,10 @@ export class Connection {
     if (sp.discarded) return;
     if (!this.isClient && newAddress && hp.pn > largestBefore && (this.state as ConnectionState) === 'established' && !onlyProbing(frames)) this.migrateTo(now, d.from);
     // RFC 9000 §9.6: the client moved to another of our addresses (the preferred address): answer from there.
-    if (!this.isClient && space === APPDATA && this.handshakeConfirmed && hp.pn > largestBefore && !sameAddress(d.to, this.local) && !onlyProbing(frames)) serverLocalChange(this, now, d.to);
+    if (!this.isClient && path === this.path && space === APPDATA && this.handshakeConfirmed && hp.pn > largestBefore && !sameAddress(d.to, this.local) && !onlyProbing(frames)) serverLocalChange(this, now, d.to);
     const pv = this.pathValidation;
     if (pv !== undefined && sameAddress(d.from, this.remote)) pv.received += d.data.length;
-    sp.ack.onPacketReceived(now, hp.pn, ackEliciting, d.ecn);
+    pathSpace.ack.onPacketReceived(now, hp.pn, ackEliciting, d.ecn);
     // RFC 9000 §10.1: any processed packet restarts the idle timer.
     if (this.idleTimeout > 0) this.idleDeadline = now + this.effectiveIdleTimeout();
     this.sentElicitingSinceReceive = false;
@@ -771,6 +839,7 @@ export class Connection {
 
   /** @internal A PATH_RESPONSE arrived. */
   onPathResponse(now: Instant, data: Uint8Array): void {
+    if (this.mp !== undefined && onMultipathResponse(this, now, data)) return;
     if (this.pathProbe !== undefined && onProbeResponse(this, now, data)) return;
     const pv = this.pathValidation;
     if (!pv || !equalBytes(pv.challenge, data)) return;
@@ -1011,6 +1080,7 @@ export class Connection {
     min(this.pacingDeadline);
     min(this.pathValidation?.deadline);
     min(this.pathProbe?.deadline);
+    min(multipathTimeout(this));
     if (this.keyPhase !== undefined && this.keyPhase.hasPrevious) min(this.keyPhase.previousUntil);
     return t;
   }
@@ -1034,6 +1104,10 @@ export class Connection {
     if (this.pathProbe !== undefined && now >= this.pathProbe.deadline) probeFailed(this, now);
     // RFC 9001 §6.5: the previous read keys go 3×PTO after the update.
     this.keyPhase?.onTimeout(now);
+    if (this.mp !== undefined) {
+      for (const p of this.mp.paths.values()) p.space.ack.onTimeout(now);
+      onMultipathTimeout(this, now);
+    }
     const lt = this.recovery.timeout();
     if (lt !== undefined && now >= lt) {
       const r = this.recovery.onTimeout(now);
@@ -1107,29 +1181,30 @@ export class Connection {
    * @internal Tokens of acknowledged packets go back to their owners; the packets' records are
    * released (they left the sent history for good).
    */
-  onAcked(now: Instant, packets: ReadonlyArray<SentPacket<RecoveryToken>>): void {
+  onAcked(now: Instant, packets: ReadonlyArray<SentPacket<RecoveryToken>>, path: Path = this.path): void {
     for (let i = 0; i < packets.length; i++) {
       const p = packets[i]!;
       const tokens = p.tokens;
       for (let j = 0; j < tokens.length; j++) onTokenAcked(this, now, tokens[j]!);
-      pmtuOnAcked(this, now, p);
+      pmtuOnAcked(this, now, p, path);
       this.releaseSent(p);
     }
   }
 
   /** @internal Tokens of lost packets go back to their owners (RFC 9000 §13.3); records are released. */
-  onLost(now: Instant, packets: ReadonlyArray<SentPacket<RecoveryToken>>, space: SpaceId): void {
-    if (packets.length > 0) this.ecn.onPacketsLost(now, packets);
+  onLost(now: Instant, packets: ReadonlyArray<SentPacket<RecoveryToken>>, space: SpaceId, path: Path = this.path): void {
+    if (packets.length > 0) path.ecn.onPacketsLost(now, packets);
     for (let i = 0; i < packets.length; i++) {
       const p = packets[i]!;
       const tokens = p.tokens;
       // ACK-only packets come back as lost too; they carried nothing to repeat.
       if (p.inFlight || !onlyAckTokens(tokens)) {
         this.packetsLost++;
+        path.packetsLost++;
         this.qlog?.event(now, { name: 'quic:packet_lost', data: { header: { packet_type: qlogPacketType(SPACE_PTYPE[space]), packet_number: p.pn } } });
         for (let j = 0; j < tokens.length; j++) onTokenLost(this, tokens[j]!);
       }
-      if (p.inFlight) pmtuOnLost(this, now, p);
+      if (p.inFlight) pmtuOnLost(this, now, p, path);
       this.releaseSent(p);
     }
   }
@@ -1162,8 +1237,24 @@ export class Connection {
         this.closeWithError(now, new TransportError(ErrorCode.AEAD_LIMIT_REACHED, undefined, 'AEAD confidentiality limit reached'));
       }
     }
-    const d = buildDatagram(this, now);
+    const d = this.mp !== undefined && this.state === 'established' ? this.pollMultipath(now, this.mp) : buildDatagram(this, now);
     if (d && this.state === 'closing') this.closePending = false;
+    return d;
+  }
+
+  /**
+   * Multipath: first whatever a path owes on itself (validation, PATH_RESPONSE, a due PATH_ACK,
+   * PTO probes), then the path the scheduler picks for new data (multipath-21 §5.4; src/paths).
+   */
+  private pollMultipath(now: Instant, mp: Multipath): Datagram | undefined {
+    for (const p of mp.paths.values()) {
+      if (p.state === 'closing' || !pathNeedsSend(this, p)) continue;
+      const d = buildDatagram(this, now, p);
+      if (d !== undefined) return d;
+    }
+    const chosen = mp.choose(now, this.path.pmtud.current) ?? this.path;
+    const d = buildDatagram(this, now, chosen.state === 'closing' ? this.path : chosen);
+    if (d !== undefined) mp.scheduler.onSent?.(chosen.id, d.data.length, now);
     return d;
   }
 

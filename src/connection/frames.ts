@@ -14,9 +14,31 @@ import { onNewConnectionIdFrame, onRetireConnectionIdFrame } from './cids.js';
 import { onNewToken } from './address-token.js';
 import { APPDATA, type SpaceId } from './types.js';
 import { startServerProbe } from './path-probe.js';
+import { onMultipathChallenge, onPathAbandon, onPathStatus, pathAckTarget } from './multipath.js';
+import type { Path } from './path.js';
 
 function violation(f: Frame, reason: string): TransportError {
   return new TransportError(ErrorCode.PROTOCOL_VIOLATION, frameTypeOf(f), reason);
+}
+
+/**
+ * ACK or PATH_ACK (RFC 9000 §19.3, multipath-21 §4.1) for `path`'s packets (undefined: a
+ * closed or unknown path, ignored).
+ */
+function onAck(conn: Connection, now: Instant, space: SpaceId, f: Extract<Frame, { kind: 'ack' | 'path_ack' }>, path: Path | undefined): void {
+  if (path === undefined) return;
+  // RFC 9000 §19.3: ACK Delay is scaled by the peer's exponent (Initial/Handshake use the
+  // default, RFC 9002 §5.3 ignores it there anyway).
+  const exponent = space === APPDATA ? conn.peerAckDelayExponent : 3;
+  const r = path.recovery.onAckReceived(now, space, f.ranges, f.ackDelay * 2 ** exponent, f.ecn);
+  // RFC 9000 §13.4.2.1: validate the ECN counts before the acknowledged records are released.
+  if (f.ranges.length > 0) path.ecn.onAckReceived(now, space, f.ranges[0]!.largest, r.acked, f.ecn);
+  // RFC 9001 §4.1.2: a client may treat an acknowledged 1-RTT packet (not a 0-RTT one) as confirmation.
+  const confirms = conn.isClient && space === APPDATA && conn.handshakeComplete && ackedOneRtt(conn, r.acked);
+  conn.onAcked(now, r.acked, path);
+  conn.onLost(now, r.lost, space, path);
+  conn.logRecovery(now);
+  if (confirms) conn.confirmHandshake(now);
 }
 
 export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: Frame): void {
@@ -24,21 +46,38 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
     case 'padding':
     case 'ping':
       return;
-    case 'ack': {
-      // RFC 9000 §19.3: ACK Delay is scaled by the peer's exponent (Initial/Handshake use the
-      // default, RFC 9002 §5.3 ignores it there anyway).
-      const exponent = space === APPDATA ? conn.peerAckDelayExponent : 3;
-      const r = conn.recovery.onAckReceived(now, space, f.ranges, f.ackDelay * 2 ** exponent, f.ecn);
-      // RFC 9000 §13.4.2.1: validate the ECN counts before the acknowledged records are released.
-      if (f.ranges.length > 0) conn.ecn.onAckReceived(now, space, f.ranges[0]!.largest, r.acked, f.ecn);
-      // RFC 9001 §4.1.2: a client may treat an acknowledged 1-RTT packet (not a 0-RTT one) as confirmation.
-      const confirms = conn.isClient && space === APPDATA && conn.handshakeComplete && ackedOneRtt(conn, r.acked);
-      conn.onAcked(now, r.acked);
-      conn.onLost(now, r.lost, space);
-      conn.logRecovery(now);
-      if (confirms) conn.confirmHandshake(now);
+    case 'ack':
+      // multipath-21 §2.2: with multipath, an ACK in 1-RTT acknowledges path 0.
+      return onAck(conn, now, space, f, space === APPDATA && conn.mp !== undefined ? conn.mp.paths.get(0) : conn.path);
+    case 'path_ack':
+      // multipath-21 §4.1: the packets of one path, carried on any path.
+      return onAck(conn, now, space, f, pathAckTarget(conn, f));
+    case 'path_abandon':
+      return onPathAbandon(conn, now, f);
+    case 'path_status_backup':
+    case 'path_status_available':
+      return onPathStatus(conn, f);
+    case 'path_new_connection_id':
+      if (conn.mp === undefined) throw violation(f, 'PATH_NEW_CONNECTION_ID without multipath');
+      {
+        // The path's connection ID in use was retired by Retire Prior To: the new one replaces it.
+        const switched = conn.mp.cids.onNewConnectionId(f);
+        const p = conn.mp.paths.get(f.pathId);
+        if (switched !== undefined && p !== undefined) p.dcid = switched;
+      }
       return;
-    }
+    case 'path_retire_connection_id':
+      if (conn.mp === undefined) throw violation(f, 'PATH_RETIRE_CONNECTION_ID without multipath');
+      return conn.mp.cids.onRetireConnectionId(f, (cid) => conn.packetArrivedOn(cid));
+    case 'max_path_id':
+      if (conn.mp === undefined) throw violation(f, 'MAX_PATH_ID without multipath');
+      return conn.mp.cids.onMaxPathId(f);
+    case 'paths_blocked':
+      if (conn.mp === undefined) throw violation(f, 'PATHS_BLOCKED without multipath');
+      return conn.mp.cids.onPathsBlocked(f);
+    case 'path_cids_blocked':
+      if (conn.mp === undefined) throw violation(f, 'PATH_CIDS_BLOCKED without multipath');
+      return conn.mp.cids.onPathCidsBlocked(f);
     case 'crypto': {
       const sp = conn.spaces[space];
       // RFC 9002 §6.2.3: CRYPTO data we already have in Initial or Handshake means the peer is
@@ -73,13 +112,21 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
       return conn.streams.onStreamDataBlocked(f);
     case 'streams_blocked':
       return conn.streams.onStreamsBlocked(f);
-    case 'new_connection_id':
-      // RFC 9000 §19.15, §5.1.2 (cids.ts).
-      return onNewConnectionIdFrame(conn, f);
+    case 'new_connection_id': {
+      // RFC 9000 §19.15, §5.1.2 (cids.ts); with multipath, for path 0 (path-cids.ts).
+      if (conn.mp === undefined) return onNewConnectionIdFrame(conn, f);
+      const switched = conn.mp.cids.onNewConnectionId(f);
+      const p0 = conn.mp.paths.get(0);
+      if (switched !== undefined && p0 !== undefined) p0.dcid = switched;
+      return;
+    }
     case 'retire_connection_id':
-      // RFC 9000 §19.16 (cids.ts).
+      // RFC 9000 §19.16 (cids.ts); with multipath, for path 0 (path-cids.ts).
+      if (conn.mp !== undefined) return conn.mp.cids.onRetireConnectionId(f, (cid) => conn.packetArrivedOn(cid));
       return onRetireConnectionIdFrame(conn, f);
     case 'path_challenge':
+      // multipath-21 §3.1: answered on the path (path ID) it arrived on.
+      if (conn.mp !== undefined && conn.rxPath !== undefined && conn.rxPath !== conn.path) return onMultipathChallenge(conn.rxPath, f.data);
       // RFC 9000 §8.2.2: echo the data in PATH_RESPONSE (bounded queue).
       // (Copied: frames are views into the received datagram, whose buffer may be reused.)
       // §8.2.2: on the path the challenge arrived on; another path's answer goes out there.

@@ -3,6 +3,7 @@
  * level, secrets installed as packet keys, transport parameters exchanged and checked
  * (RFC 9000 §7.3, §7.4, §18.2).
  */
+import { localMaxPathId, negotiateMultipath } from './multipath.js';
 import { setPeerMaxUdpPayload } from './pmtu.js';
 import { peerStreamParams } from '../streams/types.js';
 import { DirectionalKeys } from '../crypto/keys.js';
@@ -79,6 +80,9 @@ export function localTransportParameters(conn: Connection): TransportParameters 
   }
   // RFC 9368 §3, RFC 9369 §4: sent by both endpoints.
   tp.versionInformation = localVersionInformation(conn);
+  // draft-ietf-quic-multipath-21 §2.1 (multipath.ts).
+  const maxPathId = localMaxPathId(conn);
+  if (maxPathId !== undefined) tp.initialMaxPathId = maxPathId;
   return tp;
 }
 
@@ -232,5 +236,6 @@ export function restartHandshake(conn: Connection, now: Instant, version: number
 function startConnectionIds(conn: Connection): void {
   const tp = conn.peerParams;
   conn.peerCids.setHandshake(conn.remoteCid, conn.isClient ? tp?.statelessResetToken : undefined);
-  conn.localCids.start(tp?.activeConnectionIdLimit ?? 2);
+  // multipath-21 §2: with multipath, connection IDs are issued per path ID (path-cids.ts).
+  if (!negotiateMultipath(conn)) conn.localCids.start(tp?.activeConnectionIdLimit ?? 2);
 }

@@ -34,4 +34,44 @@ export class Path {
     /** The peer's connection ID we send to on this path. */
     public dcid: Uint8Array,
   ) {}
+
+  // Multipath state (multipath.ts); a single-path connection's path 0 keeps the defaults.
+
+  /**
+   * 'validating': opened (client) or first seen (server) and not yet validated (RFC 9000 §8.2;
+   * multipath-21 §3.1); 'active'; 'closing': abandoned, kept 3×PTO for late packets (§3.4).
+   */
+  state: 'validating' | 'active' | 'closing' = 'active';
+  /** Our outstanding PATH_CHALLENGE on this path, to be sent when `challengePending`. */
+  challenge: Uint8Array | undefined = undefined;
+  challengePending = false;
+  validationDeadline: number = Infinity;
+  /** PATH_RESPONSE data owed on this path (§3.1: on the path the challenge came on). */
+  readonly responses: Uint8Array[] = [];
+  /** RFC 9000 §8.1 / multipath-21 §3.1: bytes received and sent before the peer's address on it is validated. */
+  ampReceived = 0;
+  ampSent = 0;
+  /** Status we announce (PATH_STATUS_*) and the peer's (§3.3), with their sequence numbers. */
+  localBackup = false;
+  peerBackup = false;
+  statusSeqOut = 0;
+  statusSeqIn = -1;
+  statusPending = false;
+  /** A PATH_ABANDON to send for this path (error code), and when its state may go (3×PTO). */
+  abandonCode: number | undefined = undefined;
+  abandonPending = false;
+  discardAt: number = Infinity;
+  /** Last ack-eliciting packet sent on the path (schedulers). */
+  lastSentAt: number = -Infinity;
+  /** Datagrams and bytes sent and received on the path (stats). */
+  datagramsSent = 0;
+  bytesSent = 0;
+  datagramsReceived = 0;
+  bytesReceived = 0;
+  packetsLost = 0;
+
+  /** Usable for new data: validated and not closing. */
+  get usable(): boolean {
+    return this.state === 'active';
+  }
 }

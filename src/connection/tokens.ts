@@ -6,6 +6,7 @@ import type { Instant } from '../util/time.js';
 import type { Connection } from './connection.js';
 import type { RecoveryToken, SpaceId } from './types.js';
 import { onNewTokenLost } from './address-token.js';
+import { onMultipathFrameLost } from './multipath.js';
 
 export function onTokenAcked(conn: Connection, _now: Instant, t: RecoveryToken): void {
   switch (t.kind) {
@@ -32,6 +33,15 @@ export function onTokenAcked(conn: Connection, _now: Instant, t: RecoveryToken):
     case 'datagram':
     case 'path_challenge':
     case 'new_token':
+    case 'path_abandon':
+    case 'path_status':
+      return;
+    case 'path_new_connection_id':
+    case 'path_retire_connection_id':
+    case 'max_path_id':
+    case 'paths_blocked':
+    case 'path_cids_blocked':
+      conn.mp?.cids.onAcked(t);
       return;
     default:
       conn.streams.onAcked(t);
@@ -69,6 +79,17 @@ export function onTokenLost(conn: Connection, t: RecoveryToken): void {
     case 'datagram':
       conn.datagramsLost++;
       conn.emit({ type: 'datagram_lost', length: t.length });
+      return;
+    case 'path_new_connection_id':
+    case 'path_retire_connection_id':
+    case 'max_path_id':
+    case 'paths_blocked':
+    case 'path_cids_blocked':
+      conn.mp?.cids.onLost(t);
+      return;
+    case 'path_abandon':
+    case 'path_status':
+      onMultipathFrameLost(conn, t);
       return;
     default:
       conn.streams.onLost(t);

@@ -3,6 +3,7 @@ import type { Ecn, SocketAddress } from '../util/datagram.js';
 import type { StreamId, StreamToken } from '../streams/index.js';
 import type { ClientSession, HandshakeInfo } from '../crypto/tls/engine.js';
 import type { TransportParameters } from '../wire/transport-params.js';
+import type { PathCidToken } from './path-cids.js';
 
 /** Packet-number spaces (RFC 9000 §12.3), numbered as recovery/ numbers them. */
 export const INITIAL = 0;
@@ -30,7 +31,12 @@ export type RecoveryToken =
   /** RFC 9000 §8.2: a PATH_CHALLENGE; resent while its validation is still running. */
   | { kind: 'path_challenge'; data: Uint8Array }
   /** RFC 9000 §19.7, §13.3: a NEW_TOKEN frame; sent again when lost. */
-  | { kind: 'new_token'; token: Uint8Array };
+  | { kind: 'new_token'; token: Uint8Array }
+  /** multipath-21: connection IDs per path, MAX_PATH_ID and the BLOCKED frames (path-cids.ts). */
+  | PathCidToken
+  /** multipath-21 §3.4, §3.3: PATH_ABANDON and PATH_STATUS_* (multipath.ts). */
+  | { kind: 'path_abandon'; pathId: number }
+  | { kind: 'path_status'; pathId: number; seq: number };
 
 /** Why a connection ended. */
 export interface CloseInfo {
@@ -44,6 +50,16 @@ export interface CloseInfo {
 }
 
 export type ConnectionEvent =
+  /** Multipath (draft-ietf-quic-multipath-21): a path was opened by us or the peer, and is being validated. */
+  | { type: 'path_opened'; pathId: number; local: SocketAddress; remote: SocketAddress; initiator: 'local' | 'remote' }
+  /** Multipath: a path's validation succeeded (RFC 9000 §8.2); it carries data from now on. */
+  | { type: 'path_validated'; pathId: number }
+  /** Multipath: a path failed validation (and is abandoned). */
+  | { type: 'path_failed'; pathId: number }
+  /** Multipath §3.4: a path was abandoned (PATH_ABANDON sent or received, or failover). */
+  | { type: 'path_abandoned'; pathId: number; errorCode: number; initiator: 'local' | 'remote' }
+  /** Multipath §3.3: the peer marked a path backup or available. */
+  | { type: 'path_status'; pathId: number; backup: boolean; initiator: 'remote' }
   /** Path MTU discovery found a black hole (RFC 8899 §4.3): datagrams of `size` stopped getting through; back to 1200 bytes. */
   | { type: 'pmtu_black_hole'; size: number }
   | { type: 'handshake_complete'; info: HandshakeInfo; peerParameters: TransportParameters }

@@ -1,0 +1,484 @@
+/**
+ * Multipath QUIC (draft-ietf-quic-multipath-21; decisions in specs/multipath.md): negotiation by
+ * initial_max_path_id (§2), a Path per path ID with its own packet-number space, loss recovery,
+ * congestion controller, pacer, ECN and PMTU (path.ts), connection IDs per path ID
+ * (path-cids.ts), opening and validating paths (§3.1: clients open, servers accept), path status
+ * (§3.3), closing with PATH_ABANDON and keeping a closed path's state 3×PTO (§3.4), and the
+ * choice of path for each datagram by a named scheduler (src/paths).
+ *
+ * Path 0 is the connection's handshake path (`conn.path`); the others live in `paths` too.
+ */
+import { createCongestionController } from '../recovery/cc/registry.js';
+import { EcnValidator } from '../recovery/ecn.js';
+import { LossRecovery } from '../recovery/loss.js';
+import { Pacer } from '../recovery/pacer.js';
+import { Pmtud } from '../recovery/pmtud.js';
+import { RttEstimator } from '../recovery/rtt.js';
+import { createScheduler, newSchedPath, type MutableSchedPath, type PacketScheduler } from '../paths/index.js';
+import { qlogEndpoint } from '../qlog/common.js';
+import { equalBytes } from '../util/bytes.js';
+import type { SocketAddress } from '../util/datagram.js';
+import type { Instant } from '../util/time.js';
+import { ErrorCode, TransportError } from '../util/transport-error.js';
+import { PathErrorCode as MultipathError } from '../wire/errors.js';
+import type { Frame } from '../wire/frame.js';
+import type { Connection } from './connection.js';
+import { Path } from './path.js';
+import { PathCidSets } from './path-cids.js';
+import { PacketSpace } from './space.js';
+import { APPDATA, type RecoveryToken } from './types.js';
+
+/** Multipath options of a connection (ConnectionConfig.multipath). */
+export interface MultipathConfig {
+  /** initial_max_path_id we send: the largest path ID we maintain (default 4). */
+  maxPathId?: number;
+  /** Packet scheduler by registry name (src/paths; default 'minrtt'). */
+  scheduler?: string;
+  schedulerOptions?: Record<string, unknown>;
+  /** Abandon a path after this many PTOs in a row without an acknowledgement (default 6). */
+  abandonAfterPtos?: number;
+}
+
+export const DEFAULT_MAX_PATH_ID = 4;
+
+/** Multipath state of a connection once both ends sent initial_max_path_id. */
+export class Multipath {
+  /** Every path by ID, path 0 included. */
+  readonly paths = new Map<number, Path>();
+  readonly cids: PathCidSets;
+  readonly scheduler: PacketScheduler;
+  readonly abandonAfterPtos: number;
+  /** Scheduler views, one per path ID (reused). */
+  private readonly views = new Map<number, MutableSchedPath>();
+  private readonly viewList: MutableSchedPath[] = [];
+  private readonly copies: number[] = [];
+  /** Paths opened, abandoned (stats). */
+  opened = 0;
+  abandoned = 0;
+
+  constructor(conn: Connection, localMax: number, peerMax: number, config: MultipathConfig) {
+    this.cids = new PathCidSets(conn, conn.cidHost, {
+      localMaxPathId: localMax,
+      peerMaxPathId: peerMax,
+      activeCidLimit: conn.settings.activeConnectionIdLimit,
+      local0: conn.localCids,
+      peer0: conn.peerCids,
+    });
+    this.scheduler = createScheduler(config.scheduler ?? 'minrtt', config.schedulerOptions);
+    this.abandonAfterPtos = config.abandonAfterPtos ?? 6;
+    this.paths.set(0, conn.path);
+    conn.path.space.ack.usePathAck(0);
+  }
+
+  /** The scheduler's view of each path, refreshed (no allocation once every path has one). */
+  refreshViews(now: Instant): readonly MutableSchedPath[] {
+    const list = this.viewList;
+    list.length = 0;
+    for (const p of this.paths.values()) {
+      let v = this.views.get(p.id);
+      if (v === undefined) this.views.set(p.id, (v = newSchedPath(p.id)));
+      const r = p.recovery;
+      v.usable = p.usable;
+      v.backup = p.localBackup || p.peerBackup;
+      v.srtt = r.rtt.smoothed;
+      v.minRtt = r.rtt.hasSample ? r.rtt.min : Infinity;
+      v.cwnd = r.cc.cwnd;
+      v.bytesInFlight = r.bytesInFlight;
+      v.ptoCount = r.ptoCount;
+      v.lastSentAt = p.lastSentAt;
+      v.pacingReadyAt = now;
+      list.push(v);
+    }
+    return list;
+  }
+
+  /** The path for the next ack-eliciting datagram, or undefined (all windows full). */
+  choose(now: Instant, bytes: number): Path | undefined {
+    const v = this.scheduler.select(this.refreshViews(now), now, bytes, this.copies);
+    return v === undefined ? undefined : this.paths.get(v.id);
+  }
+
+  forgetView(id: number): void {
+    this.views.delete(id);
+    this.scheduler.onPathRemoved?.(id);
+  }
+}
+
+/** initial_max_path_id for our transport parameters, or undefined without multipath. */
+export function localMaxPathId(conn: Connection): number | undefined {
+  const m = conn.config.multipath;
+  if (m === undefined) return undefined;
+  // §2.1: multipath needs non-zero-length connection IDs.
+  if (conn.localCid.length === 0) return undefined;
+  return m.maxPathId ?? DEFAULT_MAX_PATH_ID;
+}
+
+/**
+ * At the end of the handshake (§2): multipath is on when both ends sent initial_max_path_id.
+ * Returns true when it is (the connection then issues connection IDs per path ID).
+ */
+export function negotiateMultipath(conn: Connection): boolean {
+  const local = localMaxPathId(conn);
+  const peer = conn.peerParams?.initialMaxPathId;
+  if (local === undefined || peer === undefined) return false;
+  // §2.1: the peer must use a non-zero-length connection ID too.
+  if (conn.remoteCid.length === 0) throw new TransportError(ErrorCode.PROTOCOL_VIOLATION, undefined, 'initial_max_path_id with a zero-length connection ID');
+  conn.mp = new Multipath(conn, local, peer, conn.config.multipath!);
+  conn.mp.cids.start(conn.peerParams?.activeConnectionIdLimit ?? 2);
+  return true;
+}
+
+/** A new Path object with fresh recovery state (RFC 9000 §9.4 applies to new paths too). */
+function newPath(conn: Connection, id: number, local: SocketAddress, remote: SocketAddress, dcid: Uint8Array): Path {
+  const s = conn.settings;
+  const pmtud = new Pmtud(s.maxDatagramSize, s.pmtud);
+  pmtud.setPeerMax(conn.peerMaxUdpPayload);
+  const cc = createCongestionController(s.congestionControl, { maxDatagramSize: pmtud.current });
+  const recovery = new LossRecovery<RecoveryToken>({ cc, rtt: new RttEstimator(s.initialRtt), isServer: !conn.isClient });
+  recovery.handshakeConfirmed = true;
+  recovery.peerCompletedAddressValidation = true;
+  recovery.hasHandshakeKeys = true;
+  recovery.maxAckDelay = conn.path.recovery.maxAckDelay;
+  const ecn = new EcnValidator(s.ecn, (now, old, state) => {
+    conn.qlog?.event(now, { name: 'quic:ecn_state_updated', data: { ...(old !== undefined ? { old } : {}), new: state } });
+  });
+  const space = new PacketSpace(APPDATA, s.maxAckDelayMs * 1000);
+  space.ack.usePathAck(id);
+  const path = new Path(id, local, remote, recovery, new Pacer(pmtud.current), pmtud, ecn, space, dcid);
+  pmtud.start();
+  return path;
+}
+
+function startValidation(conn: Connection, now: Instant, path: Path): void {
+  path.state = 'validating';
+  path.challenge = conn.prng.bytes(8);
+  path.challengePending = true;
+  const pto = conn.path.recovery.rtt.pto(conn.path.recovery.maxAckDelay, true);
+  // RFC 9000 §8.2.4: give up after max(3 PTO, 6 × kInitialRtt).
+  path.validationDeadline = now + Math.max(3 * pto, 6 * conn.settings.initialRtt);
+}
+
+function logPath(conn: Connection, now: Instant, path: Path, state: string): void {
+  conn.qlog?.event(now, {
+    name: 'quic:path_assigned',
+    data: { path_id: String(path.id), path_remote: qlogEndpoint(path.remote), path_local: qlogEndpoint(path.local), state },
+  } as never);
+}
+
+/**
+ * Client (§3.1): opens a path from `local` to `remote` on the smallest unused path ID both ends
+ * have connection IDs for, validating it with PATH_CHALLENGE. Returns the path ID, or undefined
+ * when multipath is off, the handshake not confirmed, or no path ID is available (then
+ * PATHS_BLOCKED or PATH_CIDS_BLOCKED tells the peer why, when it is the peer's doing).
+ */
+export function openPath(conn: Connection, now: Instant, local: SocketAddress, remote: SocketAddress = conn.path.remote): number | undefined {
+  const mp = conn.mp;
+  if (mp === undefined || !conn.isClient || !conn.handshakeConfirmed || conn.state !== 'established') return undefined;
+  const id = mp.cids.unusedCommonPathId();
+  if (id === undefined) {
+    mp.cids.blockedOnPaths();
+    return undefined;
+  }
+  const dcid = mp.cids.open(id);
+  if (dcid === undefined) return undefined;
+  const path = newPath(conn, id, local, remote, dcid);
+  mp.paths.set(id, path);
+  mp.opened++;
+  startValidation(conn, now, path);
+  logPath(conn, now, path, 'validating');
+  conn.emit({ type: 'path_opened', pathId: id, local, remote, initiator: 'local' });
+  return id;
+}
+
+/**
+ * The path ID of a received 1-RTT packet, by its Destination Connection ID (§2.2), and its
+ * Path if the connection has it; `id` -1: drop the packet (a closed path, or a new one before
+ * the handshake is confirmed).
+ */
+export function packetPath(conn: Connection, buf: Uint8Array, at: number, len: number): { id: number; path: Path | undefined } {
+  const mp = conn.mp!;
+  const id = mp.cids.pathOfLocalCid(buf, at, len) ?? 0;
+  const path = mp.paths.get(id);
+  if (path !== undefined) return { id, path };
+  if (mp.cids.isClosed(id) || !conn.handshakeConfirmed) return { id: -1, path: undefined };
+  return { id, path: undefined };
+}
+
+/**
+ * An authenticated packet on path ID `id` the connection does not have yet: the peer opened it
+ * (§3.1). Undefined when we cannot answer on it (no connection ID of the peer's for it).
+ */
+export function acceptPath(conn: Connection, now: Instant, id: number, from: SocketAddress, to: SocketAddress): Path | undefined {
+  const mp = conn.mp!;
+  // §3.1: we answer with a connection ID of the same path ID.
+  const dcid = mp.cids.open(id);
+  if (dcid === undefined) return undefined;
+  const p = newPath(conn, id, to, from, dcid);
+  mp.paths.set(id, p);
+  mp.opened++;
+  // §3.1: the server validates the client's address before sending data; 3× limit until then.
+  startValidation(conn, now, p);
+  logPath(conn, now, p, 'validating');
+  conn.emit({ type: 'path_opened', pathId: id, local: to, remote: from, initiator: 'remote' });
+  return p;
+}
+
+/** A PATH_RESPONSE: true when it validates one of the multipath paths (§3.1). */
+export function onMultipathResponse(conn: Connection, now: Instant, data: Uint8Array): boolean {
+  const mp = conn.mp;
+  if (mp === undefined) return false;
+  for (const p of mp.paths.values()) {
+    if (p.challenge === undefined || !equalBytes(p.challenge, data)) continue;
+    p.challenge = undefined;
+    p.challengePending = false;
+    p.validationDeadline = Infinity;
+    if (p.state === 'validating') p.state = 'active';
+    logPath(conn, now, p, 'active');
+    conn.emit({ type: 'path_validated', pathId: p.id });
+    return true;
+  }
+  return false;
+}
+
+/** A PATH_CHALLENGE that arrived on `path`: answered on the same path (§3.1). */
+export function onMultipathChallenge(path: Path, data: Uint8Array): void {
+  if (path.responses.length < 4) path.responses.push(data.slice());
+}
+
+/**
+ * Abandons path `id` (§3.4): PATH_ABANDON to the peer (on another path when there is one), its
+ * connection IDs retired, its unacknowledged data sent again on the others, its state kept 3×PTO
+ * for late packets. False when there is no such open path or it is the last one.
+ */
+export function closePath(conn: Connection, now: Instant, id: number, code: number = MultipathError.APPLICATION_ABANDON_PATH): boolean {
+  const mp = conn.mp;
+  const path = mp?.paths.get(id);
+  if (mp === undefined || path === undefined || path.state === 'closing') return false;
+  let others = 0;
+  for (const p of mp.paths.values()) if (p !== path && p.state !== 'closing') others++;
+  if (others === 0) return false;
+  path.abandonCode = code;
+  path.abandonPending = true;
+  abandon(conn, now, mp, path, 'local');
+  return true;
+}
+
+function abandon(conn: Connection, now: Instant, mp: Multipath, path: Path, by: 'local' | 'remote'): void {
+  path.state = 'closing';
+  mp.abandoned++;
+  mp.cids.close(path.id);
+  path.challenge = undefined;
+  path.challengePending = false;
+  path.responses.length = 0;
+  // §3.4: kept for 3 PTOs (the largest of all paths) to acknowledge late packets.
+  let pto = 0;
+  for (const p of mp.paths.values()) pto = Math.max(pto, p.recovery.rtt.pto(p.recovery.maxAckDelay, true));
+  path.discardAt = now + 3 * pto;
+  // What the path still had in flight goes out again on the others (§5.? Retransmissions).
+  const removed = path.recovery.discardSpace(APPDATA);
+  if (removed.length > 0) conn.onLost(now, removed, APPDATA, path);
+  // The connection's own path moves to another when it is the one closing.
+  if (conn.path === path) {
+    for (const p of mp.paths.values()) {
+      if (p.state === 'active') {
+        conn.switchPath(p);
+        break;
+      }
+    }
+  }
+  logPath(conn, now, path, 'closing');
+  conn.emit({ type: 'path_abandoned', pathId: path.id, errorCode: path.abandonCode ?? 0, initiator: by });
+}
+
+/** PATH_ABANDON received (§3.4): the peer closes a path; we answer with our own PATH_ABANDON. */
+export function onPathAbandon(conn: Connection, now: Instant, f: Extract<Frame, { kind: 'path_abandon' }>): void {
+  const mp = requireMp(conn, f);
+  checkPathId(mp, f, f.pathId);
+  const path = mp.paths.get(f.pathId);
+  if (path === undefined || path.state === 'closing') {
+    if (path === undefined) mp.cids.close(f.pathId);
+    return;
+  }
+  let others = 0;
+  for (const p of mp.paths.values()) if (p !== path && p.state !== 'closing') others++;
+  path.abandonCode = f.errorCode;
+  path.abandonPending = true;
+  abandon(conn, now, mp, path, 'remote');
+  // §3.4: the last path abandoned: nothing left to send on.
+  if (others === 0) conn.close(now, ErrorCode.NO_ERROR, 'last path abandoned', false);
+}
+
+/** PATH_STATUS_BACKUP / PATH_STATUS_AVAILABLE (§3.3): newer sequence numbers only. */
+export function onPathStatus(conn: Connection, f: Extract<Frame, { kind: 'path_status_backup' | 'path_status_available' }>): void {
+  const mp = requireMp(conn, f);
+  checkPathId(mp, f, f.pathId);
+  const path = mp.paths.get(f.pathId);
+  if (path === undefined || f.sequence <= path.statusSeqIn) return;
+  path.statusSeqIn = f.sequence;
+  path.peerBackup = f.kind === 'path_status_backup';
+  conn.emit({ type: 'path_status', pathId: path.id, backup: path.peerBackup, initiator: 'remote' });
+}
+
+/** Sets the status we announce for path `id` (§3.3). False when there is no such open path. */
+export function setPathStatus(conn: Connection, id: number, status: 'available' | 'backup'): boolean {
+  const path = conn.mp?.paths.get(id);
+  if (path === undefined || path.state === 'closing') return false;
+  const backup = status === 'backup';
+  if (path.localBackup === backup && path.statusSeqOut > 0) return true;
+  path.localBackup = backup;
+  path.statusSeqOut++;
+  path.statusPending = true;
+  return true;
+}
+
+function requireMp(conn: Connection, f: Frame): Multipath {
+  if (conn.mp === undefined) throw new TransportError(ErrorCode.PROTOCOL_VIOLATION, undefined, `${f.kind} frame without multipath negotiated`);
+  return conn.mp;
+}
+
+/** §4: a path ID above our limit is a PROTOCOL_VIOLATION. */
+function checkPathId(mp: Multipath, f: Frame, id: number): void {
+  if (id > mp.cids.localMaxPathId) throw new TransportError(ErrorCode.PROTOCOL_VIOLATION, undefined, `${f.kind} for path ${id} above the limit ${mp.cids.localMaxPathId}`);
+}
+
+/** The path a PATH_ACK acknowledges, or undefined to ignore it (a closing or unknown path, §3.4). */
+export function pathAckTarget(conn: Connection, f: Extract<Frame, { kind: 'path_ack' }>): Path | undefined {
+  const mp = requireMp(conn, f);
+  checkPathId(mp, f, f.pathId);
+  const path = mp.paths.get(f.pathId);
+  return path !== undefined && path.state !== 'closing' ? path : undefined;
+}
+
+/**
+ * Frames of the multipath extension waiting to go out (connection IDs per path, MAX_PATH_ID,
+ * the BLOCKED frames, PATH_STATUS_*, PATH_ABANDON), written by the builder into any path's
+ * packet. `put` writes one with its recovery token; false when the frame does not fit.
+ */
+export function writeMultipathFrames(conn: Connection, room: () => number, put: (f: Frame, t: RecoveryToken) => void): void {
+  const mp = conn.mp!;
+  for (const p of mp.paths.values()) {
+    if (p.abandonPending && room() >= 12) {
+      put({ kind: 'path_abandon', pathId: p.id, errorCode: p.abandonCode ?? 0 }, { kind: 'path_abandon', pathId: p.id });
+      p.abandonPending = false;
+    }
+    if (p.statusPending && p.state !== 'closing' && room() >= 12) {
+      const f: Frame = p.localBackup ? { kind: 'path_status_backup', pathId: p.id, sequence: p.statusSeqOut } : { kind: 'path_status_available', pathId: p.id, sequence: p.statusSeqOut };
+      put(f, { kind: 'path_status', pathId: p.id, seq: p.statusSeqOut });
+      p.statusPending = false;
+    }
+  }
+  if (mp.cids.hasPending()) {
+    for (let x = mp.cids.nextFrame(room()); x !== undefined; x = mp.cids.nextFrame(room())) put(x.frame, x.token);
+  }
+}
+
+export function hasMultipathFrames(conn: Connection): boolean {
+  const mp = conn.mp;
+  if (mp === undefined) return false;
+  if (mp.cids.hasPending()) return true;
+  for (const p of mp.paths.values()) if (p.abandonPending || (p.statusPending && p.state !== 'closing')) return true;
+  return false;
+}
+
+/** A lost PATH_ABANDON or PATH_STATUS frame: sent again while still current (RFC 9000 §13.3 by analogy). */
+export function onMultipathFrameLost(conn: Connection, t: Extract<RecoveryToken, { kind: 'path_abandon' | 'path_status' }>): void {
+  const path = conn.mp?.paths.get(t.pathId);
+  if (path === undefined) return;
+  if (t.kind === 'path_abandon') path.abandonPending = true;
+  else if (t.seq === path.statusSeqOut && path.state !== 'closing') path.statusPending = true;
+}
+
+/**
+ * Timers of the multipath paths: validation failure (§3.1: the path ID is consumed, so the path
+ * is abandoned), failover after repeated PTOs, and the end of a closed path's 3×PTO.
+ */
+export function multipathTimeout(conn: Connection): Instant | undefined {
+  const mp = conn.mp;
+  if (mp === undefined) return undefined;
+  let t = Infinity;
+  for (const p of mp.paths.values()) {
+    if (p !== conn.path && p.state !== 'closing') {
+      const r = p.recovery.timeout();
+      if (r !== undefined && r < t) t = r;
+    }
+    if (p.validationDeadline < t) t = p.validationDeadline;
+    if (p.discardAt < t) t = p.discardAt;
+  }
+  return t === Infinity ? undefined : t;
+}
+
+export function onMultipathTimeout(conn: Connection, now: Instant): void {
+  const mp = conn.mp;
+  if (mp === undefined) return;
+  for (const p of [...mp.paths.values()]) {
+    if (p.discardAt <= now) {
+      mp.paths.delete(p.id);
+      mp.cids.forget(p.id);
+      mp.forgetView(p.id);
+      continue;
+    }
+    if (p.state === 'closing') continue;
+    if (p.validationDeadline <= now) {
+      p.validationDeadline = Infinity;
+      p.abandonCode = MultipathError.PATH_UNSTABLE_OR_POOR;
+      p.abandonPending = true;
+      conn.emit({ type: 'path_failed', pathId: p.id });
+      abandon(conn, now, mp, p, 'local');
+      continue;
+    }
+    if (p === conn.path) continue;
+    const lt = p.recovery.timeout();
+    if (lt !== undefined && now >= lt) {
+      const r = p.recovery.onTimeout(now);
+      conn.onLost(now, r.lost, APPDATA, p);
+      if (r.probe) p.space.probes = r.probe.count;
+    }
+    // Failover: a path that stopped delivering is abandoned (its data goes on the others).
+    if (p.recovery.ptoCount >= mp.abandonAfterPtos) {
+      p.abandonCode = MultipathError.PATH_UNSTABLE_OR_POOR;
+      p.abandonPending = true;
+      abandon(conn, now, mp, p, 'local');
+    }
+  }
+}
+
+/** Paths with something for the builder besides new data (ACKs due, validation, PTO probes). */
+export function pathNeedsSend(conn: Connection, p: Path): boolean {
+  return p.challengePending || p.responses.length > 0 || p.space.probes > 0 || (p.space.ack.hasRanges && p.space.ack.ackNow);
+}
+
+/** Per-path statistics (ConnectionStats.paths). */
+export interface PathStats {
+  id: number;
+  state: Path['state'];
+  local: SocketAddress;
+  remote: SocketAddress;
+  backup: boolean;
+  smoothedRtt: number;
+  cwnd: number;
+  bytesInFlight: number;
+  datagramsSent: number;
+  bytesSent: number;
+  datagramsReceived: number;
+  bytesReceived: number;
+  packetsLost: number;
+}
+
+export function pathStats(p: Path): PathStats {
+  return {
+    id: p.id,
+    state: p.state,
+    local: p.local,
+    remote: p.remote,
+    backup: p.localBackup || p.peerBackup,
+    smoothedRtt: p.recovery.rtt.smoothed,
+    cwnd: p.recovery.cc.cwnd,
+    bytesInFlight: p.recovery.bytesInFlight,
+    datagramsSent: p.datagramsSent,
+    bytesSent: p.bytesSent,
+    datagramsReceived: p.datagramsReceived,
+    bytesReceived: p.bytesReceived,
+    packetsLost: p.packetsLost,
+  };
+}
+

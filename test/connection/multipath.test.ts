@@ -1,0 +1,99 @@
+/**
+ * Multipath QUIC (draft-ietf-quic-multipath-21) between two tquic connections in memory:
+ * negotiation, opening and validating a second path, data on both paths, PATH_ABANDON.
+ */
+import { describe, expect, it } from 'vitest';
+import { getProvider } from '../../src/crypto/index.js';
+import type { ConnectionEvent } from '../../src/connection/types.js';
+import { CLIENT_ADDR, Pair } from '../support/pair.js';
+
+const SECOND = { host: '10.0.0.7', port: 51000 };
+
+async function mpPair(extra: { client?: object; server?: object } = {}): Promise<Pair> {
+  const pair = await Pair.create({
+    provider: getProvider('node'),
+    link: { delay: 10_000 },
+    client: { multipath: { maxPathId: 4 }, ...(extra.client ?? {}) },
+    server: { multipath: { maxPathId: 4 }, ...(extra.server ?? {}) },
+    qlog: true,
+  });
+  expect(pair.runUntil(() => pair.handshakeDone())).toBe(true);
+  pair.runFor(200_000);
+  return pair;
+}
+
+const events = (ev: ConnectionEvent[], type: ConnectionEvent['type']) => ev.filter((e) => e.type === type);
+
+describe('multipath', () => {
+  it('negotiated when both send initial_max_path_id; a second path opens, validates and carries data', async () => {
+    const pair = await mpPair();
+    const c = pair.clientConn;
+    const s = pair.serverConn!;
+    expect(c.mp).toBeDefined();
+    expect(s.mp).toBeDefined();
+    const id = c.openPath(pair.now, SECOND);
+    expect(id).toBe(1);
+    expect(pair.runUntil(() => events(pair.clientEvents, 'path_validated').length > 0, 5_000_000)).toBe(true);
+    expect(events(pair.serverEvents, 'path_opened')).toHaveLength(1);
+    // A bulk transfer from the server spreads over both paths.
+    const sid = c.openStream()!;
+    c.streamWrite(sid, new TextEncoder().encode('GET'), true);
+    pair.runUntil(() => s.streams.get?.(sid) !== undefined || s.stats().packetsReceived > 0, 1_000_000);
+    const body = new Uint8Array(400_000).map((_, i) => (i * 7) & 0xff);
+    let written = 0;
+    const got: Uint8Array[] = [];
+    let fin = false;
+    pair.runUntil(() => {
+      if (written < body.length) {
+        try {
+          written += s.streamWrite(sid, body.subarray(written), false);
+          if (written === body.length) s.streamFinish(sid);
+        } catch {
+          // the stream is not open on the server yet
+        }
+      }
+      for (let r = c.streamRead(sid); r && !fin; r = fin ? undefined : c.streamRead(sid)) {
+        got.push(r.data.slice());
+        if (r.fin) fin = true;
+      }
+      return fin;
+    }, 20_000_000);
+    expect(fin).toBe(true);
+    const all = new Uint8Array(got.reduce((n, g) => n + g.length, 0));
+    let o = 0;
+    for (const g of got) {
+      all.set(g, o);
+      o += g.length;
+    }
+    expect(all).toEqual(body);
+    const stats = s.pathStats();
+    expect(stats.map((p) => p.id).sort()).toEqual([0, 1]);
+    for (const p of stats) expect(p.datagramsSent).toBeGreaterThan(20);
+    expect(stats.find((p) => p.id === 1)!.remote).toEqual(SECOND);
+    expect(c.pathStats().find((p) => p.id === 0)!.local).toEqual(CLIENT_ADDR);
+  });
+
+  it('without the peer sending initial_max_path_id, multipath stays off and openPath refuses', async () => {
+    const pair = await Pair.create({ provider: getProvider('node'), client: { multipath: {} } });
+    expect(pair.runUntil(() => pair.handshakeDone())).toBe(true);
+    pair.runFor(100_000);
+    expect(pair.clientConn.mp).toBeUndefined();
+    expect(pair.clientConn.openPath(pair.now, SECOND)).toBeUndefined();
+  });
+
+  it('PATH_ABANDON closes a path on both sides; the connection goes on on the other', async () => {
+    const pair = await mpPair();
+    const c = pair.clientConn;
+    const id = c.openPath(pair.now, SECOND)!;
+    expect(pair.runUntil(() => events(pair.clientEvents, 'path_validated').length > 0, 5_000_000)).toBe(true);
+    expect(c.closePath(pair.now, id)).toBe(true);
+    expect(pair.runUntil(() => events(pair.serverEvents, 'path_abandoned').length > 0, 5_000_000)).toBe(true);
+    // The last path cannot be closed this way.
+    expect(c.closePath(pair.now, 0)).toBe(false);
+    const sid = c.openStream()!;
+    c.streamWrite(sid, new TextEncoder().encode('still here'), true);
+    expect(pair.receiveAll(pair.serverConn!, sid)).toEqual(new TextEncoder().encode('still here'));
+    pair.runFor(3_000_000);
+    expect(c.pathStats().map((p) => p.id)).toEqual([0]);
+  });
+});
