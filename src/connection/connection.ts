@@ -58,7 +58,7 @@ import { takeStoredToken } from './address-token.js';
 import { EarlyData, onOneRttReceived, zeroRttReadKeys } from './early-data.js';
 import { pmtuOnAcked, pmtuOnLost } from './pmtu.js';
 import { Path } from './path.js';
-import { acceptPath, pathNeedsSend, closePath, multipathTimeout, onMultipathResponse, onMultipathTimeout, openPath, packetPath, pathStats, setPathStatus, type Multipath, type PathStats } from './multipath.js';
+import { acceptPath, pathNeedsSend, closePath, multipathTimeout, onMultipathResponse, onMultipathTimeout, openPath, packetPathId, pathStats, setPathStatus, type Multipath, type PathStats } from './multipath.js';
 import { onProbeResponse, probeFailed, serverLocalChange, type PathProbe } from './path-probe.js';
 import { clientPathFailed, clientPathValidated, encodePreferredAddress, maybeUsePreferredAddress, resetPathState, startClientMigration, validationDeadline, type MigrationReason } from './migration.js';
 import type { PreferredAddress } from '../wire/transport-params.js';
@@ -714,10 +714,9 @@ export class Connection {
     let path: Path | undefined = this.path;
     let pathId = 0;
     if (this.mp !== undefined && ptype === '1rtt') {
-      const r = packetPath(this, d.data, h.dcidOffset, h.dcidLength);
-      if (r.id < 0) return this.drop(now, 'rejected', 'closed or unknown path', h.packetLength);
-      path = r.path;
-      pathId = r.id;
+      pathId = packetPathId(this, d.data, h.dcidOffset, h.dcidLength);
+      if (pathId < 0) return this.drop(now, 'rejected', 'closed or unknown path', h.packetLength);
+      path = this.mp.paths.get(pathId);
     }
     const ps = space === APPDATA && path !== undefined ? path.space : sp;
     const packet = h.start === 0 && h.packetLength === d.data.length ? d.data : d.data.subarray(h.start, h.start + h.packetLength);

@@ -179,6 +179,16 @@ export function openPath(conn: Connection, now: Instant, local: SocketAddress, r
     mp.cids.blockedOnPaths();
     return undefined;
   }
+  return addPath(conn, now, id, local, remote, 'local')?.id;
+}
+
+/**
+ * A new path on path ID `id`, with a connection ID of the peer's for the same path ID (§3.1),
+ * validated before it carries data (the server: 3× limit until then). Undefined when the peer
+ * left no connection ID for it.
+ */
+function addPath(conn: Connection, now: Instant, id: number, local: SocketAddress, remote: SocketAddress, initiator: 'local' | 'remote'): Path | undefined {
+  const mp = conn.mp!;
   const dcid = mp.cids.open(id);
   if (dcid === undefined) return undefined;
   const path = newPath(conn, id, local, remote, dcid);
@@ -186,41 +196,24 @@ export function openPath(conn: Connection, now: Instant, local: SocketAddress, r
   mp.opened++;
   startValidation(conn, now, path);
   logPath(conn, now, path, 'validating');
-  conn.emit({ type: 'path_opened', pathId: id, local, remote, initiator: 'local' });
-  return id;
+  conn.emit({ type: 'path_opened', pathId: id, local, remote, initiator });
+  return path;
 }
 
 /**
- * The path ID of a received 1-RTT packet, by its Destination Connection ID (§2.2), and its
- * Path if the connection has it; `id` -1: drop the packet (a closed path, or a new one before
- * the handshake is confirmed).
+ * The path ID of a received 1-RTT packet, by its Destination Connection ID (§2.2); -1: drop
+ * the packet (a closed path, or a new one before the handshake is confirmed).
  */
-export function packetPath(conn: Connection, buf: Uint8Array, at: number, len: number): { id: number; path: Path | undefined } {
+export function packetPathId(conn: Connection, buf: Uint8Array, at: number, len: number): number {
   const mp = conn.mp!;
   const id = mp.cids.pathOfLocalCid(buf, at, len) ?? 0;
-  const path = mp.paths.get(id);
-  if (path !== undefined) return { id, path };
-  if (mp.cids.isClosed(id) || !conn.handshakeConfirmed) return { id: -1, path: undefined };
-  return { id, path: undefined };
+  if (mp.paths.has(id)) return id;
+  return mp.cids.isClosed(id) || !conn.handshakeConfirmed ? -1 : id;
 }
 
-/**
- * An authenticated packet on path ID `id` the connection does not have yet: the peer opened it
- * (§3.1). Undefined when we cannot answer on it (no connection ID of the peer's for it).
- */
+/** An authenticated packet on path ID `id` the connection does not have yet: the peer opened it (§3.1). */
 export function acceptPath(conn: Connection, now: Instant, id: number, from: SocketAddress, to: SocketAddress): Path | undefined {
-  const mp = conn.mp!;
-  // §3.1: we answer with a connection ID of the same path ID.
-  const dcid = mp.cids.open(id);
-  if (dcid === undefined) return undefined;
-  const p = newPath(conn, id, to, from, dcid);
-  mp.paths.set(id, p);
-  mp.opened++;
-  // §3.1: the server validates the client's address before sending data; 3× limit until then.
-  startValidation(conn, now, p);
-  logPath(conn, now, p, 'validating');
-  conn.emit({ type: 'path_opened', pathId: id, local: to, remote: from, initiator: 'remote' });
-  return p;
+  return addPath(conn, now, id, to, from, 'remote');
 }
 
 /** A PATH_RESPONSE: true when it validates one of the multipath paths (§3.1). */

@@ -4,11 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { getProvider } from '../../src/crypto/index.js';
-import type { Connection } from '../../src/connection/connection.js';
 import type { ConnectionEvent } from '../../src/connection/types.js';
 import { sameAddress, type Datagram } from '../../src/util/datagram.js';
 import { toHex } from '../../src/util/bytes.js';
-import { CLIENT_ADDR, Pair, SERVER_ADDR, type PairOptions } from '../support/pair.js';
+import { CLIENT_ADDR, download, Pair, SERVER_ADDR, type PairOptions } from '../support/pair.js';
 
 const NEW_LOCAL = { host: CLIENT_ADDR.host, port: CLIENT_ADDR.port + 1 };
 const NEW_IP = { host: '10.0.0.9', port: 41000 };
@@ -30,46 +29,6 @@ function record(pair: Pair): Datagram[] {
     return prev?.(d, i, from) ?? false;
   };
   return seen;
-}
-
-/** The server sends `n` bytes on a stream the client opened; returns a pump and the bytes. */
-function download(pair: Pair, n: number): { step: () => boolean; received: () => Uint8Array } {
-  const c = pair.clientConn;
-  const id = c.openStream(true)!;
-  c.streamWrite(id, new TextEncoder().encode('GET'), true);
-  const data = new Uint8Array(n);
-  for (let i = 0; i < n; i++) data[i] = (i * 31 + (i >> 8)) & 0xff;
-  let written = 0;
-  const parts: Uint8Array[] = [];
-  let fin = false;
-  return {
-    step: () => {
-      const s = pair.serverConn as Connection | undefined;
-      if (s !== undefined && written < n) {
-        try {
-          written += s.streamWrite(id, data.subarray(written), false);
-          if (written === n) s.streamFinish(id);
-        } catch {
-          // not opened on the server yet
-        }
-      }
-      for (let r = c.streamRead(id); r && !fin; r = fin ? undefined : c.streamRead(id)) {
-        parts.push(r.data.slice());
-        if (r.fin) fin = true;
-      }
-      return fin;
-    },
-    received: () => {
-      const out = new Uint8Array(parts.reduce((k, p) => k + p.length, 0));
-      let o = 0;
-      for (const p of parts) {
-        out.set(p, o);
-        o += p.length;
-      }
-      expect(out).toEqual(data);
-      return out;
-    },
-  };
 }
 
 async function established(provider: 'node' | 'noble', extra: Partial<PairOptions> = {}): Promise<Pair> {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { getProvider } from '../../src/crypto/index.js';
 import type { ConnectionEvent } from '../../src/connection/types.js';
-import { CLIENT_ADDR, Pair } from '../support/pair.js';
+import { CLIENT_ADDR, download, Pair } from '../support/pair.js';
 
 const SECOND = { host: '10.0.0.7', port: 51000 };
 
@@ -36,36 +36,9 @@ describe('multipath', () => {
     expect(pair.runUntil(() => events(pair.clientEvents, 'path_validated').length > 0, 5_000_000)).toBe(true);
     expect(events(pair.serverEvents, 'path_opened')).toHaveLength(1);
     // A bulk transfer from the server spreads over both paths.
-    const sid = c.openStream()!;
-    c.streamWrite(sid, new TextEncoder().encode('GET'), true);
-    pair.runUntil(() => s.streams.get?.(sid) !== undefined || s.stats().packetsReceived > 0, 1_000_000);
-    const body = new Uint8Array(400_000).map((_, i) => (i * 7) & 0xff);
-    let written = 0;
-    const got: Uint8Array[] = [];
-    let fin = false;
-    pair.runUntil(() => {
-      if (written < body.length) {
-        try {
-          written += s.streamWrite(sid, body.subarray(written), false);
-          if (written === body.length) s.streamFinish(sid);
-        } catch {
-          // the stream is not open on the server yet
-        }
-      }
-      for (let r = c.streamRead(sid); r && !fin; r = fin ? undefined : c.streamRead(sid)) {
-        got.push(r.data.slice());
-        if (r.fin) fin = true;
-      }
-      return fin;
-    }, 20_000_000);
-    expect(fin).toBe(true);
-    const all = new Uint8Array(got.reduce((n, g) => n + g.length, 0));
-    let o = 0;
-    for (const g of got) {
-      all.set(g, o);
-      o += g.length;
-    }
-    expect(all).toEqual(body);
+    const t = download(pair, 400_000);
+    expect(pair.runUntil(() => t.step(), 20_000_000)).toBe(true);
+    t.received();
     const stats = s.pathStats();
     expect(stats.map((p) => p.id).sort()).toEqual([0, 1]);
     for (const p of stats) expect(p.datagramsSent).toBeGreaterThan(20);

@@ -226,3 +226,47 @@ export class Pair {
     return this.clientConn.handshakeConfirmed && this.serverConn?.handshakeComplete === true;
   }
 }
+
+/**
+ * The server sends `n` bytes on a stream the client opened: `step` pumps (true once the client
+ * has everything), `received` returns the bytes and throws if they differ from those sent.
+ */
+export function download(pair: Pair, n: number): { step: () => boolean; received: () => Uint8Array; id: number } {
+  const c = pair.clientConn;
+  const id = c.openStream(true)!;
+  c.streamWrite(id, new TextEncoder().encode('GET'), true);
+  const data = new Uint8Array(n);
+  for (let i = 0; i < n; i++) data[i] = (i * 31 + (i >> 8)) & 0xff;
+  let written = 0;
+  const parts: Uint8Array[] = [];
+  let fin = false;
+  return {
+    id,
+    step: () => {
+      const s = pair.serverConn as Connection | undefined;
+      if (s !== undefined && written < n) {
+        try {
+          written += s.streamWrite(id, data.subarray(written), false);
+          if (written === n) s.streamFinish(id);
+        } catch {
+          // not opened on the server yet
+        }
+      }
+      for (let r = c.streamRead(id); r && !fin; r = fin ? undefined : c.streamRead(id)) {
+        parts.push(r.data.slice());
+        if (r.fin) fin = true;
+      }
+      return fin;
+    },
+    received: () => {
+      const out = new Uint8Array(parts.reduce((k, p) => k + p.length, 0));
+      let o = 0;
+      for (const p of parts) {
+        out.set(p, o);
+        o += p.length;
+      }
+      if (out.length !== data.length || out.some((b, i) => b !== data[i])) throw new Error('download: the bytes received differ from those sent');
+      return out;
+    },
+  };
+}
