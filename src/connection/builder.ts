@@ -26,7 +26,7 @@ import type { Connection } from './connection.js';
 import { APPDATA, HANDSHAKE, INITIAL, type RecoveryToken, type SpaceId } from './types.js';
 import { zeroRttWriteKeys } from './early-data.js';
 import { mtuProbeSize, ptoProbeLimit } from './pmtu.js';
-import { hasMultipathFrames, writeMultipathFrames } from './multipath.js';
+import { hasMultipathFrames, pathFailing, writeMultipathFrames } from './multipath.js';
 import type { Path } from './path.js';
 import type { PacketSpace } from './space.js';
 
@@ -77,6 +77,8 @@ export class TxScratch {
    * 1-RTT packet-number space, loss recovery, pacer, ECN and PMTU. Set by `buildDatagram`.
    */
   path: Path | undefined = undefined;
+  /** The record of the last 1-RTT packet sent (redundant scheduling copies its content). */
+  lastAppSent: SentPacket<RecoveryToken> | undefined = undefined;
 }
 
 /** The packet-number space of `space` on the path being built (1-RTT: the path's own). */
@@ -239,6 +241,7 @@ export function buildDatagram(conn: Connection, now: Instant, path: Path = conn.
     sent.mtuProbe = mtuProbe > 0;
     if (sent.tokens.length !== p.tokenCount) sent.tokens.length = p.tokenCount;
     rec.onPacketSent(now, p.space, sent);
+    if (p.space === APPDATA) tx.lastAppSent = sent;
     if (ect) path.ecn.onPacketSent(now, p.space, sent);
     if (inFlight) path.pacer.onPacketSent(now, size);
     conn.packetsSent++;
@@ -254,6 +257,7 @@ export function buildDatagram(conn: Connection, now: Instant, path: Path = conn.
             ...(p.space === INITIAL && conn.retry.token.length > 0 ? { token: { raw: { length: conn.retry.token.length } } } : {}),
           },
           raw: { length: size },
+          ...(conn.mp !== undefined && p.space === APPDATA ? { path_id: path.id } : {}),
           ...(mtuProbe > 0 ? { is_mtu_probe_packet: true } : {}),
           frames: framesToQlog(p.frames!),
         },
@@ -465,8 +469,9 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
       put(fw, p, { kind: 'crypto', offset: d.offset, data: d.data }, { kind: 'crypto', space, offset: d.offset, length: d.data.length }, true);
       sp.cryptoSend.onSent(d.offset, d.data.length);
     }
-    // multipath-21 §3.1: no data on a path before it is validated.
-    if (app && conn.tx.path!.usable) {
+    // multipath-21 §3.1: no data on a path before it is validated; and none on a path that
+    // stopped delivering while another still does (its PTO probes are PINGs; failover).
+    if (app && conn.tx.path!.usable && !pathFailing(conn, conn.tx.path!)) {
       const ctrl = conn.streams.pendingControl(now, conn.recovery.rtt.smoothed);
       for (let i = 0; i < ctrl.length; i++) {
         const c = ctrl[i]!;

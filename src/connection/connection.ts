@@ -50,7 +50,7 @@ import { VersionNegotiation, configuredVersions, onOtherVersionOpened, onVersion
 import { parametersSetEvent } from '../qlog/params.js';
 import { PacketSpace } from './space.js';
 import { APPDATA, HANDSHAKE, INITIAL, SPACE_NAMES, type CloseInfo, type ConnectionEvent, type RecoveryToken, type SpaceId } from './types.js';
-import { onTokenAcked, onTokenLost, TokenPool } from './tokens.js';
+import { isResendable, onTokenAcked, onTokenLost, TokenPool } from './tokens.js';
 import { KeyPhase, ReadKeys } from './key-update.js';
 import { LocalCids, PeerCids, type CidHost } from './cids.js';
 import { RetryState, onRetry } from './retry.js';
@@ -58,38 +58,16 @@ import { takeStoredToken } from './address-token.js';
 import { EarlyData, onOneRttReceived, zeroRttReadKeys } from './early-data.js';
 import { pmtuOnAcked, pmtuOnLost } from './pmtu.js';
 import { Path } from './path.js';
-import { acceptPath, pathNeedsSend, closePath, multipathTimeout, onMultipathResponse, onMultipathTimeout, openPath, packetPathId, pathStats, setPathStatus, type Multipath, type PathStats } from './multipath.js';
+import { acceptPath, failoverRequeue, pathNeedsSend, closePath, multipathTimeout, onMultipathResponse, onMultipathTimeout, openPath, packetPathId, pathStats, setPathStatus, type Multipath, type PathStats } from './multipath.js';
 import { onProbeResponse, probeFailed, serverLocalChange, type PathProbe } from './path-probe.js';
 import { clientPathFailed, clientPathValidated, encodePreferredAddress, maybeUsePreferredAddress, resetPathState, startClientMigration, validationDeadline, type MigrationReason } from './migration.js';
 import type { PreferredAddress } from '../wire/transport-params.js';
 
 const SPACE_PTYPE = ['initial', 'handshake', '1rtt'] as const;
 const EMPTY_BYTES = new Uint8Array(0);
+/** Multipath: the least congestion-window room that makes a path eligible for the next datagram. */
+const MIN_SCHED_ROOM = 100;
 
-/** Tokens whose content a PTO probe may send again: stream data and stream control frames. */
-function isResendable(t: RecoveryToken): boolean {
-  switch (t.kind) {
-    case 'ack':
-    case 'ping':
-    case 'datagram':
-    case 'path_challenge':
-    case 'connection_close':
-    case 'crypto':
-    case 'handshake_done':
-    case 'new_connection_id':
-    case 'retire_connection_id':
-    case 'path_new_connection_id':
-    case 'path_retire_connection_id':
-    case 'max_path_id':
-    case 'paths_blocked':
-    case 'path_cids_blocked':
-    case 'path_abandon':
-    case 'path_status':
-      return false;
-    default:
-      return true;
-  }
-}
 
 function onlyAckTokens(tokens: readonly RecoveryToken[]): boolean {
   for (let i = 0; i < tokens.length; i++) if (tokens[i]!.kind !== 'ack') return false;
@@ -138,6 +116,8 @@ export interface ConnectionStats {
    * lost, black holes detected, and the search state.
    */
   pmtu: { current: number; state: string; probesSent: number; probesLost: number; blackHoles: number };
+  /** Multipath (draft-ietf-quic-multipath-21): every path with its own figures; absent without multipath. */
+  paths?: PathStats[];
 }
 
 /** What the endpoint knows when it creates a connection. */
@@ -570,6 +550,7 @@ export class Connection {
       datagramsLost: this.datagramsLost,
       keyUpdates: { local: this.keyPhase?.localUpdates ?? 0, remote: this.keyPhase?.remoteUpdates ?? 0 },
       pmtu: { current: this.pmtud.current, state: this.pmtud.state, probesSent: this.pmtud.probesSent, probesLost: this.pmtud.probesLost, blackHoles: this.pmtud.blackHoles },
+      ...(this.mp !== undefined ? { paths: this.pathStats() } : {}),
     };
   }
 
@@ -792,6 +773,7 @@ export class Connection {
         data: {
           header: { packet_type: qlogPacketType(ptype), packet_number: hp.pn, ...(h.form === 'long' ? { version: qlogVersion(h.version) } : {}) },
           raw: { length: h.packetLength },
+          ...(this.mp !== undefined && space === APPDATA ? { path_id: path.id } : {}),
           frames: framesToQlog(frames),
         },
       });
@@ -1115,6 +1097,7 @@ export class Connection {
       if (r.probe) {
         this.armProbe(r.probe.space as SpaceId, r.probe.count);
         this.ecn.onPto(now);
+        if (this.mp !== undefined && r.probe.space === APPDATA) failoverRequeue(this, this.path);
       }
     }
   }
@@ -1246,14 +1229,39 @@ export class Connection {
    * PTO probes), then the path the scheduler picks for new data (multipath-21 §5.4; src/paths).
    */
   private pollMultipath(now: Instant, mp: Multipath): Datagram | undefined {
+    // Redundant scheduling: the content of the last datagram again, on each path asked for.
+    while (mp.pendingCopies.length > 0) {
+      const p = mp.paths.get(mp.pendingCopies.shift()!);
+      if (p === undefined || !p.usable) continue;
+      const d = buildDatagram(this, now, p);
+      if (d !== undefined) {
+        mp.scheduler.onSent?.(p.id, d.data.length, now);
+        return d;
+      }
+    }
     for (const p of mp.paths.values()) {
       if (p.state === 'closing' || !pathNeedsSend(this, p)) continue;
       const d = buildDatagram(this, now, p);
       if (d !== undefined) return d;
     }
-    const chosen = mp.choose(now, this.path.pmtud.current) ?? this.path;
-    const d = buildDatagram(this, now, chosen.state === 'closing' ? this.path : chosen);
-    if (d !== undefined) mp.scheduler.onSent?.(chosen.id, d.data.length, now);
+    // No path may send new data now (windows full, or only failed paths left): nothing more
+    // until an acknowledgement or a timer; what paths owe on themselves went out above.
+    // One path: the builder itself applies the window and pacing, as without multipath. Else
+    // any room in a path's window will do, as it does for a single path (the builder fills
+    // what the window allows).
+    const chosen = mp.paths.size === 1 ? this.path : mp.choose(now, this.path.pmtud.current, MIN_SCHED_ROOM);
+    if (chosen === undefined || chosen.state === 'closing') return undefined;
+    this.tx.lastAppSent = undefined;
+    const d = buildDatagram(this, now, chosen);
+    if (d === undefined) return undefined;
+    mp.scheduler.onSent?.(chosen.id, d.data.length, now);
+    const sent = this.tx.lastAppSent as SentPacket<RecoveryToken> | undefined;
+    if (mp.copies.length > 0 && sent !== undefined && sent.ackEliciting) {
+      // The copies carry the same data: queued again now, the first copy's packet takes it
+      // (an acknowledgement of any copy settles it).
+      for (const t of sent.tokens) if (isResendable(t)) onTokenLost(this, t);
+      for (const id of mp.copies) mp.pendingCopies.push(id);
+    }
     return d;
   }
 

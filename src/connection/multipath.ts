@@ -14,7 +14,7 @@ import { LossRecovery } from '../recovery/loss.js';
 import { Pacer } from '../recovery/pacer.js';
 import { Pmtud } from '../recovery/pmtud.js';
 import { RttEstimator } from '../recovery/rtt.js';
-import { createScheduler, newSchedPath, type MutableSchedPath, type PacketScheduler } from '../paths/index.js';
+import { BUILTIN_SCHEDULERS, createScheduler, newSchedPath, type MutableSchedPath, type PacketScheduler } from '../paths/index.js';
 import { qlogEndpoint } from '../qlog/common.js';
 import { equalBytes } from '../util/bytes.js';
 import type { SocketAddress } from '../util/datagram.js';
@@ -26,6 +26,7 @@ import type { Connection } from './connection.js';
 import { Path } from './path.js';
 import { PathCidSets } from './path-cids.js';
 import { PacketSpace } from './space.js';
+import { isResendable, onTokenLost } from './tokens.js';
 import { APPDATA, type RecoveryToken } from './types.js';
 
 /** Multipath options of a connection (ConnectionConfig.multipath). */
@@ -35,7 +36,11 @@ export interface MultipathConfig {
   /** Packet scheduler by registry name (src/paths; default 'minrtt'). */
   scheduler?: string;
   schedulerOptions?: Record<string, unknown>;
-  /** Abandon a path after this many PTOs in a row without an acknowledgement (default 6). */
+  /**
+   * Abandon a path after this many PTOs in a row without an acknowledgement (default 5, about
+   * 31 PTOs with the backoff). New data leaves a path at its first PTO anyway (failover); this
+   * is when its state goes, and only while another path is being acknowledged.
+   */
   abandonAfterPtos?: number;
 }
 
@@ -51,7 +56,10 @@ export class Multipath {
   /** Scheduler views, one per path ID (reused). */
   private readonly views = new Map<number, MutableSchedPath>();
   private readonly viewList: MutableSchedPath[] = [];
-  private readonly copies: number[] = [];
+  /** Paths the scheduler wants a copy of the last datagram on (redundant scheduling). */
+  readonly copies: number[] = [];
+  /** Copies still to build, by path ID. */
+  readonly pendingCopies: number[] = [];
   /** Paths opened, abandoned (stats). */
   opened = 0;
   abandoned = 0;
@@ -64,8 +72,12 @@ export class Multipath {
       local0: conn.localCids,
       peer0: conn.peerCids,
     });
-    this.scheduler = createScheduler(config.scheduler ?? 'minrtt', config.schedulerOptions);
-    this.abandonAfterPtos = config.abandonAfterPtos ?? 6;
+    // Failover at the first PTO of a path (failoverRequeue queues its data for the others at
+    // that moment), unless the options say otherwise; user schedulers get their own options only.
+    const name = config.scheduler ?? 'minrtt';
+    const builtin = BUILTIN_SCHEDULERS.some(([n]) => n === name);
+    this.scheduler = createScheduler(name, builtin ? { failoverPtos: 1, ...(config.schedulerOptions ?? {}) } : config.schedulerOptions);
+    this.abandonAfterPtos = config.abandonAfterPtos ?? 5;
     this.paths.set(0, conn.path);
     conn.path.space.ack.usePathAck(0);
   }
@@ -92,9 +104,15 @@ export class Multipath {
     return list;
   }
 
-  /** The path for the next ack-eliciting datagram, or undefined (all windows full). */
-  choose(now: Instant, bytes: number): Path | undefined {
-    const v = this.scheduler.select(this.refreshViews(now), now, bytes, this.copies);
+  /**
+   * The path for the next ack-eliciting datagram, or undefined (all windows full): one with
+   * room for a full datagram if the scheduler finds one (copies of redundant scheduling need
+   * that), else one with at least `minRoom` (the builder fills what the window allows, as it
+   * does for a single path).
+   */
+  choose(now: Instant, full: number, minRoom: number): Path | undefined {
+    const views = this.refreshViews(now);
+    const v = this.scheduler.select(views, now, full, this.copies) ?? this.scheduler.select(views, now, minRoom, this.copies);
     return v === undefined ? undefined : this.paths.get(v.id);
   }
 
@@ -394,6 +412,11 @@ export function multipathTimeout(conn: Connection): Instant | undefined {
       const r = p.recovery.timeout();
       if (r !== undefined && r < t) t = r;
     }
+    // Delayed PATH_ACKs of each path's space (path 0's is the connection's 1-RTT space).
+    if (p.space !== conn.spaces[APPDATA]) {
+      const a = p.space.ack.deadline;
+      if (a !== undefined && a < t) t = a;
+    }
     if (p.validationDeadline < t) t = p.validationDeadline;
     if (p.discardAt < t) t = p.discardAt;
   }
@@ -419,19 +442,52 @@ export function onMultipathTimeout(conn: Connection, now: Instant): void {
       abandon(conn, now, mp, p, 'local');
       continue;
     }
-    if (p === conn.path) continue;
-    const lt = p.recovery.timeout();
-    if (lt !== undefined && now >= lt) {
-      const r = p.recovery.onTimeout(now);
-      conn.onLost(now, r.lost, APPDATA, p);
-      if (r.probe) p.space.probes = r.probe.count;
+    if (p !== conn.path) {
+      const lt = p.recovery.timeout();
+      if (lt !== undefined && now >= lt) {
+        const r = p.recovery.onTimeout(now);
+        conn.onLost(now, r.lost, APPDATA, p);
+        if (r.probe) {
+          p.space.probes = r.probe.count;
+          failoverRequeue(conn, p);
+        }
+      }
     }
     // Failover: a path that stopped delivering is abandoned (its data goes on the others).
-    if (p.recovery.ptoCount >= mp.abandonAfterPtos) {
+    if (p.recovery.ptoCount >= mp.abandonAfterPtos && closePathAllowed(mp, p)) {
       p.abandonCode = MultipathError.PATH_UNSTABLE_OR_POOR;
       p.abandonPending = true;
       abandon(conn, now, mp, p, 'local');
     }
+  }
+}
+
+function closePathAllowed(mp: Multipath, path: Path): boolean {
+  for (const p of mp.paths.values()) if (p !== path && p.state === 'active' && p.recovery.ptoCount === 0) return true;
+  return false;
+}
+
+/** A path whose PTO fired while another path is still being acknowledged (failover). */
+export function pathFailing(conn: Connection, path: Path): boolean {
+  const mp = conn.mp;
+  if (mp === undefined || path.recovery.ptoCount === 0) return false;
+  for (const p of mp.paths.values()) if (p !== path && p.state === 'active' && p.recovery.ptoCount === 0) return true;
+  return false;
+}
+
+/**
+ * Failover (multipath-21 §5.5, PTO expiration): a path's PTO fired while another path still
+ * delivers: what the path has in flight is queued again, so it goes on the others; the packets
+ * stay in flight and an acknowledgement of either copy settles the data.
+ */
+export function failoverRequeue(conn: Connection, path: Path): void {
+  const mp = conn.mp;
+  if (mp === undefined) return;
+  let other = false;
+  for (const p of mp.paths.values()) if (p !== path && p.state === 'active' && p.recovery.ptoCount === 0) other = true;
+  if (!other) return;
+  for (const pkt of path.recovery.takeUnackedForProbe(APPDATA, Infinity)) {
+    for (const t of pkt.tokens) if (isResendable(t)) onTokenLost(conn, t);
   }
 }
 
@@ -450,6 +506,7 @@ export interface PathStats {
   smoothedRtt: number;
   cwnd: number;
   bytesInFlight: number;
+  ptoCount: number;
   datagramsSent: number;
   bytesSent: number;
   datagramsReceived: number;
@@ -467,6 +524,7 @@ export function pathStats(p: Path): PathStats {
     smoothedRtt: p.recovery.rtt.smoothed,
     cwnd: p.recovery.cc.cwnd,
     bytesInFlight: p.recovery.bytesInFlight,
+    ptoCount: p.recovery.ptoCount,
     datagramsSent: p.datagramsSent,
     bytesSent: p.bytesSent,
     datagramsReceived: p.datagramsReceived,

@@ -151,3 +151,28 @@ export class TokenPool {
     }
   }
 }
+
+/** Tokens whose content a PTO probe may send again: stream data and stream control frames. */
+export function isResendable(t: RecoveryToken): boolean {
+  switch (t.kind) {
+    case 'ack':
+    case 'ping':
+    case 'datagram':
+    case 'path_challenge':
+    case 'connection_close':
+    case 'crypto':
+    case 'handshake_done':
+    case 'new_connection_id':
+    case 'retire_connection_id':
+    case 'path_new_connection_id':
+    case 'path_retire_connection_id':
+    case 'max_path_id':
+    case 'paths_blocked':
+    case 'path_cids_blocked':
+    case 'path_abandon':
+    case 'path_status':
+      return false;
+    default:
+      return true;
+  }
+}

@@ -3,3 +3,4 @@ export * from './scheduler.js';
 export * from './schedulers.js';
 export * from './sched-weighted.js';
 export { DEFAULT_FAILOVER_PTOS } from './sched-common.js';
+export { BUILTIN_SCHEDULERS } from './schedulers.js';

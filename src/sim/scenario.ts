@@ -21,6 +21,7 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import type { TlsCredentials } from '../crypto/tls/certificates.js';
 import type { ConnectionConfig, TransportSettings } from '../connection/config.js';
 import type { Connection, ConnectionStats } from '../connection/connection.js';
+import type { MultipathConfig } from '../connection/multipath.js';
 import type { QlogSink } from '../qlog/index.js';
 import { MemorySink, teeSinks } from '../qlog/memory.js';
 import { toHex } from '../util/bytes.js';
@@ -83,6 +84,22 @@ export interface NetworkEvent {
   side?: 'client' | 'server';
 }
 
+/**
+ * Multipath (draft-ietf-quic-multipath-21) of a scenario's connections: the connection options
+ * (maxPathId, scheduler) and, for clients, `openPaths`: once the handshake is confirmed, open a
+ * path from each other address of the client host ('all', the default), or none ('none').
+ * `backup`: path indices (the host's address order; 0 is the handshake path) marked backup
+ * (PATH_STATUS_BACKUP) as soon as they are open.
+ */
+export interface SimMultipath {
+  maxPathId?: number;
+  scheduler?: string;
+  schedulerOptions?: Record<string, unknown>;
+  abandonAfterPtos?: number;
+  openPaths?: 'all' | 'none';
+  backup?: number[];
+}
+
 /** Versions of a scenario's connections (RFC 9368, RFC 9369): the client's first and offered ones, the server's accepted ones. */
 export interface SimVersions {
   version?: number;
@@ -115,7 +132,7 @@ export interface Scenario {
    * Sessions: every client host keeps the tickets it receives (its endpoint's session store,
    * RFC 9001 §4.5), so once the server issues tickets a host's later connections resume.
    */
-  client?: { transport?: SimTransportSettings; usePreferredAddress?: boolean; earlyData?: boolean } & SimVersions;
+  client?: { transport?: SimTransportSettings; usePreferredAddress?: boolean; earlyData?: boolean; multipath?: SimMultipath } & SimVersions;
   /**
    * `retry`: the server endpoint's Retry policy (RFC 9000 §8.1.2; default 'never').
    * `preferredAddress`: an address the first server host also owns and advertises in
@@ -130,12 +147,22 @@ export interface Scenario {
    */
   server?: {
     transport?: SimTransportSettings;
+    multipath?: SimMultipath;
     versions?: number[];
     retry?: RetryMode;
     preferredAddress?: SocketAddress;
     sessionTickets?: boolean;
     earlyData?: boolean;
     certChainLength?: number;
+  };
+}
+
+function mpConfig(m: SimMultipath): MultipathConfig {
+  return {
+    ...(m.maxPathId !== undefined ? { maxPathId: m.maxPathId } : {}),
+    ...(m.scheduler !== undefined ? { scheduler: m.scheduler } : {}),
+    ...(m.schedulerOptions !== undefined ? { schedulerOptions: m.schedulerOptions } : {}),
+    ...(m.abandonAfterPtos !== undefined ? { abandonAfterPtos: m.abandonAfterPtos } : {}),
   };
 }
 
@@ -207,6 +234,8 @@ export interface FlowResult {
   server: ConnectionStats | undefined;
   /** Source addresses the server host saw this flow's client host send from, in order of first use. */
   serverSaw: string[];
+  /** The longest stall of application bytes arriving during the flow (µs) and when it began. */
+  longestGap: { start: Instant; duration: Duration };
 }
 
 /** Goodput of each flow over the window in which all flows were running. */
@@ -362,6 +391,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
     ...(scenario.server?.versions ? { versions: scenario.server.versions } : {}),
     ...(pa ? { preferredAddress: pa.host.includes(':') ? { ipv6: pa } : { ipv4: pa } } : {}),
     ...(tickets ? { tickets, ...(tickets.earlyData ? { earlyData: true } : {}) } : {}),
+    ...(scenario.server?.multipath ? { multipath: mpConfig(scenario.server.multipath) } : {}),
     qlogFor: (c) => sinkFor('server', c.originalDcid, first ? opts.serverQlog : undefined),
   });
   const clientConfig = (qlog: boolean): ConnectionConfig => ({
@@ -372,6 +402,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
     ...(scenario.client?.versions ? { versions: scenario.client.versions } : {}),
     ...(scenario.client?.usePreferredAddress === false ? { usePreferredAddress: false } : {}),
     ...(scenario.client?.earlyData === true ? { earlyData: true } : {}),
+    ...(scenario.client?.multipath ? { multipath: mpConfig(scenario.client.multipath) } : {}),
     qlogFor: (c) => sinkFor('client', c.originalDcid, qlog ? opts.clientQlog : undefined),
   });
 
@@ -478,6 +509,36 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
     fire(ev.at);
   }
 
+  // Multipath: clients open a path from each other address of their host once permitted.
+  const cmp = scenario.client?.multipath;
+  if (cmp !== undefined && cmp.openPaths !== 'none') {
+    const RETRY = 10_000;
+    const opened = new Set<FlowConn>();
+    const tick = (): void => {
+      let pending = false;
+      for (const f of flows) {
+        const extra = layout.clients[f.client]!.addresses.slice(1);
+        for (const fc of f.driver.conns) {
+          const conn = fc.client;
+          if (opened.has(fc) || !fc.active || conn.state === 'closed' || conn.state === 'closing' || conn.state === 'draining') continue;
+          if (conn.mp === undefined || !conn.handshakeConfirmed) {
+            pending = true;
+            continue;
+          }
+          opened.add(fc);
+          extra.forEach((a, i) => {
+            const id = conn.openPath(net.engine.now, a);
+            if (id !== undefined && cmp.backup?.includes(i + 1)) conn.setPathStatus(id, 'backup');
+          });
+          if (cmp.backup?.includes(0)) conn.setPathStatus(0, 'backup');
+          clientHosts[f.client]!.node.service();
+        }
+      }
+      if (pending || !flows.every((f) => f.driver.finished)) net.engine.schedule(net.engine.now + RETRY, tick);
+    };
+    net.engine.schedule(0, tick);
+  }
+
   /** migrate events: each active client connection of the host moves to `to` (RFC 9000 §9.2), retried until permitted. */
   function scheduleMigration(ev: NetworkEvent, to: SocketAddress): void {
     if (!(ev.at >= 0)) throw new RangeError('migrate: at must be >= 0');
@@ -563,6 +624,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
       client: o.client,
       server: o.server,
       serverSaw: [...(net.observed.get(`${clientHost}>${serverHost}`)?.keys() ?? [])],
+      longestGap: f.driver.longestGap(),
     };
   });
 

@@ -12,7 +12,7 @@
  */
 import type { Connection, ConnectionStats } from '../connection/connection.js';
 import type { ConnectionEvent } from '../connection/types.js';
-import type { Instant } from '../util/time.js';
+import type { Duration, Instant } from '../util/time.js';
 import type { EventHandle } from './engine.js';
 import { checkPayload, expectedBytes, messagePayload, percentiles, type Percentiles, type Workload } from './workload.js';
 
@@ -248,6 +248,20 @@ export abstract class FlowDriver {
     if (n <= 0) return;
     this.bytes += n;
     this.progress.push(this.ctx.now(), this.bytes);
+  }
+
+  /**
+   * The longest time without application bytes arriving, between the first byte and the last
+   * (a stall: a failover, a blackhole), and when it started. Zero before two arrivals.
+   */
+  longestGap(): { start: Instant; duration: Duration } {
+    const p = this.progress;
+    let best = { start: 0, duration: 0 };
+    for (let i = 2; i < p.length; i += 2) {
+      const d = p[i]! - p[i - 2]!;
+      if (d > best.duration) best = { start: p[i - 2]!, duration: d };
+    }
+    return best;
   }
 
   /** Application bytes received by time `t`. */
