@@ -10,6 +10,8 @@ export * as crypto from './crypto/index.js';
 export * as tls from './crypto/tls/index.js';
 export * as qlog from './qlog/index.js';
 export * as sim from './sim/index.js';
+export * as paths from './paths/index.js';
+export * as fec from './fec/index.js';
 export { Endpoint, type EndpointOptions, type EndpointEvent } from './endpoint/index.js';
 export { Connection, type ConnectionConfig, type ConnectionEvent, type ConnectionStats } from './connection/index.js';
 export { TransportError, ErrorCode } from './util/transport-error.js';
@@ -31,6 +33,7 @@ export {
   type QuicServerEvents,
   type QuicConnectionEvents,
   type PathChange,
+  type PathEvent,
   type PemSource,
   type DriverWarning,
 } from './io/index.js';

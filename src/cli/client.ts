@@ -132,6 +132,23 @@ export default async function client(values: Record<string, unknown>, positional
       );
     }, 5);
   }
+  // --paths: multipath (draft-ietf-quic-multipath-21), a path from each local address once the
+  // handshake is confirmed.
+  const extraPaths = listOption(values.paths) ?? [];
+  let pathsTimer: NodeJS.Timeout | undefined;
+  if (extraPaths.length > 0) {
+    if (values.verbose === true) conn.on('path', (e) => process.stderr.write(`tquic client: path ${e.pathId} ${e.kind}\n`));
+    pathsTimer = setInterval(() => {
+      if (conn.closeInfo !== undefined) return clearInterval(pathsTimer);
+      if (!conn.core.handshakeConfirmed) return;
+      clearInterval(pathsTimer);
+      if (conn.core.mp === undefined) {
+        process.stderr.write('tquic client: --paths: the server does not speak multipath; one path only\n');
+        return;
+      }
+      for (const host of extraPaths) conn.openPath({ local: { host } }).catch((e: Error) => process.stderr.write(`tquic client: --paths ${host}: ${e.message}\n`));
+    }, 2);
+  }
   if (values.verbose === true) {
     conn.on('pathChange', (p) => process.stderr.write(`tquic client: path ${p.reason ?? ''} ${p.state}: ${p.local?.port ?? ''} -> ${p.address.host}:${p.address.port}\n`));
   }
@@ -165,6 +182,7 @@ export default async function client(values: Record<string, unknown>, positional
   bar?.stop();
   clearInterval(keyUpdateTimer);
   clearInterval(migrateTimer);
+  clearInterval(pathsTimer);
   const stats = conn.stats();
   // The ticket comes right after the handshake; give it a moment if the downloads were quicker.
   if (newSession !== undefined) await Promise.race([newSession, new Promise((r) => setTimeout(r, 1000))]);

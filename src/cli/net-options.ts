@@ -105,7 +105,17 @@ export function commonOptions(values: Record<string, unknown>, alpnDefault: stri
     transport.maxDatagramSize = size;
   }
   if (values['no-pmtud'] === true) transport.pmtud = false;
+  // draft-ietf-quic-multipath-21: offered when any multipath option is given.
+  const paths = listOption(values.paths);
+  const multipath =
+    values['max-paths'] !== undefined || typeof values.scheduler === 'string' || paths !== undefined
+      ? {
+          maxPathId: values['max-paths'] !== undefined ? int(values['max-paths'], 'max-paths', 4) : Math.max(4, (paths?.length ?? 0) + 1),
+          ...(typeof values.scheduler === 'string' ? { scheduler: values.scheduler } : {}),
+        }
+      : undefined;
   return {
+    ...(multipath !== undefined ? { multipath } : {}),
     ...(Object.keys(transport).length > 0 ? { transport } : {}),
     alpn: listOption(values.alpn) ?? alpnDefault,
     crypto,

@@ -2,7 +2,8 @@
  * `tquic sim <preset|file.json> [--seed N] [--bytes N] [--crypto NAME] [--qlog-dir DIR]
  * [--report FILE] [--json]` and `tquic sim --list`: runs a scenario in the deterministic network
  * simulator, checks every connection with the qlog invariant checker, prints the results and
- * optionally writes one .sqlog file per connection and an HTML report with charts.
+ * optionally writes one .sqlog file per connection and an HTML report with charts (for multipath
+ * connections also per-path charts and a per-path table).
  *
  * Exit status: 0 when every flow completed with intact data and no invariant was violated,
  * 1 otherwise (the violations are printed with the seed that replays them), 2 for bad usage.
@@ -16,6 +17,7 @@ import type { QlogSink } from '../qlog/events.js';
 import { formatViolations } from '../sim/checker.js';
 import { describeScenario, PRESETS, PRESET_NAMES, preset } from '../sim/presets.js';
 import { flowCharts, formatBitrate, formatBytes, formatDuration, renderReport, type FlowEvents, type SummaryRow } from '../sim/report.js';
+import { pathCharts, pathTable, type PathFlowEvents, type PathTableEndpoint } from '../sim/report-paths.js';
 import { runScenario, type Scenario, type ScenarioResult } from '../sim/scenario.js';
 import { simCredentials } from '../sim/credentials.js';
 
@@ -116,16 +118,31 @@ export default async function sim(values: Record<string, unknown>, positionals: 
   if (violations.length > 0) process.stderr.write(formatViolations(violations, result.seed) + '\n');
   if (reportFile) {
     const flows: FlowEvents[] = [];
+    const mpFlows: PathFlowEvents[] = [];
+    const mpEndpoints: PathTableEndpoint[] = [];
     for (const f of result.flows) {
       const q = perFlow.get(f.name);
       if (!q?.client || !q.server) continue;
       // Whoever sends the bulk of the data: the server of a download, the client of an upload.
-      const w = f.workload === 'bulk' ? (scenario.flows?.find((x) => x.name === f.name)?.workload ?? scenario.workload) : undefined;
-      const upload = w?.type === 'bulk' && w.direction === 'upload';
-      flows.push({ label: f.name, sender: (upload ? q.client : q.server).events, receiver: (upload ? q.server : q.client).events });
+      const w = f.workload === 'bulk' || f.workload === 'streams' ? (scenario.flows?.find((x) => x.name === f.name)?.workload ?? scenario.workload) : undefined;
+      const upload = (w?.type === 'bulk' || w?.type === 'streams') && w.direction === 'upload';
+      const fe: FlowEvents = { label: f.name, sender: (upload ? q.client : q.server).events, receiver: (upload ? q.server : q.client).events };
+      flows.push(fe);
+      // Multipath negotiated (draft-ietf-quic-multipath-21): the connection stats have paths.
+      if (f.server?.paths !== undefined || f.client?.paths !== undefined) {
+        mpFlows.push({ ...fe, senderRole: upload ? 'client' : 'server' });
+        mpEndpoints.push({ flow: f.name, role: 'server', paths: f.server?.paths, events: q.server.events });
+        mpEndpoints.push({ flow: f.name, role: 'client', paths: f.client?.paths, events: q.client.events });
+      }
     }
     const summary: SummaryRow[] = summaryRows(result).map(([label, value]) => ({ label, value }));
-    const html = await renderReport({ title: `tquic sim ${scenario.name} (seed ${result.seed})`, summary, charts: flowCharts(flows), endTime: result.completionTime });
+    const html = await renderReport({
+      title: `tquic sim ${scenario.name} (seed ${result.seed})`,
+      summary,
+      ...(mpEndpoints.length > 0 ? { tables: [pathTable(mpEndpoints)] } : {}),
+      charts: [...flowCharts(flows), ...(mpFlows.length > 0 ? pathCharts(mpFlows) : [])],
+      endTime: result.completionTime,
+    });
     writeFileSync(reportFile, html);
     if (values.json !== true) process.stdout.write(`${'report'.padEnd(18)} ${reportFile}\n`);
   }

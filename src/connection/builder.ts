@@ -113,8 +113,9 @@ export function buildDatagram(conn: Connection, now: Instant, path: Path = conn.
   } else {
     path.recovery.amplificationLimited = false;
   }
-  // multipath-21 §3.1: a server sends at most 3× what arrived on a path it has not validated.
-  if (!conn.isClient && path.state === 'validating') {
+  // multipath-21 §3.1: a server sends at most 3× what arrived on a path it has not validated
+  // (§3.1.2: nor to a path's new peer address after a migration, `ampLimited`).
+  if (!conn.isClient && path.ampLimited) {
     const budget = 3 * path.ampReceived - path.ampSent;
     if (budget < MIN_PACKET_ROOM + TAG + 32) return undefined;
     limit = Math.min(limit, budget);
@@ -138,7 +139,9 @@ export function buildDatagram(conn: Connection, now: Instant, path: Path = conn.
   }
   if (probing) limit = ptoProbeLimit(path, limit);
   // RFC 9000 §14.4: a PMTU probe, PING and PADDING in a datagram of exactly the probed size.
-  const mtuProbe = probing || closing ? 0 : mtuProbeSize(conn, path, now);
+  // (Only on a validated path: RFC 9000 §14.3.1; a probe would also override the 3× limit of
+  // an unvalidated multipath path, `ampLimited`.)
+  const mtuProbe = probing || closing || path.ampLimited ? 0 : mtuProbeSize(conn, path, now);
   if (mtuProbe > 0) limit = mtuProbe;
   // RFC 9002 §7: ack-eliciting packets only within the congestion window (probes excepted).
   let elicitingRoom = probing ? limit : Math.min(limit, rec.cc.cwnd - rec.bytesInFlight);
@@ -223,10 +226,9 @@ export function buildDatagram(conn: Connection, now: Instant, path: Path = conn.
     const size = protectPacket(p.zeroRtt ? zeroRttWriteKeys(conn)! : sp.seal!, p.start === 0 ? buf : buf.subarray(p.start, p.payloadEnd + TAG), p.pnOffset, p.payloadEnd - p.start, p.pn, p.space === APPDATA ? path.id : 0);
     if (p.zeroRtt) conn.early.packetsSent++;
     else if (p.space === APPDATA) {
-      if (path.id === 0) {
-        conn.keyPhase?.onSealed(p.pn);
-        conn.early.firstOneRttPn ??= p.pn;
-      }
+      // multipath-21 §2.5: every path's packets count for the key update (per-path numbers).
+      conn.keyPhase?.onSealed(p.pn, path.id);
+      if (path.id === 0) conn.early.firstOneRttPn ??= p.pn;
     }
     const inFlight = p.ackEliciting || (hasInitial && p === last);
     const sent = p.sent;
@@ -267,7 +269,7 @@ export function buildDatagram(conn: Connection, now: Instant, path: Path = conn.
   conn.bytesSent += end;
   path.datagramsSent++;
   path.bytesSent += end;
-  if (path.state === 'validating') path.ampSent += end;
+  if (path.ampLimited) path.ampSent += end;
   if (anyEliciting) path.lastSentAt = now;
   if (mtuProbe > 0) path.pmtud.onProbeSent(end);
   if (pv !== undefined) pv.sent += end;

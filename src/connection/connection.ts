@@ -58,7 +58,7 @@ import { takeStoredToken } from './address-token.js';
 import { EarlyData, onOneRttReceived, zeroRttReadKeys } from './early-data.js';
 import { pmtuOnAcked, pmtuOnLost } from './pmtu.js';
 import { Path } from './path.js';
-import { acceptPath, failoverRequeue, pathNeedsSend, closePath, multipathTimeout, onMultipathResponse, onMultipathTimeout, openPath, packetPathId, pathStats, setPathStatus, type Multipath, type PathStats } from './multipath.js';
+import { acceptPath, failoverRequeue, largestPto, onMultipathChallengeLost, onPathAddressChange, pathNeedsSend, closePath, multipathTimeout, onMultipathResponse, onMultipathTimeout, openPath, packetPathId, pathStats, setPathStatus, type Multipath, type PathStats } from './multipath.js';
 import { onProbeResponse, probeFailed, serverLocalChange, type PathProbe } from './path-probe.js';
 import { clientPathFailed, clientPathValidated, encodePreferredAddress, maybeUsePreferredAddress, resetPathState, startClientMigration, validationDeadline, type MigrationReason } from './migration.js';
 import type { PreferredAddress } from '../wire/transport-params.js';
@@ -706,14 +706,15 @@ export class Connection {
     // RFC 9001 §6.3: a 1-RTT packet's Key Phase bit and number pick the current, next or
     // previous read keys (the header protection key never changes).
     const kp = space === APPDATA && !zeroRtt ? this.keyPhase : undefined;
-    const which = kp !== undefined ? kp.select(hp.keyPhase, hp.pn) : ReadKeys.Current;
+    // (multipath-21 §2.5: one key phase, packet numbers per path.)
+    const which = kp !== undefined ? kp.select(hp.keyPhase, hp.pn, pathId) : ReadKeys.Current;
     const aeadKeys = kp !== undefined ? kp.keys(which) : keys;
     const payloadLength = aeadKeys !== undefined ? openPayload(aeadKeys, packet, hp.headerLength, hp.pn, pathId) : -1;
     if (payloadLength < 0) {
       reapplyHeaderProtection(keys.hp, packet, h.pnOffset);
       return this.drop(now, aeadKeys !== undefined ? 'decryption_failure' : 'key_unavailable', `${SPACE_NAMES[space]} packet`, h.packetLength);
     }
-    if (kp !== undefined) this.onKeyPhaseOpened(now, kp, which, hp.pn);
+    if (kp !== undefined) this.onKeyPhaseOpened(now, kp, which, hp.pn, pathId);
     // RFC 9000 §17.2 / §17.3.1: reserved bits must be zero once protection is removed.
     if (reservedBitsFromFirstByte(hp.firstByte, h.form) !== 0) throw new TransportError(ErrorCode.PROTOCOL_VIOLATION, undefined, 'reserved header bits set');
     if (path !== undefined && ps.ack.isDuplicate(hp.pn)) return this.drop(now, 'duplicate', `pn ${hp.pn}`, h.packetLength);
@@ -725,14 +726,17 @@ export class Connection {
     const pathSpace = space === APPDATA ? path.space : sp;
     path.datagramsReceived++;
     path.bytesReceived += h.packetLength;
-    if (path.state === 'validating') path.ampReceived += d.data.length;
+    if (path.ampLimited) path.ampReceived += d.data.length;
     this.rxPath = path;
     // RFC 9000 §9: only 1-RTT packets after the handshake may come from a new peer address; a
-    // client never follows a server to a new address (§9.6 preferred address aside). (Another
-    // multipath path's own address changes are not followed yet.)
+    // client never follows a server to a new address (§9.6 preferred address aside).
     const newAddress = path === this.path && !sameAddress(d.from, this.remote);
     const fromProbe = space === APPDATA && ((this.pathProbe !== undefined && sameAddress(d.from, this.pathProbe.remote)) || (this.formerRemote !== undefined && sameAddress(d.from, this.formerRemote)));
     if (newAddress && !fromProbe && (this.isClient || space !== APPDATA || !this.handshakeConfirmed)) return this.drop(now, 'rejected', 'packet from an unknown peer address', h.packetLength);
+    // multipath-21 §3.1.2: another multipath path's packet from a new peer address is a
+    // migration of that path (followed below, onPathAddressChange); a client drops it (§9).
+    const pathNewAddress = path !== this.path && !sameAddress(d.from, path.remote);
+    if (pathNewAddress && this.isClient) return this.drop(now, 'rejected', `packet from an unknown peer address on path ${path.id}`, h.packetLength);
     const largestBefore = pathSpace.ack.largest ?? -1;
 
     if (otherVersion) onOtherVersionOpened(this, now, h.version);
@@ -785,6 +789,7 @@ export class Connection {
     this.rxDcidBuf = EMPTY_BYTES;
     if (sp.discarded) return;
     if (!this.isClient && newAddress && hp.pn > largestBefore && (this.state as ConnectionState) === 'established' && !onlyProbing(frames)) this.migrateTo(now, d.from);
+    if (!this.isClient && pathNewAddress && hp.pn > largestBefore && (this.state as ConnectionState) === 'established' && !onlyProbing(frames)) onPathAddressChange(this, now, path, d.from, d.data.length);
     // RFC 9000 §9.6: the client moved to another of our addresses (the preferred address): answer from there.
     if (!this.isClient && path === this.path && space === APPDATA && this.handshakeConfirmed && hp.pn > largestBefore && !sameAddress(d.to, this.local) && !onlyProbing(frames)) serverLocalChange(this, now, d.to);
     const pv = this.pathValidation;
@@ -832,6 +837,8 @@ export class Connection {
 
   /** @internal A packet with PATH_CHALLENGE was lost: send it again while validation runs. */
   onPathChallengeLost(data: Uint8Array): void {
+    // multipath-21 §3.1: a multipath path's own PATH_CHALLENGE goes out again too.
+    if (this.mp !== undefined) onMultipathChallengeLost(this, data);
     const probe = this.pathProbe;
     if (probe !== undefined && equalBytes(probe.challenge, data)) probe.challengePending = true;
     const pv = this.pathValidation;
@@ -919,9 +926,10 @@ export class Connection {
    * keys is the peer's update (we follow: our next packet, and the ACK of this one, go out
    * under the new keys) or its answer to ours.
    */
-  private onKeyPhaseOpened(now: Instant, kp: KeyPhase, which: ReadKeys, pn: number): void {
-    if (which === ReadKeys.Previous) kp.checkPrevious(pn);
-    const change = kp.onOpened(now, which, pn, this.recovery.rtt.pto(this.recovery.maxAckDelay, true));
+  private onKeyPhaseOpened(now: Instant, kp: KeyPhase, which: ReadKeys, pn: number, pathId: number): void {
+    if (which === ReadKeys.Previous) kp.checkPrevious(pn, pathId);
+    // multipath-21 §2.5: the 3×PTO waits use the largest PTO among the paths.
+    const change = kp.onOpened(now, which, pn, largestPto(this), pathId);
     if (change === 'none') return;
     const sp = this.spaces[APPDATA];
     sp.open = kp.read;
@@ -947,7 +955,9 @@ export class Connection {
   initiateKeyUpdate(now: Instant): boolean {
     const kp = this.keyPhase;
     if (kp === undefined || this.state !== 'established') return false;
-    if (!kp.canInitiate(now, this.handshakeConfirmed, this.recovery.largestAcked(APPDATA) ?? -1)) return false;
+    // multipath-21 §2.5: a packet of the current phase acknowledged on any path (per-path numbers).
+    const largestAcked = this.mp === undefined ? (this.recovery.largestAcked(APPDATA) ?? -1) : (id: number) => this.mp?.paths.get(id)?.recovery.largestAcked(APPDATA) ?? -1;
+    if (!kp.canInitiate(now, this.handshakeConfirmed, largestAcked)) return false;
     kp.initiate();
     this.spaces[APPDATA].seal = kp.write;
     const self = this.isClient ? 'client' : 'server';
@@ -1250,7 +1260,12 @@ export class Connection {
     // any room in a path's window will do, as it does for a single path (the builder fills
     // what the window allows).
     const chosen = mp.paths.size === 1 ? this.path : mp.choose(now, this.path.pmtud.current, MIN_SCHED_ROOM);
-    if (chosen === undefined || chosen.state === 'closing') return undefined;
+    if (chosen === undefined) {
+      // RFC 9002 §7.7: paced; the timer wakes us when a path may send.
+      if (mp.nextReady !== Infinity) this.pacingDeadline = mp.nextReady;
+      return undefined;
+    }
+    if (chosen.state === 'closing') return undefined;
     this.tx.lastAppSent = undefined;
     const d = buildDatagram(this, now, chosen);
     if (d === undefined) return undefined;

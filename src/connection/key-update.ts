@@ -9,6 +9,12 @@
  * of read keys may be live: the current one, the next one (derived ahead, §6.3, and kept even
  * when the packet that asked for it turns out forged), and the previous one, kept for 3×PTO
  * after the first packet in the new phase (§6.5) for packets reordered across the update.
+ *
+ * Multipath (draft-ietf-quic-multipath-21 §2.5 "Key Phase Update Process"): one key phase for
+ * all paths, but each path has its own packet-number space, so the packet numbers that tell the
+ * previous phase from the next one (§6.5) and the one that must be acknowledged before the next
+ * update (§6.1) are kept per path ID (`pathId`, 0 without multipath); the caller passes the
+ * largest PTO among the paths for the 3×PTO waits.
  */
 import { deriveKeyMaterial, DirectionalKeys, nextTrafficSecret } from '../crypto/keys.js';
 import { ErrorCode, TransportError } from '../util/transport-error.js';
@@ -48,10 +54,10 @@ export class KeyPhase {
   private previous: DirectionalKeys | undefined;
   /** When the previous read keys go (3×PTO after the first packet in the current read phase). */
   previousUntil: Instant = Infinity;
-  /** Lowest packet number opened with the current read keys; -1 before any. */
-  private firstReadPn = -1;
-  /** Lowest packet number sealed with the current write keys; -1 before any. */
-  private firstWritePn = -1;
+  /** Lowest packet number opened with the current read keys, per path ID (none before any). */
+  private readonly firstReadPn = new Map<number, number>();
+  /** Lowest packet number sealed with the current write keys, per path ID (none before any). */
+  private readonly firstWritePn = new Map<number, number>();
   /** §6.5: no new update of ours before this (3×PTO after the last update completed). */
   private quietUntil: Instant = 0;
   /** Updates so far, by who started them (for stats and tests). */
@@ -72,10 +78,16 @@ export class KeyPhase {
    * §6.3, §6.5: the keys for a 1-RTT packet with Key Phase bit `phase` and (decoded) packet
    * number `pn`. A phase other than the current one is the previous phase for packet numbers
    * below the first of the current phase (while the previous keys are kept), else the next.
+   * Multipath: packet numbers of path `pathId`; on a path without a packet of the current phase
+   * yet, the other phase is the previous one while its keys are kept (the peer cannot update
+   * again before 3×PTO, §6.5, and the previous keys go then).
    */
-  select(phase: 0 | 1, pn: number): ReadKeys {
+  select(phase: 0 | 1, pn: number, pathId = 0): ReadKeys {
     if (phase === (this.readGen & 1)) return ReadKeys.Current;
-    if (this.previous !== undefined && this.firstReadPn >= 0 && pn < this.firstReadPn) return ReadKeys.Previous;
+    if (this.previous !== undefined) {
+      const first = this.firstReadPn.get(pathId);
+      if (first === undefined || pn < first) return ReadKeys.Previous;
+    }
     return ReadKeys.Next;
   }
 
@@ -91,9 +103,10 @@ export class KeyPhase {
    * ours completing (the peer answers in our new phase) or the peer's (we follow at once, §6.2:
    * the acknowledgment of this packet goes out under the new keys).
    */
-  onOpened(now: Instant, which: ReadKeys, pn: number, pto: Duration): KeyPhaseChange {
+  onOpened(now: Instant, which: ReadKeys, pn: number, pto: Duration, pathId = 0): KeyPhaseChange {
     if (which === ReadKeys.Current) {
-      if (this.firstReadPn < 0 || pn < this.firstReadPn) this.firstReadPn = pn;
+      const first = this.firstReadPn.get(pathId);
+      if (first === undefined || pn < first) this.firstReadPn.set(pathId, pn);
       return 'none';
     }
     if (which === ReadKeys.Previous) return 'none';
@@ -102,13 +115,14 @@ export class KeyPhase {
     this.read = this.next!;
     this.next = undefined;
     this.readGen++;
-    this.firstReadPn = pn;
+    this.firstReadPn.clear();
+    this.firstReadPn.set(pathId, pn);
     this.previousUntil = now + 3 * pto;
     this.quietUntil = now + 3 * pto;
     if (responded) return 'peer_responded';
     this.write = nextKeys(this.write);
     this.writeGen++;
-    this.firstWritePn = -1;
+    this.firstWritePn.clear();
     this.remoteUpdates++;
     return 'peer_initiated';
   }
@@ -119,29 +133,37 @@ export class KeyPhase {
    * KEY_UPDATE_ERROR. (`select` only picks the previous keys below that number, so this holds
    * by construction; the check guards the invariant.)
    */
-  checkPrevious(pn: number): void {
-    if (this.firstReadPn >= 0 && pn >= this.firstReadPn) throw new TransportError(ErrorCode.KEY_UPDATE_ERROR, undefined, 'packet with old keys after newer ones');
+  checkPrevious(pn: number, pathId = 0): void {
+    const first = this.firstReadPn.get(pathId);
+    if (first !== undefined && pn >= first) throw new TransportError(ErrorCode.KEY_UPDATE_ERROR, undefined, 'packet with old keys after newer ones');
   }
 
-  /** A 1-RTT packet was sealed with the current write keys. */
-  onSealed(pn: number): void {
-    if (this.firstWritePn < 0) this.firstWritePn = pn;
+  /** A 1-RTT packet was sealed with the current write keys (on path `pathId`: multipath, every path). */
+  onSealed(pn: number, pathId = 0): void {
+    if (!this.firstWritePn.has(pathId)) this.firstWritePn.set(pathId, pn);
   }
 
   /**
    * §6.1: an update may start once the handshake is confirmed, the peer has acknowledged a
    * packet of the current phase, the previous update is complete (both directions in the same
-   * generation), and (§6.5) 3×PTO have passed since it completed.
+   * generation), and (§6.5) 3×PTO have passed since it completed. `largestAcked`: the largest
+   * acknowledged packet number of path 0, or (multipath) of each path ID: a packet of the current
+   * phase acknowledged on any path will do.
    */
-  canInitiate(now: Instant, handshakeConfirmed: boolean, largestAcked: number): boolean {
-    return handshakeConfirmed && this.writeGen === this.readGen && this.firstWritePn >= 0 && largestAcked >= this.firstWritePn && now >= this.quietUntil;
+  canInitiate(now: Instant, handshakeConfirmed: boolean, largestAcked: number | ((pathId: number) => number)): boolean {
+    if (!handshakeConfirmed || this.writeGen !== this.readGen || now < this.quietUntil) return false;
+    for (const [pathId, first] of this.firstWritePn) {
+      const acked = typeof largestAcked === 'number' ? (pathId === 0 ? largestAcked : -1) : largestAcked(pathId);
+      if (acked >= first) return true;
+    }
+    return false;
   }
 
   /** Starts a key update: new packets go out under the next write keys. */
   initiate(): void {
     this.write = nextKeys(this.write);
     this.writeGen++;
-    this.firstWritePn = -1;
+    this.firstWritePn.clear();
     this.localUpdates++;
   }
 

@@ -17,7 +17,7 @@ import { RttEstimator } from '../recovery/rtt.js';
 import { BUILTIN_SCHEDULERS, createScheduler, newSchedPath, type MutableSchedPath, type PacketScheduler } from '../paths/index.js';
 import { qlogEndpoint } from '../qlog/common.js';
 import { equalBytes } from '../util/bytes.js';
-import type { SocketAddress } from '../util/datagram.js';
+import { sameAddress, type SocketAddress } from '../util/datagram.js';
 import type { Instant } from '../util/time.js';
 import { ErrorCode, TransportError } from '../util/transport-error.js';
 import { PathErrorCode as MultipathError } from '../wire/errors.js';
@@ -25,6 +25,7 @@ import type { Frame } from '../wire/frame.js';
 import type { Connection } from './connection.js';
 import { Path } from './path.js';
 import { PathCidSets } from './path-cids.js';
+import { applyPmtuChange } from './pmtu.js';
 import { PacketSpace } from './space.js';
 import { isResendable, onTokenLost } from './tokens.js';
 import { APPDATA, type RecoveryToken } from './types.js';
@@ -42,6 +43,12 @@ export interface MultipathConfig {
    * is when its state goes, and only while another path is being acknowledged.
    */
   abandonAfterPtos?: number;
+  /**
+   * Connection IDs issued for each path ID nobody uses yet (§5.1.1 "at least one"; default 1)
+   * and at most how many unused path IDs hold some at a time (default 8): PathCidOptions.
+   */
+  unusedPathCids?: number;
+  maxUnusedPaths?: number;
 }
 
 export const DEFAULT_MAX_PATH_ID = 4;
@@ -71,6 +78,8 @@ export class Multipath {
       activeCidLimit: conn.settings.activeConnectionIdLimit,
       local0: conn.localCids,
       peer0: conn.peerCids,
+      ...(config.unusedPathCids !== undefined ? { unusedPathCids: config.unusedPathCids } : {}),
+      ...(config.maxUnusedPaths !== undefined ? { maxUnusedPaths: config.maxUnusedPaths } : {}),
     });
     // Failover at the first PTO of a path (failoverRequeue queues its data for the others at
     // that moment), unless the options say otherwise; user schedulers get their own options only.
@@ -98,7 +107,8 @@ export class Multipath {
       v.bytesInFlight = r.bytesInFlight;
       v.ptoCount = r.ptoCount;
       v.lastSentAt = p.lastSentAt;
-      v.pacingReadyAt = now;
+      // RFC 9002 §7.7: when the path's pacer lets the next full datagram go.
+      v.pacingReadyAt = p.pacer.nextSendTime(now, p.pmtud.current, r.cc.cwnd, r.rtt, r.cc.pacingRate?.(r.rtt));
       list.push(v);
     }
     return list;
@@ -113,13 +123,33 @@ export class Multipath {
   choose(now: Instant, full: number, minRoom: number): Path | undefined {
     const views = this.refreshViews(now);
     const v = this.scheduler.select(views, now, full, this.copies) ?? this.scheduler.select(views, now, minRoom, this.copies);
-    return v === undefined ? undefined : this.paths.get(v.id);
+    if (v !== undefined) return this.paths.get(v.id);
+    // Nothing now: when the first path with window room may send again (its pacer).
+    let t = Infinity;
+    for (const w of views) if (w.usable && w.cwnd - w.bytesInFlight >= minRoom && w.pacingReadyAt > now && w.pacingReadyAt < t) t = w.pacingReadyAt;
+    this.nextReady = t;
+    return undefined;
   }
+
+  /** After `choose` found no path: when one may send again (Infinity: on an acknowledgement). */
+  nextReady = Infinity;
 
   forgetView(id: number): void {
     this.views.delete(id);
     this.scheduler.onPathRemoved?.(id);
   }
+}
+
+/**
+ * The largest PTO among the paths (multipath-21 §2.5 key update, §3.4 closing); without
+ * multipath, the PTO of the connection's path.
+ */
+export function largestPto(conn: Connection): number {
+  const mp = conn.mp;
+  if (mp === undefined) return conn.recovery.rtt.pto(conn.recovery.maxAckDelay, true);
+  let pto = 0;
+  for (const p of mp.paths.values()) pto = Math.max(pto, p.recovery.rtt.pto(p.recovery.maxAckDelay, true));
+  return pto;
 }
 
 /** initial_max_path_id for our transport parameters, or undefined without multipath. */
@@ -243,12 +273,101 @@ export function onMultipathResponse(conn: Connection, now: Instant, data: Uint8A
     p.challenge = undefined;
     p.challengePending = false;
     p.validationDeadline = Infinity;
+    if (p.previousRemote !== undefined) {
+      // §3.1.2: a migrated path's new peer address is validated (RFC 9000 §9.3).
+      const previous = p.previousRemote;
+      p.previousRemote = undefined;
+      logPath(conn, now, p, 'active');
+      conn.emit({ type: 'peer_address_changed', address: p.remote, previous, state: 'validated', pathId: p.id });
+      return true;
+    }
     if (p.state === 'validating') p.state = 'active';
     logPath(conn, now, p, 'active');
     conn.emit({ type: 'path_validated', pathId: p.id });
     return true;
   }
   return false;
+}
+
+/**
+ * Moves path `id` to an unused connection ID of the peer's for the same path ID (§3.2.2: CIDs
+ * rotate only within a path ID; RFC 9000 §5.1.2), retiring the one in use with
+ * PATH_RETIRE_CONNECTION_ID. False when there is no such open path or the peer left no unused
+ * connection ID for it: then PATH_CIDS_BLOCKED tells the peer (§4.7).
+ */
+export function rotatePathCid(conn: Connection, id: number): boolean {
+  const mp = conn.mp;
+  const path = mp?.paths.get(id);
+  if (mp === undefined || path === undefined || path.state === 'closing') return false;
+  const cid = mp.cids.peer(id).next();
+  if (cid === undefined) {
+    mp.cids.blockedOnCids(id);
+    return false;
+  }
+  path.dcid = cid;
+  return true;
+}
+
+/** A PATH_CHALLENGE of a multipath path was lost: sent again while its validation runs. */
+export function onMultipathChallengeLost(conn: Connection, data: Uint8Array): void {
+  const mp = conn.mp;
+  if (mp === undefined) return;
+  for (const p of mp.paths.values()) if (p.challenge !== undefined && p.state !== 'closing' && equalBytes(p.challenge, data)) p.challengePending = true;
+}
+
+/**
+ * multipath-21 §3.1.2 "Relation to Probing and Migration": a packet with a connection ID of
+ * path `path` arrived from another peer address than the path's: a migration of that path,
+ * RFC 9000 §9.3 applied to it alone (the connection's own path goes through `migrateTo`). Server
+ * only, for a non-probing packet with the largest packet number yet on the path (§9.3); the
+ * caller checks that. The path sends to the new address from now on, validates it with a
+ * PATH_CHALLENGE on it (the 3× limit meanwhile, `Path.ampLimited`; no new data on it until then,
+ * the other paths carry it), and restarts congestion control and RTT only when the IP address
+ * changed (§9.4). The connection ID stays (§9.5 allows it for a change the peer did not make;
+ * §3.1.2: only connection IDs of the same path ID anyway). The other paths are untouched.
+ */
+export function onPathAddressChange(conn: Connection, now: Instant, path: Path, from: SocketAddress, size: number): void {
+  if (path.state === 'closing' || sameAddress(from, path.remote)) return;
+  const old = path.remote;
+  const ipChanged = from.host !== old.host;
+  path.remote = from;
+  conn.migrations++;
+  if (ipChanged) {
+    // RFC 9000 §9.4: a new congestion controller and RTT estimator; §14.2: the PMTU afresh.
+    applyPmtuChange(conn, now, path.pmtud.reset(), path);
+    path.pmtud.start();
+    path.recovery.cc = createCongestionController(conn.settings.congestionControl, { maxDatagramSize: path.pmtud.current });
+    path.recovery.rtt.reset();
+  }
+  // RFC 9000 §13.4.2: ECN is validated afresh on a new path.
+  path.ecn.reset(now);
+  // The 3× limit counts from this datagram on.
+  path.ampReceived = size;
+  path.ampSent = 0;
+  if (path.state === 'validating') {
+    // Still in its first validation: that goes on towards the new address.
+    startValidation(conn, now, path);
+    logPath(conn, now, path, 'validating');
+    return;
+  }
+  // §9.3: the last validated address, for §9.3.2 (a second change keeps the first one).
+  path.previousRemote ??= old;
+  startValidation(conn, now, path);
+  path.state = 'active';
+  logPath(conn, now, path, 'migrating');
+  conn.emit({ type: 'peer_address_changed', address: from, previous: path.previousRemote, state: 'validating', pathId: path.id });
+}
+
+/** RFC 9000 §9.3.2 per path: the new address of a migrated path failed validation: back to the previous one. */
+function pathMigrationFailed(conn: Connection, now: Instant, path: Path): void {
+  const failed = path.remote;
+  path.remote = path.previousRemote!;
+  path.previousRemote = undefined;
+  path.challenge = undefined;
+  path.challengePending = false;
+  path.validationDeadline = Infinity;
+  logPath(conn, now, path, 'active');
+  conn.emit({ type: 'peer_address_changed', address: path.remote, previous: failed, state: 'reverted', pathId: path.id });
 }
 
 /** A PATH_CHALLENGE that arrived on `path`: answered on the same path (§3.1). */
@@ -280,11 +399,12 @@ function abandon(conn: Connection, now: Instant, mp: Multipath, path: Path, by: 
   mp.cids.close(path.id);
   path.challenge = undefined;
   path.challengePending = false;
+  // No validation runs on a closing path (its deadline would fire for ever: nothing clears it).
+  path.validationDeadline = Infinity;
+  path.previousRemote = undefined;
   path.responses.length = 0;
   // §3.4: kept for 3 PTOs (the largest of all paths) to acknowledge late packets.
-  let pto = 0;
-  for (const p of mp.paths.values()) pto = Math.max(pto, p.recovery.rtt.pto(p.recovery.maxAckDelay, true));
-  path.discardAt = now + 3 * pto;
+  path.discardAt = now + 3 * largestPto(conn);
   // What the path still had in flight goes out again on the others (§5.? Retransmissions).
   const removed = path.recovery.discardSpace(APPDATA);
   if (removed.length > 0) conn.onLost(now, removed, APPDATA, path);
@@ -324,7 +444,8 @@ export function onPathStatus(conn: Connection, f: Extract<Frame, { kind: 'path_s
   const mp = requireMp(conn, f);
   checkPathId(mp, f, f.pathId);
   const path = mp.paths.get(f.pathId);
-  if (path === undefined || f.sequence <= path.statusSeqIn) return;
+  // §4: a path that can no longer be processed (abandoned, kept 3×PTO for late packets): ignored.
+  if (path === undefined || path.state === 'closing' || f.sequence <= path.statusSeqIn) return;
   path.statusSeqIn = f.sequence;
   path.peerBackup = f.kind === 'path_status_backup';
   conn.emit({ type: 'path_status', pathId: path.id, backup: path.peerBackup, initiator: 'remote' });
@@ -434,7 +555,9 @@ export function onMultipathTimeout(conn: Connection, now: Instant): void {
       continue;
     }
     if (p.state === 'closing') continue;
-    if (p.validationDeadline <= now) {
+    if (p.validationDeadline <= now && p.previousRemote !== undefined) {
+      pathMigrationFailed(conn, now, p);
+    } else if (p.validationDeadline <= now) {
       p.validationDeadline = Infinity;
       p.abandonCode = MultipathError.PATH_UNSTABLE_OR_POOR;
       p.abandonPending = true;

@@ -51,6 +51,12 @@ export class Path {
   /** RFC 9000 §8.1 / multipath-21 §3.1: bytes received and sent before the peer's address on it is validated. */
   ampReceived = 0;
   ampSent = 0;
+  /**
+   * multipath-21 §3.1.2 "Relation to Probing and Migration": the path's peer address changed
+   * (NAT rebinding, RFC 9000 §9.3 applied per path) and the new one is being validated; this is
+   * the last validated address, restored if validation fails (§9.3.2). Undefined otherwise.
+   */
+  previousRemote: SocketAddress | undefined = undefined;
   /** Status we announce (PATH_STATUS_*) and the peer's (§3.3), with their sequence numbers. */
   localBackup = false;
   peerBackup = false;
@@ -70,8 +76,16 @@ export class Path {
   bytesReceived = 0;
   packetsLost = 0;
 
-  /** Usable for new data: validated and not closing. */
+  /**
+   * Usable for new data: validated and not closing, and not validating a new peer address after
+   * a migration (the other paths carry the data meanwhile).
+   */
   get usable(): boolean {
-    return this.state === 'active';
+    return this.state === 'active' && this.previousRemote === undefined;
+  }
+
+  /** RFC 9000 §8.1, §9.3 / multipath-21 §3.1: the 3× anti-amplification limit applies (server side). */
+  get ampLimited(): boolean {
+    return this.state === 'validating' || this.previousRemote !== undefined;
   }
 }

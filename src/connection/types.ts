@@ -86,8 +86,9 @@ export type ConnectionEvent =
   /**
    * RFC 9000 §9: the peer's address changed (e.g. a NAT rebinding) and we now send there;
    * `validated` once its PATH_RESPONSE arrived, or the change was undone when validation failed.
+   * With multipath, `pathId` names the path that migrated (multipath-21 §3.1.2).
    */
-  | { type: 'peer_address_changed'; address: SocketAddress; previous: SocketAddress; state: 'validating' | 'validated' | 'reverted' }
+  | { type: 'peer_address_changed'; address: SocketAddress; previous: SocketAddress; state: 'validating' | 'validated' | 'reverted'; pathId?: number }
   /** Server, RFC 9000 §9.6: packets now leave from another of our addresses (the preferred address). */
   | { type: 'local_address_changed'; address: SocketAddress; previous: SocketAddress }
   /** Server, RFC 9000 §9.6: packets now leave from another of our addresses (the preferred address). */

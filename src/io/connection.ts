@@ -47,6 +47,18 @@ export interface PathChange {
   reason?: 'active' | 'preferred_address' | 'peer';
 }
 
+/**
+ * A multipath path event: 'opened' (by us or the peer; validating), 'validated' (carries data),
+ * 'failed' (validation failed; abandoned), 'abandoned' (PATH_ABANDON sent or received, or
+ * failover), 'status' (the peer marked it backup or available).
+ */
+export type PathEvent =
+  | { kind: 'opened'; pathId: number; local: SocketAddress; remote: SocketAddress; initiator: 'local' | 'remote' }
+  | { kind: 'validated'; pathId: number }
+  | { kind: 'failed'; pathId: number }
+  | { kind: 'abandoned'; pathId: number; errorCode: number; initiator: 'local' | 'remote' }
+  | { kind: 'status'; pathId: number; backup: boolean };
+
 /** A completed 1-RTT key update (RFC 9001 §6). */
 export interface KeyUpdate {
   /** 'local' when we started it (`updateKeys`, or before the AEAD limits, §6.6), 'remote' when the peer did. */
@@ -71,6 +83,8 @@ export interface QuicConnectionEvents {
   session: [session: ClientSession];
   /** Client: the server accepted or rejected our 0-RTT (RFC 9001 §4.6.2). */
   earlyData: [accepted: boolean];
+  /** Multipath (draft-ietf-quic-multipath-21): a path opened, validated, failed, was abandoned or changed status. */
+  path: [event: PathEvent];
   /** The connection stopped carrying data (closing or draining). */
   closing: [info: CloseInfo];
   /** The connection is gone. */
@@ -266,6 +280,37 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
     return local;
   }
 
+  /**
+   * Multipath (client, draft-ietf-quic-multipath-21 §3.1): binds a socket on `local` (port 0:
+   * any) and opens a path from it to `remote` (default: the server's address). Resolves with
+   * the path ID once it is opened (validation follows: a 'path' event 'validated' or 'failed').
+   * Rejects when multipath was not negotiated or no path ID is available now.
+   */
+  async openPath(o: { local: { host: string; port?: number }; remote?: SocketAddress }): Promise<number> {
+    if (this.role !== 'client') throw new QuicError('only a client opens paths', 'ERR_QUIC_PATH');
+    if (this.core.mp === undefined) throw new QuicError('multipath was not negotiated', 'ERR_QUIC_PATH');
+    if (this.host.addSocket === undefined) throw new QuicError('this connection cannot bind new sockets', 'ERR_QUIC_PATH');
+    const local = await this.host.addSocket({ host: o.local.host, port: o.local.port ?? 0 });
+    const id = this.core.openPath(this.host.now(), local, o.remote);
+    if (id === undefined) throw new QuicError('no path can be opened now (no path ID or connection IDs left, or the handshake is not confirmed)', 'ERR_QUIC_PATH');
+    this.host.schedule();
+    return id;
+  }
+
+  /** Multipath (§3.4): abandons path `id`. False for an unknown path or the last one. */
+  closePath(id: number, errorCode?: number): boolean {
+    const ok = this.core.closePath(this.host.now(), id, errorCode);
+    if (ok) this.host.schedule();
+    return ok;
+  }
+
+  /** Multipath (§3.3): announces path `id` as 'backup' or 'available'. */
+  setPathStatus(id: number, status: 'available' | 'backup'): boolean {
+    const ok = this.core.setPathStatus(id, status);
+    if (ok) this.host.schedule();
+    return ok;
+  }
+
   updateKeys(): boolean {
     const ok = this.core.initiateKeyUpdate(this.host.now());
     if (ok) this.host.schedule();
@@ -390,6 +435,21 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
           state: e.state === 'failed' ? 'reverted' : e.state,
           reason: e.reason,
         });
+        break;
+      case 'path_opened':
+        this.emit('path', { kind: 'opened', pathId: e.pathId, local: e.local, remote: e.remote, initiator: e.initiator });
+        break;
+      case 'path_validated':
+        this.emit('path', { kind: 'validated', pathId: e.pathId });
+        break;
+      case 'path_failed':
+        this.emit('path', { kind: 'failed', pathId: e.pathId });
+        break;
+      case 'path_abandoned':
+        this.emit('path', { kind: 'abandoned', pathId: e.pathId, errorCode: e.errorCode, initiator: e.initiator });
+        break;
+      case 'path_status':
+        this.emit('path', { kind: 'status', pathId: e.pathId, backup: e.backup });
         break;
       case 'key_updated':
         this.emit('keyUpdate', { initiator: e.initiator, generation: e.generation });

@@ -10,7 +10,9 @@ export type QuicErrorCode =
   | 'ERR_QUIC_STOP_SENDING'
   | 'ERR_QUIC_STREAM_LIMIT'
   /** `migrate` refused: see QuicConnection.migrate. */
-  | 'ERR_QUIC_MIGRATION';
+  | 'ERR_QUIC_MIGRATION'
+  /** `openPath` refused (multipath not negotiated, no path ID or connection ID available). */
+  | 'ERR_QUIC_PATH';
 
 /** A connection or handshake error; `closeInfo` says how the connection ended, when it did. */
 export class QuicError extends Error {

@@ -6,7 +6,7 @@ export { listen, QuicServer, DEFAULT_SHUTDOWN_TIMEOUT_MS, type ListenOptions, ty
 export { connect, type ConnectOptions } from './client.js';
 export { MemorySessionStore, type SessionStore } from '../connection/session-cache.js';
 export { encodeSession, decodeSession, type ClientSession } from '../crypto/tls/engine.js';
-export { QuicConnection, type QuicConnectionEvents, type OpenStreamOptions, type PathChange, type KeyUpdate } from './connection.js';
+export { QuicConnection, type QuicConnectionEvents, type OpenStreamOptions, type PathChange, type PathEvent, type KeyUpdate } from './connection.js';
 export { QuicStream, type QuicStreamOptions } from './stream.js';
 export { QuicError, QuicStreamError, AbortError, describeClose, type QuicErrorCode } from './errors.js';
 export type { CommonOptions, PemSource } from './options.js';

@@ -2,6 +2,8 @@
  * Options of the public API (`listen`, `connect`) and their translation into the core's
  * ConnectionConfig.
  */
+import type { MultipathConfig } from '../connection/multipath.js';
+import { schedulerNames } from '../paths/index.js';
 import { rootCertificates } from 'node:tls';
 import { transportSettings, type ConnectionConfig, type TransportSettings } from '../connection/config.js';
 import { congestionControllerNames } from '../recovery/cc/registry.js';
@@ -58,10 +60,17 @@ export interface CommonOptions {
   versions?: number[];
   /** Non-fatal problems: socket buffer sizes refused, send errors, malformed datagrams. */
   onWarning?: (w: DriverWarning) => void;
+  /**
+   * Multipath (draft-ietf-quic-multipath-21): offer it (initial_max_path_id); with a peer that
+   * does too, a client opens paths with `openPath` and a server accepts them. `maxPathId`
+   * (default 4), `scheduler` ('minrtt' default, 'roundrobin', 'redundant', 'backup',
+   * 'weighted', or a registered one).
+   */
+  multipath?: MultipathConfig;
 }
 
 /** The parts of a ConnectionConfig both roles share. */
-export function baseConfig(o: CommonOptions): Pick<ConnectionConfig, 'provider' | 'alpn' | 'transport' | 'cidLength' | 'cipherSuites' | 'versions'> {
+export function baseConfig(o: CommonOptions): Pick<ConnectionConfig, 'provider' | 'alpn' | 'transport' | 'cidLength' | 'cipherSuites' | 'versions' | 'multipath'> {
   if (!Array.isArray(o.alpn) || o.alpn.length === 0 || o.alpn.some((p) => typeof p !== 'string' || p.length === 0 || p.length > 255)) {
     throw new RangeError('alpn: give at least one application protocol name of 1..255 characters (RFC 9001 §8.1)');
   }
@@ -100,7 +109,15 @@ export function baseConfig(o: CommonOptions): Pick<ConnectionConfig, 'provider' 
     transport,
     ...(o.cidLength !== undefined ? { cidLength: o.cidLength } : {}),
     ...(o.cipherSuites !== undefined ? { cipherSuites: [...o.cipherSuites] } : {}),
+    ...(o.multipath !== undefined ? { multipath: checkMultipath(o.multipath) } : {}),
   };
+}
+
+/** Multipath options, checked (scheduler names against the registry). */
+function checkMultipath(m: MultipathConfig): MultipathConfig {
+  if (m.maxPathId !== undefined && !(Number.isInteger(m.maxPathId) && m.maxPathId >= 0 && m.maxPathId <= 0xffffffff)) throw new RangeError('multipath.maxPathId must be an integer 0..2^32-1');
+  if (m.scheduler !== undefined && !schedulerNames().includes(m.scheduler)) throw new RangeError(`unknown multipath scheduler "${m.scheduler}" (known: ${schedulerNames().join(', ')})`);
+  return { ...m };
 }
 
 /** A QUIC version tquic can use (v1 or v2), else a RangeError naming the option. */

@@ -106,7 +106,8 @@ export class RedundantScheduler implements PacketScheduler {
       const p = paths[i]!;
       if (p === primary) continue;
       const t = tierOf(p, this.failoverPtos);
-      if (t >= tier && t <= copyTierMax && canSend(p, now, bytes)) out.push(p.id);
+      // Copies need window room only: they are for latency, and the path's pacer spaces them.
+      if (t >= tier && t <= copyTierMax && p.cwnd - p.bytesInFlight >= bytes) out.push(p.id);
     }
     return primary;
   }

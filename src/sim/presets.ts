@@ -24,6 +24,18 @@
  *   moves its connection from path A to path B at 1 s of a 5 MB download (RFC 9000 §9.2):
  *   a new connection ID, path validation, congestion control and RTT afresh (§9.4).
  *
+ * Multipath (draft-ietf-quic-multipath-21), both ends: a multihomed client, path A 10 Mbps /
+ * 20 ms RTT, path B 10 Mbps / 60 ms RTT (25-packet queues); the client opens path B once the
+ * handshake is confirmed.
+ *
+ * - multipath: the minrtt scheduler over both paths; 10 MB.
+ * - multipath-failover: as multipath, and path A goes down for good at 1.5 s; the data moves to
+ *   path B at path A's first PTO.
+ * - multipath-backup: as multipath-failover, with path B marked backup (PATH_STATUS_BACKUP):
+ *   idle until path A goes down at 1.5 s, then carrying the rest.
+ * - multipath-redundant: 10% random loss on each path; the redundant scheduler sends every
+ *   packet on both; 600 server-sent streams of 1 kB, one at a time.
+ *
  * More of the runner's test cases, on the default link:
  *
  * - resumption: the server issues session tickets; a first connection fetches 5 kB and closes
@@ -173,7 +185,57 @@ const PRESET_LIST: Scenario[] = [
     server: { certChainLength: 9 },
   }),
   both('ipv6', 'default link between IPv6 hosts fd00::1 and fd00::2; 1 MB', defaultLink(), 1 << 20, { addressFamily: 'ipv6' }),
+  // Multipath (draft-ietf-quic-multipath-21).
+  multipath('multipath', 'multipath: path A 10 Mbps / 20 ms RTT, path B 10 Mbps / 60 ms RTT, minrtt scheduler; 10 MB', mpPaths(), { type: 'bulk', bytes: 10 << 20 }, 'minrtt'),
+  multipath(
+    'multipath-failover',
+    'multipath, and path A goes down for good at 1.5 s; 10 MB',
+    mpPaths({ events: [{ at: 1.5 * S, type: 'down' }] }),
+    { type: 'bulk', bytes: 10 << 20 },
+    'minrtt',
+  ),
+  multipath(
+    'multipath-backup',
+    'multipath with path B marked backup (PATH_STATUS_BACKUP); path A goes down for good at 1.5 s; 10 MB',
+    mpPaths({ events: [{ at: 1.5 * S, type: 'down' }] }),
+    { type: 'bulk', bytes: 10 << 20 },
+    'minrtt',
+    [1],
+  ),
+  multipath(
+    'multipath-redundant',
+    'multipath with 10% random loss on each path; the redundant scheduler sends on both; 600 server-sent streams of 1 kB, one at a time',
+    mpPaths({ loss: 0.1 }, { loss: 0.1 }),
+    { type: 'streams', count: 600, size: 1000, concurrency: 1, direction: 'download' },
+    'redundant',
+  ),
 ];
+
+/**
+ * The multipath presets' network: path A 10 Mbps / 10 ms one-way, path B 10 Mbps / 30 ms
+ * one-way, both with the default 25-packet queues; `a` and `b` add to each path's links.
+ */
+function mpPaths(a: Partial<LinkConfig> = {}, b: Partial<LinkConfig> = {}): Scenario['topology'] {
+  return {
+    type: 'multihomed',
+    paths: [
+      { name: 'A', toServer: defaultLink({ delay: 10 * MS, ...a }) },
+      { name: 'B', toServer: defaultLink({ delay: 30 * MS, ...b }) },
+    ],
+  };
+}
+
+/** A multipath scenario: both ends negotiate multipath with `scheduler`; the client may mark paths backup. */
+function multipath(name: string, description: string, topology: Scenario['topology'], workload: Workload, scheduler: string, backup?: number[]): Scenario {
+  return {
+    name,
+    description,
+    topology,
+    workload,
+    client: { multipath: { scheduler, ...(backup ? { backup } : {}) } },
+    server: { multipath: { scheduler } },
+  };
+}
 
 /** Two sequential connections, the second resuming the first's session (with 0-RTT: `early`). */
 function resumption(early: boolean): HandshakesWorkload {
@@ -208,7 +270,10 @@ export type BulkPresetName =
   | 'connectionmigration'
   | 'clientmigration'
   | 'amplificationlimit'
-  | 'ipv6';
+  | 'ipv6'
+  | 'multipath'
+  | 'multipath-failover'
+  | 'multipath-backup';
 
 /** A scenario whose `workload` is a bulk transfer. */
 export type BulkScenario = Scenario & { workload: BulkWorkload };

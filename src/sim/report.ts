@@ -1,13 +1,14 @@
 /**
  * The simulator's HTML report: one self-contained file (inline CSS and inline SVG charts, no
- * scripts, nothing fetched) summarising a run — a title, a table of label → value rows and one
- * chart per metric over simulated time, one line per series (a flow, a connection endpoint or a
- * path, as the caller labels it).
+ * scripts, nothing fetched) summarising a run — a title, a table of label → value rows, optional
+ * tables with columns (e.g. one row per path) and one chart per metric over simulated time, one
+ * line per series (a flow, a connection endpoint or a path, as the caller labels it).
  *
  * Everything here is plain data in, a string out:
  * - `recoverySeries` / `deliveredSeries` turn one endpoint's logged qlog events (a MemorySink's
  *   `events`: `{ time, event }` with `time` the connection's Instant in µs) into series;
- * - `flowCharts` builds the four standard charts for a list of flows;
+ * - `flowCharts` builds the four standard charts for a list of flows (report-paths.ts adds the
+ *   per-path charts and table of multipath connections);
  * - `renderReport` lays out the HTML. Charts are Vega-Lite specs compiled to Vega and rendered
  *   to SVG headlessly (`renderer: 'none'`, no canvas, no DOM); vega is loaded on first use, so
  *   importing this module for the series helpers costs nothing.
@@ -26,7 +27,7 @@ import type { LoggedEvent } from '../qlog/index.js';
 export interface SeriesPoint {
   /** Simulated time, µs (an Instant, like the qlog event times of MemorySink). */
   t: Instant;
-  /** In the chart's base unit: bytes for cwnd, bytes_in_flight and delivered; ms for rtt. */
+  /** In the chart's base unit: bytes for cwnd, bytes_in_flight and delivered; ms for rtt; bits/s for throughput. */
   value: number;
 }
 
@@ -43,7 +44,7 @@ export interface MetricSeries {
 }
 
 /** The metrics a chart can show; each fixes the default title, the y unit and its scaling. */
-export type MetricKind = 'cwnd' | 'bytes_in_flight' | 'rtt' | 'delivered';
+export type MetricKind = 'cwnd' | 'bytes_in_flight' | 'rtt' | 'delivered' | 'throughput';
 
 export interface ChartInput {
   metric: MetricKind;
@@ -60,11 +61,26 @@ export interface SummaryRow {
   value: string | number;
 }
 
+/** A table with a header row, shown after the summary (e.g. one row per path). */
+export interface TableInput {
+  /** Heading above the table. */
+  title: string;
+  /** A line of explanation under the heading. */
+  note?: string;
+  /** Marks the table in the HTML (`data-table` attribute), e.g. "paths". */
+  kind?: string;
+  columns: string[];
+  /** One cell per column; numbers are shown as `String(value)`. */
+  rows: (string | number)[][];
+}
+
 export interface ReportInput {
   /** Page title and heading. */
   title: string;
   /** Rows of the summary table, in order (e.g. scenario, seed, completion time, goodput). */
   summary: SummaryRow[];
+  /** Tables after the summary, in order. */
+  tables?: TableInput[];
   /** Charts, in order. */
   charts: ChartInput[];
   /**
@@ -291,11 +307,12 @@ const DEFAULT_MAX_POINTS = 2000;
 /** Vega's tableau10 scheme: colour i goes to the i-th distinct label of the whole report. */
 const PALETTE = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
 
-const METRICS: Record<MetricKind, { title: string; axis: string; bytes: boolean }> = {
-  cwnd: { title: 'Congestion window', axis: 'congestion window', bytes: true },
-  bytes_in_flight: { title: 'Bytes in flight', axis: 'bytes in flight', bytes: true },
-  rtt: { title: 'Round-trip time', axis: 'RTT (ms)', bytes: false },
-  delivered: { title: 'Delivered bytes (cumulative)', axis: 'delivered', bytes: true },
+const METRICS: Record<MetricKind, { title: string; axis: string; unit: 'bytes' | 'ms' | 'bps' }> = {
+  cwnd: { title: 'Congestion window', axis: 'congestion window', unit: 'bytes' },
+  bytes_in_flight: { title: 'Bytes in flight', axis: 'bytes in flight', unit: 'bytes' },
+  rtt: { title: 'Round-trip time', axis: 'RTT (ms)', unit: 'ms' },
+  delivered: { title: 'Delivered bytes (cumulative)', axis: 'delivered', unit: 'bytes' },
+  throughput: { title: 'Throughput', axis: 'throughput', unit: 'bps' },
 };
 
 const CSS = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f6f7f9;color:#1d2129}
@@ -307,7 +324,13 @@ table.summary th{background:#eef0f3;font-weight:600}
 figure.chart{background:#fff;border:1px solid #d8dce2;margin:0 0 20px;padding:12px}
 figure.chart figcaption{font-weight:600;margin-bottom:6px}
 figure.chart .note{display:block;font-weight:400;font-size:.85rem;color:#555}
-figure.chart svg{display:block;max-width:100%;height:auto}`;
+figure.chart svg{display:block;max-width:100%;height:auto}
+figure.table{background:#fff;border:1px solid #d8dce2;margin:0 0 20px;padding:12px}
+figure.table figcaption{font-weight:600;margin-bottom:6px}
+figure.table .note{display:block;font-weight:400;font-size:.85rem;color:#555}
+table.data{border-collapse:collapse;font-size:.85rem}
+table.data th,table.data td{border:1px solid #d8dce2;padding:3px 8px;text-align:left;vertical-align:top}
+table.data th{background:#eef0f3;font-weight:600}`;
 
 type Vega = typeof import('vega');
 type VegaLite = typeof import('vega-lite');
@@ -370,6 +393,7 @@ export async function renderReport(input: ReportInput): Promise<string> {
   const rows = input.summary
     .map((r) => `<tr><th scope="row">${escapeHtml(r.label)}</th><td>${escapeHtml(String(r.value))}</td></tr>`)
     .join('\n');
+  const tables = (input.tables ?? []).map(renderTable);
   const title = escapeHtml(input.title);
   return [
     '<!DOCTYPE html>',
@@ -384,6 +408,7 @@ export async function renderReport(input: ReportInput): Promise<string> {
     '<main>',
     `<h1>${title}</h1>`,
     `<table class="summary"><tbody>\n${rows}\n</tbody></table>`,
+    ...tables,
     ...figures,
     '</main>',
     '</body>',
@@ -403,8 +428,17 @@ async function renderChart(
   const meta = METRICS[metric];
   let max = 0;
   for (const s of series) for (const p of s.points) if (p.value > max) max = p.value;
-  // Bytes are shown in kB, or MB once the largest value reaches 1 MB.
-  const [scale, yTitle] = meta.bytes ? (max >= 1e6 ? [1e-6, `${meta.axis} (MB)`] : [1e-3, `${meta.axis} (kB)`]) : [1, meta.axis];
+  // Bytes are shown in kB, or MB once the largest value reaches 1 MB; bit rates in kbit/s or Mbit/s alike.
+  const [scale, yTitle] =
+    meta.unit === 'bytes'
+      ? max >= 1e6
+        ? [1e-6, `${meta.axis} (MB)`]
+        : [1e-3, `${meta.axis} (kB)`]
+      : meta.unit === 'bps'
+        ? max >= 1e6
+          ? [1e-6, `${meta.axis} (Mbit/s)`]
+          : [1e-3, `${meta.axis} (kbit/s)`]
+        : [1, meta.axis];
 
   const rows: Row[] = [];
   const labels: string[] = [];
@@ -444,6 +478,17 @@ async function renderChart(
   } finally {
     view.finalize();
   }
+}
+
+function renderTable(t: TableInput): string {
+  const cell = (v: string | number): string => escapeHtml(String(v));
+  const head = `<tr>${t.columns.map((c) => `<th scope="col">${cell(c)}</th>`).join('')}</tr>`;
+  const body = t.rows.map((r) => `<tr>${r.map((v) => `<td>${cell(v)}</td>`).join('')}</tr>`).join('\n');
+  return (
+    `<figure class="table"${t.kind ? ` data-table="${escapeHtml(t.kind)}"` : ''}><figcaption>${escapeHtml(t.title)}` +
+    `${t.note ? `<span class="note">${escapeHtml(t.note)}</span>` : ''}</figcaption>\n` +
+    `<table class="data"><thead>${head}</thead><tbody>\n${body}\n</tbody></table></figure>`
+  );
 }
 
 /**

@@ -48,6 +48,9 @@ describe('tquic CLI', () => {
     expect(out).toMatch(/server listening on 127\.0\.0\.1:\d+ \(UDP\)/);
     expect(out).toContain('certificate verified');
     expect(out).toMatch(/downloaded 2\.0 MB in/);
+    // Multipath: a second path from 127.0.0.2 (Linux binds all of 127/8), both carrying data.
+    expect(out).toContain('path 1 opened from 127.0.0.2 and validated');
+    for (const id of [0, 1]) expect(out).toMatch(new RegExp(`path ${id} \\S+ -> 127\\.0\\.0\\.1:\\d+: [1-9]\\d* datagrams received`));
     expect(out).toMatch(/SHA-256 [0-9a-f]{64} matches/);
     expect(out).toMatch(/qlog: 2 files in /);
     expect(out).toContain('demo passed');
@@ -130,6 +133,25 @@ describe('tquic sim', () => {
         'dumbbell-flow1-X-client.sqlog',
         'dumbbell-flow1-X-server.sqlog',
       ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('--report of a multipath preset adds the per-path charts (sent per path, delivered per path, path in use) and the per-path table', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tquic-sim-'));
+    try {
+      const report = join(dir, 'mp.html');
+      const c = capture();
+      expect(await main(['sim', 'multipath', '--seed', '1', '--bytes', '300000', '--report', report])).toBe(0);
+      vi.restoreAllMocks();
+      expect(c.out()).toContain('0 violations');
+      const html = readFileSync(report, 'utf8');
+      expect(html.match(/<svg/g)?.length).toBe(9);
+      expect(html.match(/data-metric="throughput"/g)?.length).toBe(2);
+      expect(html).toContain('Sent per path by the server (data sender)');
+      expect(html).toContain('<figure class="table" data-table="paths">');
+      expect(html.match(/<tr><td>(server|client)<\/td><td>[01]<\/td>/g)?.length).toBe(4);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

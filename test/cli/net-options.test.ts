@@ -10,4 +10,11 @@ describe('common network options', () => {
     expect(() => commonOptions({ 'max-datagram-size': '1000' }, ['h3'])).toThrow(/1200\.\.65527/);
     expect(() => commonOptions({ 'max-datagram-size': 'big' }, ['h3'])).toThrow(/non-negative integer/);
   });
+
+  it('--scheduler, --max-paths and --paths turn multipath on (draft-ietf-quic-multipath-21)', () => {
+    expect(commonOptions({}, ['h3']).multipath).toBeUndefined();
+    expect(commonOptions({ 'max-paths': '2' }, ['h3']).multipath).toEqual({ maxPathId: 2 });
+    expect(commonOptions({ scheduler: 'redundant' }, ['h3']).multipath).toEqual({ maxPathId: 4, scheduler: 'redundant' });
+    expect(commonOptions({ paths: '127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5' }, ['h3']).multipath).toEqual({ maxPathId: 5 });
+  });
 });

@@ -81,7 +81,7 @@ describe('redundant scheduler', () => {
     expect(out).toEqual([0, 2]);
   });
 
-  it('leaves out paths that are full, paced, unusable, backup or failed over', () => {
+  it('leaves out paths that are full, unusable, backup or failed over; a paced path still gets its copy (its pacer spaces it)', () => {
     const s = createScheduler('redundant');
     const out = [42];
     const paths = [
@@ -94,7 +94,7 @@ describe('redundant scheduler', () => {
       path(6),
     ];
     expect(s.select(paths, NOW, 1200, out)?.id).toBe(0);
-    expect(out).toEqual([6]);
+    expect(out).toEqual([2, 6]);
   });
 
   it('copies to backup paths too with includeBackup', () => {

@@ -81,7 +81,11 @@ describe('multipath in the simulator', () => {
     }
   }, 60_000);
 
-  it('redundant: with independent 10% loss on each path, p99 small-message latency is lower than with minrtt', async () => {
+  // At 10% independent loss on each of two paths, 1% of the messages lose both copies, which
+  // puts p99 on the boundary of the double-loss group for redundant and of the loss-twice group
+  // for minrtt: p99 comes out equal or lower (equal within 1 ms on some seeds), the mean
+  // clearly lower.
+  it('redundant: with independent 10% loss on each path, p99 small-message latency is no higher than with minrtt and the mean is lower', async () => {
     const o = await simOptions();
     for (const seed of SEEDS) {
       const base = { topology: twoPaths({ loss: 0.1 }, { loss: 0.1 }), workload: { type: 'streams' as const, count: 600, size: 1000, concurrency: 1, direction: 'download' as const } };
@@ -90,7 +94,8 @@ describe('multipath in the simulator', () => {
       expect(minrtt.completed && redundant.completed, `seed ${seed}`).toBe(true);
       const a = minrtt.flows[0]!.messages!.latency!;
       const b = redundant.flows[0]!.messages!.latency!;
-      expect(b.p99, `seed ${seed}: redundant p99 ${b.p99} µs, minrtt ${a.p99} µs`).toBeLessThan(a.p99);
+      expect(b.p99, `seed ${seed}: redundant p99 ${b.p99} µs, minrtt ${a.p99} µs`).toBeLessThanOrEqual(a.p99);
+      expect(b.mean, `seed ${seed}: redundant mean ${b.mean} µs, minrtt ${a.mean} µs`).toBeLessThan(a.mean);
     }
   }, 120_000);
 

@@ -5,8 +5,8 @@ import { simOptions, simOptionsFor } from '../support/sim.js';
 
 const options = simOptions;
 
-const NEW = ['rebind-port', 'rebind-addr', 'keyupdate', 'v2', 'twopath', 'twopath-fail', 'dumbbell', 'handshakes', 'streams', 'requests', 'datagrams', 'ecn', 'retry', 'connectionmigration', 'clientmigration', 'resumption', 'zerortt', 'amplificationlimit', 'ipv6'];
-const BULK = ['default', 'transferloss', 'handshakeloss', 'transfercorruption', 'handshakecorruption', 'blackhole', 'longrtt', 'rebind-port', 'rebind-addr', 'keyupdate', 'v2', 'twopath', 'twopath-fail', 'dumbbell', 'ecn', 'retry', 'connectionmigration', 'clientmigration', 'amplificationlimit', 'ipv6'];
+const NEW = ['rebind-port', 'rebind-addr', 'keyupdate', 'v2', 'twopath', 'twopath-fail', 'dumbbell', 'handshakes', 'streams', 'requests', 'datagrams', 'ecn', 'retry', 'connectionmigration', 'clientmigration', 'resumption', 'zerortt', 'amplificationlimit', 'ipv6', 'multipath', 'multipath-failover', 'multipath-backup', 'multipath-redundant'];
+const BULK = ['default', 'transferloss', 'handshakeloss', 'transfercorruption', 'handshakecorruption', 'blackhole', 'longrtt', 'rebind-port', 'rebind-addr', 'keyupdate', 'v2', 'twopath', 'twopath-fail', 'dumbbell', 'ecn', 'retry', 'connectionmigration', 'clientmigration', 'amplificationlimit', 'ipv6', 'multipath', 'multipath-failover', 'multipath-backup'];
 
 /** A preset sized for a quick test run. */
 function small(name: string, seed: number): Scenario {
@@ -29,6 +29,10 @@ function small(name: string, seed: number): Scenario {
     case 'clientmigration':
       // Long enough for the move to path B (at 1 s) to fall inside the transfer.
       return preset(name, { seed, bytes: 1_500_000 });
+    case 'multipath-failover':
+    case 'multipath-backup':
+      // Long enough for path A to go down (at 1.5 s) inside the transfer.
+      return preset(name, { seed, bytes: 4_000_000 });
     case 'keyupdate':
       // Long enough for the first update (at 0.5 s) and the next (at 2.5 s).
       return preset(name, { seed, bytes: 4_000_000 });
@@ -45,6 +49,11 @@ function small(name: string, seed: number): Scenario {
     case 'datagrams': {
       const s = preset(name, { seed });
       if (s.workload.type === 'datagrams') s.workload.count = 100;
+      return s;
+    }
+    case 'multipath-redundant': {
+      const s = preset(name, { seed });
+      if (s.workload.type === 'streams') s.workload.count = 40;
       return s;
     }
     default:
@@ -130,6 +139,14 @@ describe('presets', () => {
         } else {
           expect(r.flows[0]!.resumed, label).toBe(0);
         }
+        if (name.startsWith('multipath')) {
+          // draft-ietf-quic-multipath-21: both paths carried data; after path A went down, B took over.
+          const paths = r.flows[0]!.server!.paths!;
+          const b = paths.find((p) => p.id === 1)!;
+          expect(b.backup, label).toBe(name === 'multipath-backup');
+          expect(b.bytesSent, label).toBeGreaterThan(name === 'multipath-failover' || name === 'multipath-backup' ? 1_000_000 : 0);
+          expect(r.flows[0]!.longestGap.duration, label).toBeLessThan(1_000_000);
+        }
         if (name === 'amplificationlimit') expect(r.links.toServer.dropped.dropList, label).toBe(6);
         if (name === 'ipv6') expect(r.flows[0]!.serverSaw, label).toEqual(['[fd00::1]:50000']);
         if (name === 'connectionmigration' || name === 'clientmigration') {
@@ -151,7 +168,7 @@ describe('presets', () => {
           expect(r.nats[0]!.rebinds, label).toBe(1);
           expect(r.flows[0]!.serverSaw, label).toEqual(r.nats[0]!.public);
         }
-        if (name === 'streams' || name === 'requests' || name === 'datagrams') {
+        if (name === 'streams' || name === 'requests' || name === 'datagrams' || name === 'multipath-redundant') {
           const m = r.flows[0]!.messages!;
           expect(m.received, label).toBe(m.expected);
           expect(m.latency!.count, label).toBe(m.expected);

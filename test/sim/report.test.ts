@@ -18,6 +18,9 @@ import {
   type ReportInput,
   type SeriesPoint,
 } from '../../src/sim/report.js';
+import { IN_USE_NOTE, inUseRecoverySeries, pathCharts, pathSentSeries, pathStates, pathTable } from '../../src/sim/report-paths.js';
+import type { PathStats } from '../../src/connection/multipath.js';
+import { simOptions } from '../support/sim.js';
 
 function metrics(time: number, data: Record<string, number>): LoggedEvent {
   return { time, event: { name: 'quic:recovery_metrics_updated', data } };
@@ -330,5 +333,171 @@ describe('report of a real two-flow run', () => {
     expect(html.length).toBeGreaterThan(20_000);
     expect(html.length).toBeLessThan(2_000_000);
     expect(await renderReport(input())).toBe(html);
+  });
+});
+
+function sent(time: number, length: number, pathId?: number): LoggedEvent {
+  return {
+    time,
+    event: { name: 'quic:packet_sent', data: { header: { packet_type: '1RTT', packet_number: time }, raw: { length }, ...(pathId !== undefined ? { path_id: pathId } : {}) } },
+  };
+}
+
+/** tquic's path_assigned extension event (connection/multipath.ts), path_id as a string. */
+function assigned(time: number, pathId: number, state: string): LoggedEvent {
+  return { time, event: { name: 'quic:path_assigned', data: { path_id: String(pathId), path_local: {}, path_remote: {}, state } } } as unknown as LoggedEvent;
+}
+
+describe('per-path series (multipath)', () => {
+  it('pathSentSeries: bytes sent per path as a bit rate per bucket, absent path_id counting as path 0, empty buckets as 0', () => {
+    const events = [sent(1_000, 1200), sent(5_000, 1000, 0), sent(12_000, 500, 1), sent(15_000, 1250, 0), sent(35_000, 100, 1), metrics(41_000, { congestion_window: 1 })];
+    const [p0, p1, ...rest] = pathSentSeries(events, { bucket: 10_000 });
+    expect(rest).toEqual([]);
+    // 10 ms buckets: bits per second = bytes · 8 · 100.
+    expect(p0).toEqual({
+      label: 'path 0',
+      points: [
+        { t: 0, value: 2200 * 800 },
+        { t: 10_000, value: 1250 * 800 },
+        { t: 20_000, value: 0 },
+        { t: 30_000, value: 0 },
+        { t: 40_000, value: 0 },
+        { t: 50_000, value: 0 },
+      ],
+    });
+    expect(p1!.label).toBe('path 1');
+    expect(p1!.points.map((p) => [p.t, p.value])).toEqual([
+      [10_000, 500 * 800],
+      [20_000, 0],
+      [30_000, 100 * 800],
+      [40_000, 0],
+      [50_000, 0],
+    ]);
+    expect(pathSentSeries(events, { bucket: 10_000, label: (id) => `flow0 path ${id}` }).map((s) => s.label)).toEqual(['flow0 path 0', 'flow0 path 1']);
+    expect(pathSentSeries([])).toEqual([]);
+  });
+
+  it('inUseRecoverySeries: recovery metrics go to the path in use, which moves to the first active path when it closes', () => {
+    const events = [
+      metrics(1_000, { congestion_window: 10, smoothed_rtt: 20, latest_rtt: 20 }),
+      assigned(2_000, 1, 'validating'),
+      assigned(3_000, 1, 'active'),
+      metrics(4_000, { congestion_window: 11 }),
+      assigned(5_000, 0, 'closing'),
+      metrics(6_000, { congestion_window: 50, smoothed_rtt: 60, latest_rtt: 61 }),
+    ];
+    const r = inUseRecoverySeries(events);
+    expect([...r.keys()]).toEqual([0, 1]);
+    expect(r.get(0)!.cwnd).toEqual({ label: 'path 0', points: [{ t: 1_000, value: 10 }, { t: 4_000, value: 11 }] });
+    expect(r.get(1)!.cwnd).toEqual({ label: 'path 1', points: [{ t: 6_000, value: 50 }] });
+    expect(r.get(1)!.latestRtt.points).toEqual([{ t: 6_000, value: 61 }]);
+    expect(pathStates(events)).toEqual([
+      { t: 2_000, pathId: 1, state: 'validating' },
+      { t: 3_000, pathId: 1, state: 'active' },
+      { t: 5_000, pathId: 0, state: 'closing' },
+    ]);
+  });
+
+  it('pathTable: a row per path and endpoint from the stats, state changes from the qlog, discarded paths kept', () => {
+    const stats = (id: number, over: Partial<PathStats> = {}): PathStats => ({
+      id,
+      state: 'active',
+      local: { host: '10.0.0.2', port: 443 },
+      remote: { host: `10.0.${id}.1`, port: 50000 },
+      backup: false,
+      smoothedRtt: 21_500,
+      cwnd: 12_000,
+      bytesInFlight: 0,
+      ptoCount: 0,
+      datagramsSent: 10,
+      bytesSent: 12_345,
+      datagramsReceived: 5,
+      bytesReceived: 400,
+      packetsLost: 2,
+      ...over,
+    });
+    const t = pathTable([
+      { flow: 'flow0', role: 'server', paths: [stats(1, { backup: true })], events: [assigned(80_000, 1, 'validating'), assigned(140_000, 1, 'active'), assigned(2_500_000, 0, 'closing')] },
+      { flow: 'flow0', role: 'client', paths: [stats(0), stats(1)] },
+    ]);
+    expect(t.kind).toBe('paths');
+    expect(t.columns).toEqual(['endpoint', 'path', 'addresses (local → remote)', 'state', 'backup', 'bytes sent', 'datagrams sent', 'packets lost', 'smoothed RTT', 'cwnd', 'state changes']);
+    expect(t.rows).toEqual([
+      ['server', 0, '-', 'closing (discarded)', '-', '-', '-', '-', '-', '-', 'closing 2.50 s'],
+      ['server', 1, '10.0.0.2:443 → 10.0.1.1:50000', 'active', 'yes', '12.3 kB', 10, 2, '21.5 ms', '12.0 kB', 'validating 80.0 ms, active 140.0 ms'],
+      ['client', 0, '10.0.0.2:443 → 10.0.0.1:50000', 'active', 'no', '12.3 kB', 10, 2, '21.5 ms', '12.0 kB', '-'],
+      ['client', 1, '10.0.0.2:443 → 10.0.1.1:50000', 'active', 'no', '12.3 kB', 10, 2, '21.5 ms', '12.0 kB', '-'],
+    ]);
+    // Several flows: a flow column first.
+    expect(pathTable([{ flow: 'a', role: 'server', paths: [stats(0)] }, { flow: 'b', role: 'server', paths: [stats(0)] }]).columns[0]).toBe('flow');
+  });
+});
+
+describe('report of a multipath run (multipath-failover)', () => {
+  let result: ScenarioResult;
+  const logs: Partial<Record<'client' | 'server', MemorySink>> = {};
+
+  beforeAll(async () => {
+    // 4 MB: path A goes down at 1.5 s, mid-transfer.
+    const s = preset('multipath-failover', { bytes: 4_000_000, seed: 1 });
+    result = runScenario(s, { ...(await simOptions()), qlog: ({ role }) => (logs[role] = new MemorySink()) });
+  }, 60_000);
+
+  it('the per-path series show path A carrying data until it goes down and path B after', () => {
+    expect(result.completed).toBe(true);
+    const server = logs.server!.events;
+    const [a, b] = pathSentSeries(server, { bucket: 250_000 });
+    expect([a!.label, b!.label]).toEqual(['path 0', 'path 1']);
+    const rate = (s: { points: SeriesPoint[] }, t: number): number => s.points.find((p) => p.t === t)!.value;
+    // Both paths busy before 1.5 s (about 10 Mbit/s each); afterwards path A gets at most probes.
+    expect(rate(a!, 1_000_000)).toBeGreaterThan(5e6);
+    expect(rate(b!, 1_000_000)).toBeGreaterThan(5e6);
+    expect(rate(a!, 2_000_000)).toBeLessThan(0.2e6);
+    expect(rate(b!, 2_000_000)).toBeGreaterThan(5e6);
+    // Every byte the server sent is in some path's series.
+    let total = 0;
+    for (const { event } of server) if (event.name === 'quic:packet_sent') total += event.data.raw?.length ?? 0;
+    const charted = [a!, b!].reduce((n, s) => n + s.points.slice(0, -1).reduce((m, p) => m + (p.value * 0.25) / 8, 0), 0);
+    expect(Math.round(charted)).toBe(total);
+  });
+
+  it('renders the per-path charts and the per-path table', async () => {
+    const f = result.flows[0]!;
+    const flow = { label: f.name, sender: logs.server!.events, receiver: logs.client!.events };
+    const inp: ReportInput = {
+      title: 'multipath-failover',
+      summary: [{ label: 'scenario', value: result.scenario }],
+      tables: [
+        pathTable([
+          { flow: f.name, role: 'server', paths: f.server!.paths, events: logs.server!.events },
+          { flow: f.name, role: 'client', paths: f.client!.paths, events: logs.client!.events },
+        ]),
+      ],
+      charts: [...flowCharts([flow]), ...pathCharts([{ ...flow, senderRole: 'server' }])],
+      endTime: result.completionTime,
+    };
+    const html = await renderReport(inp);
+    expect([...html.matchAll(/data-metric="([a-z_]+)"/g)].map((m) => m[1])).toEqual(['cwnd', 'bytes_in_flight', 'rtt', 'delivered', 'throughput', 'throughput', 'delivered', 'cwnd', 'rtt']);
+    expect(html).toContain('Sent per path by the server (data sender)');
+    expect(html).toContain('Sent per path by the client (data receiver: ACKs)');
+    expect(html).toContain(escapeHtml(IN_USE_NOTE));
+    const charts = svgs(html);
+    expect(charts).toHaveLength(9);
+    for (const svg of charts.slice(4, 7)) {
+      expect(svg).toContain('>path 0</text>');
+      expect(svg).toContain('>path 1</text>');
+      expect(lineCount(svg)).toBe(2);
+    }
+    expect(charts[4]).toContain('throughput (Mbit/s)');
+    // The per-path table: one row per path and endpoint, with the server's bytes per path.
+    const table = html.match(/<figure class="table" data-table="paths">[\s\S]*?<\/figure>/)?.[0];
+    expect(table).toBeDefined();
+    for (const col of ['path', 'state', 'backup', 'bytes sent', 'datagrams sent', 'packets lost', 'smoothed RTT']) expect(table).toContain(`<th scope="col">${escapeHtml(col)}</th>`);
+    expect(table!.split('<tr><td>').length - 1).toBe(4);
+    const b = f.server!.paths!.find((p) => p.id === 1)!;
+    expect(b.bytesSent).toBeGreaterThan(1_000_000);
+    expect(table).toContain(`<tr><td>server</td><td>1</td><td>10.0.0.2:443 → 10.0.1.1:50000</td><td>active</td><td>no</td><td>${formatBytes(b.bytesSent)}</td><td>${b.datagramsSent}</td>`);
+    expect(table).toMatch(/<td>validating [\d.]+ ms, active [\d.]+ ms<\/td>/);
+    expect(await renderReport(inp)).toBe(html);
   });
 });

@@ -30,6 +30,8 @@ export async function testCredentials(): Promise<TlsCredentials> {
 export interface LinkOptions {
   /** One-way delay in µs (default 10 ms). */
   delay?: number;
+  /** One-way delay in µs of one datagram (e.g. one multipath path slower); undefined: `delay`. */
+  delayOf?: (d: Datagram, from: 'client' | 'server') => number | undefined;
   /** Extra random delay up to this many µs (reordering). */
   jitter?: number;
   loss?: number;
@@ -41,6 +43,11 @@ export interface LinkOptions {
   ecn?: (d: Datagram, index: number, from: 'client' | 'server') => Ecn | undefined;
   /** A NAT in front of the client: its datagrams arrive from this address instead. */
   clientSource?: SocketAddress;
+  /**
+   * Rewrites the source address a datagram arrives with (e.g. a NAT rebinding of one multipath
+   * path: only datagrams from one client address); undefined keeps it (after `clientSource`).
+   */
+  rewriteFrom?: (d: Datagram, index: number, from: 'client' | 'server') => SocketAddress | undefined;
 }
 
 interface InFlight {
@@ -136,8 +143,8 @@ export class Pair {
     for (let i = 0; i < copies; i++) {
       const data = d.data.slice();
       if (link.corrupt && this.prng.chance(link.corrupt)) data[this.prng.nextInt(data.length)]! ^= 1 << this.prng.nextInt(8);
-      const delay = (link.delay ?? 10_000) + (link.jitter ? this.prng.nextInt(link.jitter) : 0);
-      const src = from === 'client' && link.clientSource ? link.clientSource : d.from;
+      const delay = (link.delayOf?.(d, from) ?? link.delay ?? 10_000) + (link.jitter ? this.prng.nextInt(link.jitter) : 0);
+      const src = link.rewriteFrom?.(d, idx, from) ?? (from === 'client' && link.clientSource ? link.clientSource : d.from);
       this.queue.push({ at: this.now + delay, seq: this.seq++, d: { ...d, data, from: src, ...(ecn !== undefined ? { ecn } : {}) }, to: from === 'client' ? 'server' : 'client' });
     }
     release();
