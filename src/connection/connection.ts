@@ -11,7 +11,6 @@
  */
 import { DirectionalKeys } from '../crypto/keys.js';
 import { initialKeys } from '../crypto/initial.js';
-import { removeHeaderProtection, openPayload, reapplyHeaderProtection } from '../crypto/packet-protection.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { TlsClient } from '../crypto/tls/client.js';
 import type { TlsServer } from '../crypto/tls/server.js';
@@ -23,70 +22,49 @@ import { Pacer } from '../recovery/pacer.js';
 import { Pmtud } from '../recovery/pmtud.js';
 import { EcnValidator } from '../recovery/ecn.js';
 import { RttEstimator } from '../recovery/rtt.js';
-import type { QlogSink, QlogEventOf, PacketDroppedTrigger } from '../qlog/index.js';
-import { wants } from '../qlog/events.js';
-import { framesToQlog } from '../qlog/frames.js';
-import { keyTypeOf, qlogEndpoint, qlogPacketType, qlogVersion, toMs, transportErrorToQlog } from '../qlog/common.js';
+import type { QlogSink, PacketDroppedTrigger } from '../qlog/index.js';
+import { keyTypeOf, qlogEndpoint, qlogPacketType } from '../qlog/common.js';
 import { StreamManager, type StreamId } from '../streams/index.js';
 import { toHex } from '../util/bytes.js';
-import { DatagramPool, sameAddress, type Datagram, type SocketAddress } from '../util/datagram.js';
+import { DatagramPool, type Datagram, type SocketAddress } from '../util/datagram.js';
 import { Prng } from '../util/prng.js';
 import type { Duration, Instant } from '../util/time.js';
 import { ErrorCode, TransportError } from '../util/transport-error.js';
 import { errorName } from '../wire/errors.js';
-import { isAckEliciting, frameTypeOf } from '../wire/frame-codec.js';
 import { FrameDecoder } from '../wire/frame-decoder.js';
-import { createPacketHeader, parsePacketHeaderInto, reservedBitsFromFirstByte, type PacketHeader } from '../wire/header.js';
-import { equalBytes } from '../util/bytes.js';
+import { createPacketHeader, type PacketHeader } from '../wire/header.js';
 import type { Frame } from '../wire/frame.js';
 import type { UnprotectedHeader } from '../crypto/packet-protection.js';
-import { checkFrameAllowed, type PacketType } from '../wire/legality.js';
 import type { TransportParameters } from '../wire/transport-params.js';
 import { buildDatagram, TxScratch } from './builder.js';
 import { configVersion, transportSettings, type ConnectionConfig, type TransportSettings } from './config.js';
-import { handleFrame } from './frames.js';
-import { createTls, drainTls, localTransportParameters, restartHandshake } from './handshake.js';
-import { VersionNegotiation, configuredVersions, onOtherVersionOpened, onVersionNegotiation, otherVersionReadKeys } from './version.js';
+import { createTls, drainTls, localTransportParameters } from './handshake.js';
+import { VersionNegotiation, configuredVersions } from './version.js';
 import { parametersSetEvent } from '../qlog/params.js';
 import { PacketSpace } from './space.js';
-import { APPDATA, HANDSHAKE, INITIAL, SPACE_NAMES, type CloseInfo, type ConnectionEvent, type RecoveryToken, type SpaceId } from './types.js';
-import { isResendable, onTokenAcked, onTokenLost, TokenPool } from './tokens.js';
+import { APPDATA, HANDSHAKE, INITIAL, type CloseInfo, type ConnectionEvent, type RecoveryToken, type SpaceId } from './types.js';
+import { onTokenAcked, onTokenLost, TokenPool } from './tokens.js';
 import { KeyPhase, ReadKeys } from './key-update.js';
 import { LocalCids, PeerCids, type CidHost } from './cids.js';
-import { RetryState, onRetry } from './retry.js';
+import { RetryState } from './retry.js';
 import { takeStoredToken } from './address-token.js';
-import { EarlyData, onOneRttReceived, zeroRttReadKeys } from './early-data.js';
+import { EarlyData } from './early-data.js';
 import { pmtuOnAcked, pmtuOnLost } from './pmtu.js';
+import { handleDatagram } from './receive.js';
+import { closeWithError, enterClosing, enterDraining, finishClose } from './closing.js';
+import { handleTimeout, logRecovery, pollTimeout } from './timers.js';
 import { Path } from './path.js';
-import { acceptPath, failoverRequeue, largestPto, onMultipathChallengeLost, onPathAddressChange, pathNeedsSend, closePath, multipathTimeout, onMultipathResponse, onMultipathTimeout, openPath, packetPathId, pathStats, setPathStatus, type Multipath, type PathStats } from './multipath.js';
-import { onProbeResponse, probeFailed, serverLocalChange, type PathProbe } from './path-probe.js';
-import { clientPathFailed, clientPathValidated, encodePreferredAddress, maybeUsePreferredAddress, resetPathState, startClientMigration, validationDeadline, type MigrationReason } from './migration.js';
+import { largestPto, closePath, pollMultipath, openPath, pathStats, setPathStatus, type Multipath, type PathStats } from './multipath.js';
+import { type PathProbe } from './path-probe.js';
+import { encodePreferredAddress, maybeUsePreferredAddress, startClientMigration, type MigrationReason } from './migration.js';
 import type { PreferredAddress } from '../wire/transport-params.js';
 
 const SPACE_PTYPE = ['initial', 'handshake', '1rtt'] as const;
 const EMPTY_BYTES = new Uint8Array(0);
-/** Multipath: the least congestion-window room that makes a path eligible for the next datagram. */
-const MIN_SCHED_ROOM = 100;
 
 
 function onlyAckTokens(tokens: readonly RecoveryToken[]): boolean {
   for (let i = 0; i < tokens.length; i++) if (tokens[i]!.kind !== 'ack') return false;
-  return true;
-}
-
-/** RFC 9000 §9.1: probing frames are PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and PADDING. */
-function onlyProbing(frames: readonly Frame[]): boolean {
-  for (let i = 0; i < frames.length; i++) {
-    const k = frames[i]!.kind;
-    if (k !== 'path_challenge' && k !== 'path_response' && k !== 'new_connection_id' && k !== 'padding') return false;
-  }
-  return true;
-}
-
-/** buf[a, a + aLength) and buf[b, b + bLength) hold the same bytes. */
-function sameBytesAt(buf: Uint8Array, a: number, aLength: number, b: number, bLength: number): boolean {
-  if (aLength !== bLength) return false;
-  for (let i = 0; i < aLength; i++) if (buf[a + i] !== buf[b + i]) return false;
   return true;
 }
 
@@ -329,9 +307,12 @@ export class Connection {
   readonly localCids: LocalCids;
   readonly peerCids: PeerCids;
   /** @internal The Destination Connection ID of the packet being processed, by position (RETIRE_CONNECTION_ID check, §19.16). */
-  private rxDcidBuf: Uint8Array = EMPTY_BYTES;
-  private rxDcidAt = 0;
-  private rxDcidLength = 0;
+  /** @internal */
+  rxDcidBuf: Uint8Array = EMPTY_BYTES;
+  /** @internal */
+  rxDcidAt = 0;
+  /** @internal */
+  rxDcidLength = 0;
 
   /** Transmit buffers (DESIGN §4 rule 2); see `releaseDatagram`. */
   readonly pool: DatagramPool;
@@ -346,11 +327,16 @@ export class Connection {
   keyPhase: KeyPhase | undefined;
   readonly tokenPool = new TokenPool();
   /** Receive-path scratch: header, unprotected header and frame list, reused per packet. */
-  private readonly rxHeader: PacketHeader = createPacketHeader();
-  private readonly rxUnprotected: UnprotectedHeader = { firstByte: 0, pnLength: 1, headerLength: 0, pn: 0, keyPhase: 0 };
-  private readonly rxFrames: Frame[] = [];
-  private readonly rxDecoder = new FrameDecoder();
-  private readonly rxOptions: { shortDcidLength: number; shortDcidView: boolean };
+  /** @internal (receive.ts) */
+  readonly rxHeader: PacketHeader = createPacketHeader();
+  /** @internal (receive.ts) */
+  readonly rxUnprotected: UnprotectedHeader = { firstByte: 0, pnLength: 1, headerLength: 0, pn: 0, keyPhase: 0 };
+  /** @internal (receive.ts) */
+  readonly rxFrames: Frame[] = [];
+  /** @internal (receive.ts) */
+  readonly rxDecoder = new FrameDecoder();
+  /** @internal (receive.ts) */
+  readonly rxOptions: { shortDcidLength: number; shortDcidView: boolean };
 
   private readonly events: ConnectionEvent[] = [];
   private eventHead = 0;
@@ -526,7 +512,7 @@ export class Connection {
    */
   close(now: Instant, code = 0, reason = '', application = true): void {
     if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return;
-    this.enterClosing(now, { kind: application ? 'application' : 'transport', code, reason, initiator: 'local' });
+    enterClosing(this, now, { kind: application ? 'application' : 'transport', code, reason, initiator: 'local' });
   }
 
   stats(): ConnectionStats {
@@ -602,258 +588,7 @@ export class Connection {
   // Receive path
 
   handleDatagram(now: Instant, d: Datagram): void {
-    this.startedAt ??= now;
-    this.lastNow = now;
-    if (this.state === 'closed' || this.state === 'draining') return;
-    this.bytesReceived += d.data.length;
-    if (!this.addressValidated) this.bytesReceivedUnvalidated += d.data.length;
-    // RFC 9000 §12.2: walk the coalesced packets; one that fails to parse drops the rest, and
-    // packets whose DCID differs from the first one's are ignored.
-    const data = d.data;
-    const h = this.rxHeader;
-    const opts = this.rxOptions;
-    // The first packet's DCID, by position (no view, DESIGN §4 rule 2).
-    let firstDcidAt = -1;
-    let firstDcidLength = 0;
-    const receivedBefore = this.packetsReceived;
-    for (let offset = 0; offset < data.length; offset += h.packetLength) {
-      if ((this.state as ConnectionState) === 'closed' || (this.state as ConnectionState) === 'draining') return;
-      try {
-        parsePacketHeaderInto(data, offset, opts, h);
-      } catch (e) {
-        if (!(e instanceof TransportError)) throw e;
-        this.drop(now, 'invalid', e.reason, data.length - offset);
-        break;
-      }
-      if (firstDcidAt < 0) {
-        firstDcidAt = h.dcidOffset;
-        firstDcidLength = h.dcidLength;
-      } else if (!sameBytesAt(data, firstDcidAt, firstDcidLength, h.dcidOffset, h.dcidLength)) continue;
-      try {
-        this.handlePacket(now, d, h);
-      } catch (e) {
-        if (!(e instanceof TransportError)) throw e;
-        this.rxDcidBuf = EMPTY_BYTES;
-        this.closeWithError(now, e);
-        return;
-      }
-    }
-    // RFC 9000 §10.3.1: a datagram of which no packet could be processed may be a stateless reset.
-    if (this.packetsReceived === receivedBefore && (this.state as ConnectionState) !== 'draining' && this.peerCids.isStatelessReset(data, d.from, this.remote)) {
-      this.onStatelessReset(now, data.length);
-      return;
-    }
-    // RFC 9000 §10.2.1: in the closing state, answer incoming packets with CONNECTION_CLOSE.
-    if (this.state === 'closing') this.closePending = true;
-  }
-
-  private handlePacket(now: Instant, d: Datagram, h: PacketHeader): void {
-    let space: SpaceId;
-    let ptype: PacketType;
-    switch (h.type) {
-      case 'initial':
-        space = INITIAL;
-        ptype = 'initial';
-        break;
-      case 'handshake':
-        space = HANDSHAKE;
-        ptype = 'handshake';
-        break;
-      case '1rtt':
-        space = APPDATA;
-        ptype = '1rtt';
-        break;
-      case '0rtt':
-        // RFC 9001 §4.6.1: only a server reads 0-RTT, and only with the keys of accepted early
-        // data, in the client's version (RFC 9000 §12.3: the application packet number space).
-        if (zeroRttReadKeys(this, now) === undefined || h.version !== this.version) return this.drop(now, 'key_unavailable', '0-RTT not accepted', h.packetLength);
-        space = APPDATA;
-        ptype = '0rtt';
-        break;
-      case 'version_negotiation': {
-        // RFC 9000 §6.2: a client may restart with a version from the list.
-        const v = onVersionNegotiation(this, now, h);
-        if (v !== undefined) restartHandshake(this, now, v);
-        return;
-      }
-      case 'retry':
-        // RFC 9000 §17.2.5.2 (retry.ts).
-        return onRetry(this, now, d, h);
-      default:
-        // Unsupported versions: not for an established connection.
-        return this.drop(now, 'unsupported', h.type, h.packetLength);
-    }
-    const sp = this.spaces[space];
-    // RFC 9369 §4: another version's long header is dropped, but for compatible negotiation.
-    const otherVersion = h.form === 'long' && h.version !== this.version;
-    const zeroRtt = ptype === '0rtt';
-    const keys = zeroRtt ? this.early.keys : otherVersion ? otherVersionReadKeys(this, h.version, space) : sp.open;
-    if (otherVersion && keys === undefined) return this.drop(now, 'unsupported', 'version mismatch', h.packetLength);
-    if (sp.discarded || !keys) return this.drop(now, 'key_unavailable', `${SPACE_NAMES[space]} keys`, h.packetLength);
-    // multipath-21 §2.2: the Destination Connection ID names the path, hence the packet-number
-    // space and the nonce.
-    let path: Path | undefined = this.path;
-    let pathId = 0;
-    if (this.mp !== undefined && ptype === '1rtt') {
-      pathId = packetPathId(this, d.data, h.dcidOffset, h.dcidLength);
-      if (pathId < 0) return this.drop(now, 'rejected', 'closed or unknown path', h.packetLength);
-      path = this.mp.paths.get(pathId);
-    }
-    const ps = space === APPDATA && path !== undefined ? path.space : sp;
-    const packet = h.start === 0 && h.packetLength === d.data.length ? d.data : d.data.subarray(h.start, h.start + h.packetLength);
-    const hp = removeHeaderProtection(keys.hp, packet, h.pnOffset, path !== undefined ? (ps.ack.largest ?? -1) : -1, this.rxUnprotected);
-    if (hp === null) return this.drop(now, 'invalid', 'too short', h.packetLength);
-    // RFC 9001 §6.3: a 1-RTT packet's Key Phase bit and number pick the current, next or
-    // previous read keys (the header protection key never changes).
-    const kp = space === APPDATA && !zeroRtt ? this.keyPhase : undefined;
-    // (multipath-21 §2.5: one key phase, packet numbers per path.)
-    const which = kp !== undefined ? kp.select(hp.keyPhase, hp.pn, pathId) : ReadKeys.Current;
-    const aeadKeys = kp !== undefined ? kp.keys(which) : keys;
-    const payloadLength = aeadKeys !== undefined ? openPayload(aeadKeys, packet, hp.headerLength, hp.pn, pathId) : -1;
-    if (payloadLength < 0) {
-      reapplyHeaderProtection(keys.hp, packet, h.pnOffset);
-      return this.drop(now, aeadKeys !== undefined ? 'decryption_failure' : 'key_unavailable', `${SPACE_NAMES[space]} packet`, h.packetLength);
-    }
-    if (kp !== undefined) this.onKeyPhaseOpened(now, kp, which, hp.pn, pathId);
-    // RFC 9000 §17.2 / §17.3.1: reserved bits must be zero once protection is removed.
-    if (reservedBitsFromFirstByte(hp.firstByte, h.form) !== 0) throw new TransportError(ErrorCode.PROTOCOL_VIOLATION, undefined, 'reserved header bits set');
-    if (path !== undefined && ps.ack.isDuplicate(hp.pn)) return this.drop(now, 'duplicate', `pn ${hp.pn}`, h.packetLength);
-    if (path === undefined) {
-      // multipath-21 §3.1: an authenticated packet on an unused path ID: the peer opened a path.
-      path = acceptPath(this, now, pathId, d.from, d.to);
-      if (path === undefined) return this.drop(now, 'rejected', `no connection ID for path ${pathId}`, h.packetLength);
-    }
-    const pathSpace = space === APPDATA ? path.space : sp;
-    path.datagramsReceived++;
-    path.bytesReceived += h.packetLength;
-    if (path.ampLimited) path.ampReceived += d.data.length;
-    this.rxPath = path;
-    // RFC 9000 §9: only 1-RTT packets after the handshake may come from a new peer address; a
-    // client never follows a server to a new address (§9.6 preferred address aside).
-    const newAddress = path === this.path && !sameAddress(d.from, this.remote);
-    const fromProbe = space === APPDATA && ((this.pathProbe !== undefined && sameAddress(d.from, this.pathProbe.remote)) || (this.formerRemote !== undefined && sameAddress(d.from, this.formerRemote)));
-    if (newAddress && !fromProbe && (this.isClient || space !== APPDATA || !this.handshakeConfirmed)) return this.drop(now, 'rejected', 'packet from an unknown peer address', h.packetLength);
-    // multipath-21 §3.1.2: another multipath path's packet from a new peer address is a
-    // migration of that path (followed below, onPathAddressChange); a client drops it (§9).
-    const pathNewAddress = path !== this.path && !sameAddress(d.from, path.remote);
-    if (pathNewAddress && this.isClient) return this.drop(now, 'rejected', `packet from an unknown peer address on path ${path.id}`, h.packetLength);
-    const largestBefore = pathSpace.ack.largest ?? -1;
-
-    if (otherVersion) onOtherVersionOpened(this, now, h.version);
-    if (zeroRtt) this.early.packetsReceived++;
-    else if (ptype === '1rtt') onOneRttReceived(this, now);
-    if (this.isClient && !this.remoteCidSet && h.form === 'long') {
-      // RFC 9000 §7.2: the client switches to the server's chosen connection ID.
-      this.remoteCid = h.scid.slice();
-      this.remoteCidSet = true;
-    }
-    if (!this.isClient && space === HANDSHAKE) {
-      // RFC 9000 §8.1: a Handshake packet from the client validates its address;
-      // RFC 9001 §4.9.1: the server discards Initial keys on first processing one.
-      this.addressValidated = true;
-      this.recovery.peerCompletedAddressValidation = true;
-      this.discardSpace(now, INITIAL);
-    }
-    this.packetsReceived++;
-    this.rxDcidBuf = d.data;
-    this.rxFrom = d.from;
-    this.rxTo = d.to;
-    this.rxSize = d.data.length;
-    this.rxDcidAt = h.dcidOffset;
-    this.rxDcidLength = h.dcidLength;
-    // Frames are scratch objects pointing into the packet (DESIGN §4 rule 2); handlers copy what they keep.
-    const frames = this.rxDecoder.decode(packet, hp.headerLength, hp.headerLength + payloadLength, this.rxFrames);
-    // RFC 9000 §12.4: a packet without frames is a PROTOCOL_VIOLATION.
-    if (frames.length === 0) throw new TransportError(ErrorCode.PROTOCOL_VIOLATION, undefined, 'packet without frames');
-    let ackEliciting = false;
-    for (let i = 0; i < frames.length; i++) {
-      const f = frames[i]!;
-      checkFrameAllowed(frameTypeOf(f), ptype);
-      if (isAckEliciting(f)) ackEliciting = true;
-    }
-    if (wants(this.qlog, 'quic:packet_received')) {
-      this.qlog!.event(now, {
-        name: 'quic:packet_received',
-        data: {
-          header: { packet_type: qlogPacketType(ptype), packet_number: hp.pn, ...(h.form === 'long' ? { version: qlogVersion(h.version) } : {}) },
-          raw: { length: h.packetLength },
-          ...(this.mp !== undefined && space === APPDATA ? { path_id: path.id } : {}),
-          frames: framesToQlog(frames),
-        },
-      });
-    }
-    for (let i = 0; i < frames.length; i++) {
-      handleFrame(this, now, space, frames[i]!);
-      if (this.state === 'draining' || this.state === 'closed') break;
-    }
-    this.rxDcidBuf = EMPTY_BYTES;
-    if (sp.discarded) return;
-    if (!this.isClient && newAddress && hp.pn > largestBefore && (this.state as ConnectionState) === 'established' && !onlyProbing(frames)) this.migrateTo(now, d.from);
-    if (!this.isClient && pathNewAddress && hp.pn > largestBefore && (this.state as ConnectionState) === 'established' && !onlyProbing(frames)) onPathAddressChange(this, now, path, d.from, d.data.length);
-    // RFC 9000 §9.6: the client moved to another of our addresses (the preferred address): answer from there.
-    if (!this.isClient && path === this.path && space === APPDATA && this.handshakeConfirmed && hp.pn > largestBefore && !sameAddress(d.to, this.local) && !onlyProbing(frames)) serverLocalChange(this, now, d.to);
-    const pv = this.pathValidation;
-    if (pv !== undefined && sameAddress(d.from, this.remote)) pv.received += d.data.length;
-    pathSpace.ack.onPacketReceived(now, hp.pn, ackEliciting, d.ecn);
-    // RFC 9000 §10.1: any processed packet restarts the idle timer.
-    if (this.idleTimeout > 0) this.idleDeadline = now + this.effectiveIdleTimeout();
-    this.sentElicitingSinceReceive = false;
-  }
-
-  /**
-   * RFC 9000 §9.3: the peer sent a non-probing packet with the largest packet number yet from a
-   * new address: send there from now on and validate it. When the IP address (not only the
-   * port) changed, the congestion controller and RTT estimator start afresh (§9.4).
-   */
-  private migrateTo(now: Instant, address: SocketAddress): void {
-    const previous = this.pathValidation?.previous ?? this.remote;
-    const ipChanged = address.host !== this.remote.host;
-    this.remote = address;
-    this.migrations++;
-    // §9.5: a connection ID not used on the previous path, when the peer supplied a spare one.
-    this.nextPeerCid();
-    if (ipChanged) resetPathState(this, now);
-    // RFC 9000 §13.4.2: ECN is validated afresh on a new path.
-    this.ecn.reset(now);
-    const pto = this.recovery.rtt.pto(this.recovery.maxAckDelay, true);
-    // §8.2.4: give up after max(3 PTO, 6 × kInitialRtt).
-    const deadline = now + Math.max(3 * pto, 6 * this.settings.initialRtt);
-    this.pathValidation = { challenge: this.prng.bytes(8), previous, deadline, received: 0, sent: 0, challengePending: true };
-    this.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_started', tuple_remote: qlogEndpoint(address) } });
-    this.emit({ type: 'peer_address_changed', address, previous, state: 'validating' });
-  }
-
-  /** @internal A PATH_RESPONSE arrived. */
-  onPathResponse(now: Instant, data: Uint8Array): void {
-    if (this.mp !== undefined && onMultipathResponse(this, now, data)) return;
-    if (this.pathProbe !== undefined && onProbeResponse(this, now, data)) return;
-    const pv = this.pathValidation;
-    if (!pv || !equalBytes(pv.challenge, data)) return;
-    this.pathValidation = undefined;
-    if (pv.previousLocal !== undefined) return clientPathValidated(this, now, pv.previousLocal, pv.previous, pv.reason ?? 'active');
-    this.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_complete' } });
-    this.emit({ type: 'peer_address_changed', address: this.remote, previous: pv.previous, state: 'validated' });
-  }
-
-  /** @internal A packet with PATH_CHALLENGE was lost: send it again while validation runs. */
-  onPathChallengeLost(data: Uint8Array): void {
-    // multipath-21 §3.1: a multipath path's own PATH_CHALLENGE goes out again too.
-    if (this.mp !== undefined) onMultipathChallengeLost(this, data);
-    const probe = this.pathProbe;
-    if (probe !== undefined && equalBytes(probe.challenge, data)) probe.challengePending = true;
-    const pv = this.pathValidation;
-    if (pv && equalBytes(pv.challenge, data)) pv.challengePending = true;
-  }
-
-  /** §9.3.2: validation failed; go back to the last validated address. */
-  private pathValidationFailed(now: Instant): void {
-    const pv = this.pathValidation!;
-    this.pathValidation = undefined;
-    if (pv.previousLocal !== undefined) return clientPathFailed(this, now, pv.previousLocal, pv.previous, pv.reason ?? 'active');
-    const failed = this.remote;
-    this.remote = pv.previous;
-    this.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_abandoned' } });
-    this.emit({ type: 'peer_address_changed', address: this.remote, previous: failed, state: 'reverted' });
+    handleDatagram(this, now, d);
   }
 
   /** @internal Is `cid` the Destination Connection ID of the packet being processed? */
@@ -926,7 +661,8 @@ export class Connection {
    * keys is the peer's update (we follow: our next packet, and the ACK of this one, go out
    * under the new keys) or its answer to ours.
    */
-  private onKeyPhaseOpened(now: Instant, kp: KeyPhase, which: ReadKeys, pn: number, pathId: number): void {
+  /** @internal */
+  onKeyPhaseOpened(now: Instant, kp: KeyPhase, which: ReadKeys, pn: number, pathId: number): void {
     if (which === ReadKeys.Previous) kp.checkPrevious(pn, pathId);
     // multipath-21 §2.5: the 3×PTO waits use the largest PTO among the paths.
     const change = kp.onOpened(now, which, pn, largestPto(this), pathId);
@@ -996,178 +732,39 @@ export class Connection {
   // ---------------------------------------------------------------------------------------------
   // Closing (RFC 9000 §10)
 
-  /** @internal A protocol error: close with the RFC's code and the frame type. */
+  /** @internal A protocol error: close with the RFC's code and the frame type (closing.ts). */
   closeWithError(now: Instant, e: TransportError): void {
-    if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return;
-    this.enterClosing(now, { kind: 'transport', code: e.code, ...(e.frameType !== undefined ? { frameType: e.frameType } : {}), reason: e.reason, initiator: 'local' });
+    closeWithError(this, now, e);
   }
 
-  private enterClosing(now: Instant, info: CloseInfo): void {
-    this.state = 'closing';
-    this.closeInfo = info;
-    this.closePending = true;
-    this.closeDeadline = now + 3 * this.recovery.rtt.pto(this.recovery.maxAckDelay, true);
-    this.logClosed(now, info);
-    this.emit({ type: 'closing', info });
-  }
-
-  private logClosed(now: Instant, info: CloseInfo): void {
-    if (!this.qlog) return;
-    const data: QlogEventOf<'quic:connection_closed'>['data'] = { initiator: info.initiator === 'none' ? 'local' : info.initiator, reason: info.reason };
-    if (info.kind === 'transport') {
-      const e = transportErrorToQlog(info.code);
-      data.connection_error = e.error;
-      if (e.error_code !== undefined) data.error_code = e.error_code;
-      data.trigger = 'error';
-    } else if (info.kind === 'application') {
-      data.application_error = 'unknown';
-      data.error_code = info.code;
-      data.trigger = 'application';
-    } else {
-      data.trigger = info.kind === 'idle_timeout' ? 'idle_timeout' : info.kind === 'stateless_reset' ? 'stateless_reset' : 'unspecified';
-    }
-    this.qlog.event(now, { name: 'quic:connection_closed', data });
-  }
-
-  /** @internal The peer closed (CONNECTION_CLOSE received): draining for 3×PTO (§10.2.2). */
+  /** @internal The peer closed (CONNECTION_CLOSE received): draining (closing.ts). */
   enterDraining(now: Instant, info: CloseInfo): void {
-    if (this.state === 'draining' || this.state === 'closed') return;
-    const wasClosing = this.state === 'closing';
-    this.state = 'draining';
-    this.closePending = false;
-    if (!wasClosing) {
-      this.closeInfo = info;
-      this.closeDeadline = now + 3 * this.recovery.rtt.pto(this.recovery.maxAckDelay, true);
-      this.logClosed(now, info);
-      this.emit({ type: 'closing', info });
-    }
+    enterDraining(this, now, info);
   }
 
-  /** @internal Closed at once, nothing sent (timeouts, an abandoned connection attempt). */
+  /** @internal Closed at once, nothing sent (closing.ts). */
   finishClose(now: Instant, info: CloseInfo): void {
-    if (this.state === 'closed') return;
-    if (this.state !== 'closing' && this.state !== 'draining') {
-      this.closeInfo = info;
-      this.logClosed(now, info);
-      this.emit({ type: 'closing', info });
-    }
-    this.state = 'closed';
-    this.emit({ type: 'closed', info: this.closeInfo ?? info });
+    finishClose(this, now, info);
   }
 
   // ---------------------------------------------------------------------------------------------
   // Timers (DESIGN §3: a table of deadlines; pollTimeout is the minimum)
 
   pollTimeout(): Instant | undefined {
-    if (this.state === 'closed') return undefined;
-    let t: Instant | undefined = this.closeDeadline;
-    const min = (x: Instant | undefined): void => {
-      if (x !== undefined && (t === undefined || x < t)) t = x;
-    };
-    if (this.state === 'closing' || this.state === 'draining') return t;
-    min(this.idleDeadline);
-    min(this.recovery.timeout());
-    for (let i = 0; i < 3; i++) if (!this.spaces[i]!.discarded) min(this.spaces[i]!.ack.deadline);
-    min(this.pacingDeadline);
-    min(this.pathValidation?.deadline);
-    min(this.pathProbe?.deadline);
-    min(multipathTimeout(this));
-    if (this.keyPhase !== undefined && this.keyPhase.hasPrevious) min(this.keyPhase.previousUntil);
-    return t;
+    return pollTimeout(this);
   }
 
   handleTimeout(now: Instant): void {
-    this.lastNow = now;
-    if (this.state === 'closed') return;
-    if (this.closeDeadline !== undefined && now >= this.closeDeadline) {
-      this.finishClose(now, this.closeInfo ?? { kind: 'transport', code: 0, reason: '', initiator: 'none' });
-      return;
-    }
-    if (this.state === 'closing' || this.state === 'draining') return;
-    if (this.idleDeadline !== undefined && now >= this.idleDeadline) {
-      // RFC 9000 §10.1: the connection is silently closed.
-      this.finishClose(now, { kind: 'idle_timeout', code: 0, reason: 'idle timeout', initiator: 'none' });
-      return;
-    }
-    for (let i = 0; i < 3; i++) if (!this.spaces[i]!.discarded) this.spaces[i]!.ack.onTimeout(now);
-    if (this.pacingDeadline !== undefined && now >= this.pacingDeadline) this.pacingDeadline = undefined;
-    if (this.pathValidation !== undefined && now >= this.pathValidation.deadline) this.pathValidationFailed(now);
-    if (this.pathProbe !== undefined && now >= this.pathProbe.deadline) probeFailed(this, now);
-    // RFC 9001 §6.5: the previous read keys go 3×PTO after the update.
-    this.keyPhase?.onTimeout(now);
-    if (this.mp !== undefined) {
-      for (const p of this.mp.paths.values()) p.space.ack.onTimeout(now);
-      onMultipathTimeout(this, now);
-    }
-    const lt = this.recovery.timeout();
-    if (lt !== undefined && now >= lt) {
-      const r = this.recovery.onTimeout(now);
-      this.onLost(now, r.lost, r.lostSpace as SpaceId);
-      this.logRecovery(now);
-      if (r.probe) {
-        this.armProbe(r.probe.space as SpaceId, r.probe.count);
-        this.ecn.onPto(now);
-        if (this.mp !== undefined && r.probe.space === APPDATA) failoverRequeue(this, this.path);
-      }
-    }
+    handleTimeout(this, now);
   }
 
-  /** RFC 9002 §6.2.4: probes carry new or previously sent data, else PING. */
-  private armProbe(space: SpaceId, count: number): void {
-    const sp = this.spaces[space];
-    if (sp.discarded || !sp.seal) {
-      // The client's anti-deadlock probe goes in whatever space it can send (RFC 9002 §6.2.2.1).
-      const alt = this.spaces[HANDSHAKE].seal && !this.spaces[HANDSHAKE].discarded ? HANDSHAKE : INITIAL;
-      if (this.spaces[alt].seal && !this.spaces[alt].discarded) this.spaces[alt].probes = count;
-      return;
-    }
-    sp.probes = count;
-    if (space !== APPDATA) sp.cryptoSend.requeueUnacked();
-    else if (!this.streams.hasPendingData()) {
-      // RFC 9002 §6.2.4: with no new data, the probes carry data still unacknowledged, so a
-      // probe that gets through delivers something even if every ACK for it is lost. Its
-      // packets stay in flight; an ACK for either copy settles the data.
-      for (const p of this.recovery.takeUnackedForProbe(APPDATA, count)) {
-        for (const t of p.tokens) if (isResendable(t)) onTokenLost(this, t);
-      }
-    }
-  }
-
-  private lastMetrics = { cwnd: -1, srtt: -1, inFlight: -1 };
-  private ccState = 'slow_start';
-
-  /**
-   * @internal qlog recovery_metrics_updated when cwnd, RTT or bytes in flight changed, and
-   * congestion_state_updated on a controller state change (DESIGN §4 rule 7: only with a sink).
-   */
+  /** @internal qlog recovery metrics and congestion state of the path in use (timers.ts). */
   logRecovery(now: Instant): void {
-    if (!this.qlog) return;
-    const r = this.recovery;
-    const m = this.lastMetrics;
-    if (r.cc.cwnd !== m.cwnd || r.rtt.smoothed !== m.srtt || r.bytesInFlight !== m.inFlight) {
-      m.cwnd = r.cc.cwnd;
-      m.srtt = r.rtt.smoothed;
-      m.inFlight = r.bytesInFlight;
-      this.qlog.event(now, {
-        name: 'quic:recovery_metrics_updated',
-        data: {
-          min_rtt: toMs(r.rtt.min),
-          smoothed_rtt: toMs(r.rtt.smoothed),
-          latest_rtt: toMs(r.rtt.latest),
-          rtt_variance: toMs(r.rtt.rttvar),
-          pto_count: r.ptoCount,
-          congestion_window: r.cc.cwnd,
-          bytes_in_flight: r.bytesInFlight,
-          ...(Number.isFinite(r.cc.ssthresh) ? { ssthresh: r.cc.ssthresh } : {}),
-        },
-      });
-    }
-    const state = r.cc.inRecovery ? 'recovery' : r.cc.inSlowStart ? 'slow_start' : 'congestion_avoidance';
-    if (state !== this.ccState) {
-      this.qlog.event(now, { name: 'quic:congestion_state_updated', data: { old: this.ccState, new: state } });
-      this.ccState = state;
-    }
+    logRecovery(this, now);
   }
+  /** @internal Last logged recovery metrics and congestion state (timers.ts `logRecovery`). */
+  readonly lastMetrics = { cwnd: -1, srtt: -1, inFlight: -1 };
+  ccState = 'slow_start';
 
   /**
    * @internal Tokens of acknowledged packets go back to their owners; the packets' records are
@@ -1229,54 +826,8 @@ export class Connection {
         this.closeWithError(now, new TransportError(ErrorCode.AEAD_LIMIT_REACHED, undefined, 'AEAD confidentiality limit reached'));
       }
     }
-    const d = this.mp !== undefined && this.state === 'established' ? this.pollMultipath(now, this.mp) : buildDatagram(this, now);
+    const d = this.mp !== undefined && this.state === 'established' ? pollMultipath(this, now, this.mp) : buildDatagram(this, now);
     if (d && this.state === 'closing') this.closePending = false;
-    return d;
-  }
-
-  /**
-   * Multipath: first whatever a path owes on itself (validation, PATH_RESPONSE, a due PATH_ACK,
-   * PTO probes), then the path the scheduler picks for new data (multipath-21 §5.4; src/paths).
-   */
-  private pollMultipath(now: Instant, mp: Multipath): Datagram | undefined {
-    // Redundant scheduling: the content of the last datagram again, on each path asked for.
-    while (mp.pendingCopies.length > 0) {
-      const p = mp.paths.get(mp.pendingCopies.shift()!);
-      if (p === undefined || !p.usable) continue;
-      const d = buildDatagram(this, now, p);
-      if (d !== undefined) {
-        mp.scheduler.onSent?.(p.id, d.data.length, now);
-        return d;
-      }
-    }
-    for (const p of mp.paths.values()) {
-      if (p.state === 'closing' || !pathNeedsSend(this, p)) continue;
-      const d = buildDatagram(this, now, p);
-      if (d !== undefined) return d;
-    }
-    // No path may send new data now (windows full, or only failed paths left): nothing more
-    // until an acknowledgement or a timer; what paths owe on themselves went out above.
-    // One path: the builder itself applies the window and pacing, as without multipath. Else
-    // any room in a path's window will do, as it does for a single path (the builder fills
-    // what the window allows).
-    const chosen = mp.paths.size === 1 ? this.path : mp.choose(now, this.path.pmtud.current, MIN_SCHED_ROOM);
-    if (chosen === undefined) {
-      // RFC 9002 §7.7: paced; the timer wakes us when a path may send.
-      if (mp.nextReady !== Infinity) this.pacingDeadline = mp.nextReady;
-      return undefined;
-    }
-    if (chosen.state === 'closing') return undefined;
-    this.tx.lastAppSent = undefined;
-    const d = buildDatagram(this, now, chosen);
-    if (d === undefined) return undefined;
-    mp.scheduler.onSent?.(chosen.id, d.data.length, now);
-    const sent = this.tx.lastAppSent as SentPacket<RecoveryToken> | undefined;
-    if (mp.copies.length > 0 && sent !== undefined && sent.ackEliciting) {
-      // The copies carry the same data: queued again now, the first copy's packet takes it
-      // (an acknowledgement of any copy settles it).
-      for (const t of sent.tokens) if (isResendable(t)) onTokenLost(this, t);
-      for (const id of mp.copies) mp.pendingCopies.push(id);
-    }
     return d;
   }
 

@@ -2,6 +2,7 @@
  * Frame dispatch of the receive path: each frame of a decrypted packet goes to the module that
  * owns it, with the RFC's error for frames that must not arrive (RFC 9000 §12.4, §19).
  */
+import { onPathResponse } from './migration.js';
 import type { Instant } from '../util/time.js';
 import { sameAddress } from '../util/datagram.js';
 import { ErrorCode, TransportError } from '../util/transport-error.js';
@@ -140,7 +141,7 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
       return;
     case 'path_response':
       // RFC 9000 §8.2.3: validates the path if it echoes an outstanding challenge; others are ignored.
-      conn.onPathResponse(now, f.data);
+      onPathResponse(conn, now, f.data);
       return;
     case 'connection_close':
       return conn.enterDraining(now, {

@@ -9,12 +9,15 @@
  * addresses are kept until the PATH_RESPONSE; if validation fails, the client returns to them
  * (§9.3.2). Congestion control and RTT restart unless only a port changed (§9.4).
  *
- * The server follows (connection.ts `migrateTo`): a non-probing packet with the largest packet
+ * The server follows (`peerMigrated`): a non-probing packet with the largest packet
  * number from a new client address moves its remote address and starts its own validation; a
  * non-probing packet that arrived on another of its own addresses (the preferred address) moves
  * its local address.
  */
-import { startProbe } from './path-probe.js';
+import { equalBytes } from '../util/bytes.js';
+import { onMultipathChallengeLost, onMultipathResponse } from './multipath.js';
+import { onProbeResponse, startProbe } from './path-probe.js';
+
 import { pmtuNewPath } from './pmtu.js';
 import { createCongestionController } from '../recovery/cc/registry.js';
 import { qlogEndpoint } from '../qlog/common.js';
@@ -106,6 +109,65 @@ export function clientPathFailed(conn: Connection, now: Instant, previousLocal: 
   conn.ecn.reset(now);
   conn.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_abandoned', tuple_local: qlogEndpoint(previousLocal), tuple_remote: qlogEndpoint(previousRemote) } });
   conn.emit({ type: 'path_changed', local: previousLocal, remote: previousRemote, previousLocal: failedLocal, previousRemote: failedRemote, reason, state: 'failed' });
+}
+
+// -------------------------------------------------------------------------------------------------
+// The peer moved (server side, RFC 9000 §9.3), and PATH_RESPONSE / lost PATH_CHALLENGE dispatch
+
+/**
+ * RFC 9000 §9.3: the peer sent a non-probing packet with the largest packet number yet from a
+ * new address: send there from now on and validate it. When the IP address (not only the
+ * port) changed, the congestion controller and RTT estimator start afresh (§9.4).
+ */
+export function peerMigrated(conn: Connection, now: Instant, address: SocketAddress): void {
+  const previous = conn.pathValidation?.previous ?? conn.remote;
+  const ipChanged = address.host !== conn.remote.host;
+  conn.remote = address;
+  conn.migrations++;
+  // §9.5: a connection ID not used on the previous path, when the peer supplied a spare one.
+  conn.nextPeerCid();
+  if (ipChanged) resetPathState(conn, now);
+  // RFC 9000 §13.4.2: ECN is validated afresh on a new path.
+  conn.ecn.reset(now);
+  const pto = conn.recovery.rtt.pto(conn.recovery.maxAckDelay, true);
+  // §8.2.4: give up after max(3 PTO, 6 × kInitialRtt).
+  const deadline = now + Math.max(3 * pto, 6 * conn.settings.initialRtt);
+  conn.pathValidation = { challenge: conn.prng.bytes(8), previous, deadline, received: 0, sent: 0, challengePending: true };
+  conn.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_started', tuple_remote: qlogEndpoint(address) } });
+  conn.emit({ type: 'peer_address_changed', address, previous, state: 'validating' });
+}
+
+/** A PATH_RESPONSE arrived: for a multipath path, a probed path, or a migration (RFC 9000 §8.2.3). */
+export function onPathResponse(conn: Connection, now: Instant, data: Uint8Array): void {
+  if (conn.mp !== undefined && onMultipathResponse(conn, now, data)) return;
+  if (conn.pathProbe !== undefined && onProbeResponse(conn, now, data)) return;
+  const pv = conn.pathValidation;
+  if (!pv || !equalBytes(pv.challenge, data)) return;
+  conn.pathValidation = undefined;
+  if (pv.previousLocal !== undefined) return clientPathValidated(conn, now, pv.previousLocal, pv.previous, pv.reason ?? 'active');
+  conn.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_complete' } });
+  conn.emit({ type: 'peer_address_changed', address: conn.remote, previous: pv.previous, state: 'validated' });
+}
+
+/** A packet with PATH_CHALLENGE was lost: send it again while its validation runs. */
+export function onPathChallengeLost(conn: Connection, data: Uint8Array): void {
+  // multipath-21 §3.1: a multipath path's own PATH_CHALLENGE goes out again too.
+  if (conn.mp !== undefined) onMultipathChallengeLost(conn, data);
+  const probe = conn.pathProbe;
+  if (probe !== undefined && equalBytes(probe.challenge, data)) probe.challengePending = true;
+  const pv = conn.pathValidation;
+  if (pv && equalBytes(pv.challenge, data)) pv.challengePending = true;
+}
+
+/** §9.3.2: validation failed; go back to the last validated address. */
+export function peerPathValidationFailed(conn: Connection, now: Instant): void {
+  const pv = conn.pathValidation!;
+  conn.pathValidation = undefined;
+  if (pv.previousLocal !== undefined) return clientPathFailed(conn, now, pv.previousLocal, pv.previous, pv.reason ?? 'active');
+  const failed = conn.remote;
+  conn.remote = pv.previous;
+  conn.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_abandoned' } });
+  conn.emit({ type: 'peer_address_changed', address: conn.remote, previous: failed, state: 'reverted' });
 }
 
 // -------------------------------------------------------------------------------------------------

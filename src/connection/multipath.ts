@@ -10,14 +10,14 @@
  */
 import { createCongestionController } from '../recovery/cc/registry.js';
 import { EcnValidator } from '../recovery/ecn.js';
-import { LossRecovery } from '../recovery/loss.js';
+import { LossRecovery, type SentPacket } from '../recovery/loss.js';
 import { Pacer } from '../recovery/pacer.js';
 import { Pmtud } from '../recovery/pmtud.js';
 import { RttEstimator } from '../recovery/rtt.js';
 import { BUILTIN_SCHEDULERS, createScheduler, newSchedPath, type MutableSchedPath, type PacketScheduler } from '../paths/index.js';
 import { qlogEndpoint } from '../qlog/common.js';
 import { equalBytes } from '../util/bytes.js';
-import { sameAddress, type SocketAddress } from '../util/datagram.js';
+import { sameAddress, type Datagram, type SocketAddress } from '../util/datagram.js';
 import type { Instant } from '../util/time.js';
 import { ErrorCode, TransportError } from '../util/transport-error.js';
 import { PathErrorCode as MultipathError } from '../wire/errors.js';
@@ -27,6 +27,7 @@ import { Path } from './path.js';
 import { PathCidSets } from './path-cids.js';
 import { applyPmtuChange } from './pmtu.js';
 import { PacketSpace } from './space.js';
+import { buildDatagram } from './builder.js';
 import { isResendable, onTokenLost } from './tokens.js';
 import { APPDATA, type RecoveryToken } from './types.js';
 
@@ -318,7 +319,7 @@ export function onMultipathChallengeLost(conn: Connection, data: Uint8Array): vo
 /**
  * multipath-21 §3.1.2 "Relation to Probing and Migration": a packet with a connection ID of
  * path `path` arrived from another peer address than the path's: a migration of that path,
- * RFC 9000 §9.3 applied to it alone (the connection's own path goes through `migrateTo`). Server
+ * RFC 9000 §9.3 applied to it alone (the connection's own path goes through migration.ts `peerMigrated`). Server
  * only, for a non-probing packet with the largest packet number yet on the path (§9.3); the
  * caller checks that. The path sends to the new address from now on, validates it with a
  * PATH_CHALLENGE on it (the 3× limit meanwhile, `Path.ampLimited`; no new data on it until then,
@@ -656,3 +657,51 @@ export function pathStats(p: Path): PathStats {
   };
 }
 
+/** Multipath: the least congestion-window room that makes a path eligible for the next datagram. */
+const MIN_SCHED_ROOM = 100;
+
+/**
+ * Multipath: first whatever a path owes on itself (validation, PATH_RESPONSE, a due PATH_ACK,
+ * PTO probes), then the path the scheduler picks for new data (multipath-21 §5.4; src/paths).
+ */
+export function pollMultipath(conn: Connection, now: Instant, mp: Multipath): Datagram | undefined {
+  // Redundant scheduling: the content of the last datagram again, on each path asked for.
+  while (mp.pendingCopies.length > 0) {
+    const p = mp.paths.get(mp.pendingCopies.shift()!);
+    if (p === undefined || !p.usable) continue;
+    const d = buildDatagram(conn, now, p);
+    if (d !== undefined) {
+      mp.scheduler.onSent?.(p.id, d.data.length, now);
+      return d;
+    }
+  }
+  for (const p of mp.paths.values()) {
+    if (p.state === 'closing' || !pathNeedsSend(conn, p)) continue;
+    const d = buildDatagram(conn, now, p);
+    if (d !== undefined) return d;
+  }
+  // No path may send new data now (windows full, or only failed paths left): nothing more
+  // until an acknowledgement or a timer; what paths owe on themselves went out above.
+  // One path: the builder itself applies the window and pacing, as without multipath. Else
+  // any room in a path's window will do, as it does for a single path (the builder fills
+  // what the window allows).
+  const chosen = mp.paths.size === 1 ? conn.path : mp.choose(now, conn.path.pmtud.current, MIN_SCHED_ROOM);
+  if (chosen === undefined) {
+    // RFC 9002 §7.7: paced; the timer wakes us when a path may send.
+    if (mp.nextReady !== Infinity) conn.pacingDeadline = mp.nextReady;
+    return undefined;
+  }
+  if (chosen.state === 'closing') return undefined;
+  conn.tx.lastAppSent = undefined;
+  const d = buildDatagram(conn, now, chosen);
+  if (d === undefined) return undefined;
+  mp.scheduler.onSent?.(chosen.id, d.data.length, now);
+  const sent = conn.tx.lastAppSent as SentPacket<RecoveryToken> | undefined;
+  if (mp.copies.length > 0 && sent !== undefined && sent.ackEliciting) {
+    // The copies carry the same data: queued again now, the first copy's packet takes it
+    // (an acknowledgement of any copy settles it).
+    for (const t of sent.tokens) if (isResendable(t)) onTokenLost(conn, t);
+    for (const id of mp.copies) mp.pendingCopies.push(id);
+  }
+  return d;
+}

@@ -2,6 +2,7 @@
  * Recovery tokens coming back (DESIGN §3): on acknowledgement or loss, each token goes to the
  * module that owns what it describes. RFC 9000 §13.3 says what is retransmitted.
  */
+import { onPathChallengeLost } from './migration.js';
 import type { Instant } from '../util/time.js';
 import type { Connection } from './connection.js';
 import type { RecoveryToken, SpaceId } from './types.js';
@@ -71,7 +72,7 @@ export function onTokenLost(conn: Connection, t: RecoveryToken): void {
     case 'connection_close':
       return;
     case 'path_challenge':
-      conn.onPathChallengeLost(t.data);
+      onPathChallengeLost(conn, t.data);
       return;
     case 'new_token':
       onNewTokenLost(conn, t.token);
