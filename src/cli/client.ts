@@ -198,8 +198,11 @@ export default async function client(values: Record<string, unknown>, positional
   process.stdout.write(
     `${results.length - failed.length}/${results.length} ok, ${human(bytes, 'B')} in ${seconds.toFixed(2)} s, ` +
       `${human((bytes * 8) / Math.max(seconds, 1e-6), 'bit/s')}, RTT ${(stats.smoothedRtt / 1000).toFixed(1)} ms, ` +
-      `${stats.packetsLost} packets lost\n`,
+      `${stats.packetsLost} packets lost` +
+      (stats.fec !== undefined ? `, FEC ${stats.fec.decoder}: ${stats.fec.repairsReceived} repairs received, ${stats.fec.packetsRecovered} packets recovered` : '') +
+      '\n',
   );
+  if (values.fec !== undefined && stats.fec === undefined) process.stderr.write('tquic client: --fec: the server does not offer FEC; none used\n');
   if (migrated === false) {
     process.stderr.write('tquic client: --migrate-after: the downloads ended before the connection migrated\n');
     return 1;

@@ -1,4 +1,5 @@
 /** Options shared by `tquic server` and `tquic client`, and one-line error reporting. */
+import { checkFecConfig, type FecConfig, type FecSchemeName } from '../connection/fec.js';
 import type { CommonOptions } from '../io/index.js';
 import { ALL_SUITES, suiteInfo, type CipherSuite } from '../crypto/provider.js';
 import { QUIC_V1, QUIC_V2 } from '../wire/version.js';
@@ -78,6 +79,28 @@ export function versionsOption(v: unknown): number[] | undefined {
   return names.map((x) => versionOption(x, 'versions')!);
 }
 
+/** `--fec rs|xor|rlc|rlc2|off`, `--fec-ratio k:r`, `--fec-adaptive` (specs/fec.md). */
+export function fecOption(values: Record<string, unknown>): FecConfig | undefined {
+  const scheme = values.fec;
+  if (scheme === undefined) {
+    if (values['fec-ratio'] !== undefined || values['fec-adaptive'] === true) throw new RangeError('--fec-ratio and --fec-adaptive need --fec');
+    return undefined;
+  }
+  if (typeof scheme !== 'string') throw new RangeError('--fec needs a code: rs, xor, rlc, rlc2 or off');
+  const off = scheme === 'off';
+  const fec: FecConfig = {
+    ...(off ? { policy: 'off' } : { scheme: scheme as FecSchemeName }),
+    ...(typeof values['fec-ratio'] === 'string' ? { ratio: values['fec-ratio'] } : {}),
+    ...(values['fec-adaptive'] === true ? { adaptive: true } : {}),
+  };
+  try {
+    checkFecConfig(fec);
+  } catch (e) {
+    throw new RangeError(`--fec: ${(e as Error).message}`);
+  }
+  return fec;
+}
+
 /** A comma-separated list option. */
 export function listOption(v: unknown): string[] | undefined {
   if (typeof v !== 'string') return undefined;
@@ -114,8 +137,10 @@ export function commonOptions(values: Record<string, unknown>, alpnDefault: stri
           ...(typeof values.scheduler === 'string' ? { scheduler: values.scheduler } : {}),
         }
       : undefined;
+  const fec = fecOption(values);
   return {
     ...(multipath !== undefined ? { multipath } : {}),
+    ...(fec !== undefined ? { fec } : {}),
     ...(Object.keys(transport).length > 0 ? { transport } : {}),
     alpn: listOption(values.alpn) ?? alpnDefault,
     crypto,

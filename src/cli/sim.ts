@@ -173,6 +173,16 @@ function summaryRows(r: ScenarioResult): Array<[string, string]> {
       rows.push([`flow ${f.name}`, line]);
     }
   }
+  for (const f of r.flows) {
+    // Forward error correction (specs/fec.md): what each side protected, and what the other rebuilt.
+    const parts: string[] = [];
+    for (const [from, to, dir] of [[f.server, f.client, 'server→client'], [f.client, f.server, 'client→server']] as const) {
+      const s = from?.fec;
+      if (s === undefined || s.sourcesSent === 0) continue;
+      parts.push(`${dir}: ${s.encoder} (${s.policy}), ${s.sourcesSent} packets protected, ${s.repairsSent} repairs sent (${s.repairsLost} lost), ${to?.fec?.packetsRecovered ?? 0} packets recovered`);
+    }
+    if (parts.length > 0) rows.push([`fec ${f.name}`, parts.join('; ')]);
+  }
   if (r.shared) rows.push(['fairness (Jain)', r.shared.jain.toFixed(3)]);
   for (const [name, c] of Object.entries(r.linkCounters)) {
     const drops = Object.entries(c.dropped).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);

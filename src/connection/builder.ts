@@ -29,6 +29,7 @@ import { mtuProbeSize, ptoProbeLimit } from './pmtu.js';
 import { hasMultipathFrames, pathFailing, writeMultipathFrames } from './multipath.js';
 import type { Path } from './path.js';
 import type { PacketSpace } from './space.js';
+import { logRepairSent, onProtectedPacket, protecting, repairsFor, sidFrame, sidLength, writeRepairs } from './fec.js';
 
 const TAG = 16;
 const NO_TOKEN = new Uint8Array(0);
@@ -79,6 +80,8 @@ export class TxScratch {
   path: Path | undefined = undefined;
   /** The record of the last 1-RTT packet sent (redundant scheduling copies its content). */
   lastAppSent: SentPacket<RecoveryToken> | undefined = undefined;
+  /** The packet being written carries STREAM or DATAGRAM frames (FEC protects it, fec.ts). */
+  protectable = false;
 }
 
 /** The packet-number space of `space` on the path being built (1-RTT: the path's own). */
@@ -301,6 +304,7 @@ function hasElicitingWork(conn: Connection): boolean {
     conn.pathValidation?.challengePending === true ||
     (tp !== undefined && (tp.challengePending || tp.responses.length > 0)) ||
     hasMultipathFrames(conn) ||
+    (tp !== undefined && repairsFor(conn, tp)) ||
     conn.localCids.pending.length > 0 ||
     conn.peerCids.retirePending.length > 0 ||
     conn.datagramQueue.length > 0 ||
@@ -421,6 +425,18 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
     }
   }
   if (work) {
+    // specs/fec.md B7 §4: REPAIR frames in packets of their own (an ACK may ride along).
+    if (app && !zeroRtt && repairsFor(conn, conn.tx.path!)) {
+      const tp = conn.tx.path!;
+      writeRepairs(conn, now, fw, fw.end - payloadStart, (f, sources) => {
+        put(fw, p, f, { kind: 'fec_repair', sources }, true);
+        if (f.kind === 'repair' && conn.qlog !== undefined) logRepairSent(conn, now, f, tp.id);
+      });
+      if (p.ackEliciting) {
+        w.offset = fw.offset;
+        return closePacket(conn, w, p, payloadStart);
+      }
+    }
     if (app && !zeroRtt) {
       if (conn.handshakeDonePending && !conn.isClient && fw.remaining >= 1) {
         put(fw, p, { kind: 'handshake_done' }, { kind: 'handshake_done' }, true);
@@ -474,6 +490,13 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
     // multipath-21 §3.1: no data on a path before it is validated; and none on a path that
     // stopped delivering while another still does (its PTO probes are PINGs; failover).
     if (app && conn.tx.path!.usable && !pathFailing(conn, conn.tx.path!)) {
+      // specs/fec.md B7 §3: room for the SID frame that ends a protected packet.
+      let fec = zeroRtt ? undefined : protecting(conn);
+      // And for the repair frame's own fields: a repair of full packets fits a full packet.
+      const sidRoom = fec !== undefined ? Math.max(sidLength(fec), fec.repairOverhead) : 0;
+      if (fec !== undefined && fw.remaining > sidRoom + 8) fw.end -= sidRoom;
+      else fec = undefined;
+      conn.tx.protectable = false;
       const ctrl = conn.streams.pendingControl(now, conn.recovery.rtt.smoothed);
       for (let i = 0; i < ctrl.length; i++) {
         const c = ctrl[i]!;
@@ -483,6 +506,14 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
       }
       writeDatagrams(conn, fw, p);
       writeStreamData(conn, fw, p);
+      if (fec !== undefined) {
+        fw.end += sidRoom;
+        if (conn.tx.protectable) {
+          const sidStart = fw.offset;
+          put(fw, p, sidFrame(fec), undefined, false);
+          onProtectedPacket(conn, now, fw.buf, payloadStart, sidStart);
+        }
+      }
     }
     if (probe && !p.ackEliciting && fw.remaining >= 1) put(fw, p, { kind: 'ping' }, { kind: 'ping' }, true);
   }
@@ -631,6 +662,7 @@ function writeStreamData(conn: Connection, fw: ByteWriter, p: Built): void {
     conn.streams.onStreamDataSent(id, offset, len, sendFin);
     addToken(p, conn.tokenPool.stream(id, offset, len, sendFin));
     p.ackEliciting = true;
+    conn.tx.protectable = true;
     if (p.frames) p.frames.push({ kind: 'stream', streamId: id, offset, fin: sendFin, hasLength: true, data: buf.subarray(start, start + len) });
   }
 }
@@ -654,6 +686,7 @@ function writeDatagrams(conn: Connection, fw: ByteWriter, p: Built): void {
     q.shift();
     put(fw, p, f, { kind: 'datagram', length: data.length }, true);
     conn.datagramsSent++;
+    conn.tx.protectable = true;
   }
 }
 

@@ -9,6 +9,7 @@ import type { SessionStore } from './session-cache.js';
 import { QUIC_V1 } from '../wire/version.js';
 import type { SocketAddress } from '../util/datagram.js';
 import type { MultipathConfig } from './multipath.js';
+import type { FecConfig } from './fec.js';
 
 export interface TransportSettings {
   /** Our max_idle_timeout (ms); 0 disables our side's timeout (RFC 9000 §10.1). */
@@ -164,6 +165,13 @@ export interface ConnectionConfig {
    * goes on the path the scheduler picks. Absent: single-path RFC 9000.
    */
   multipath?: MultipathConfig;
+  /**
+   * Forward error correction (specs/fec.md, connection/fec.ts): offered by transport
+   * parameters; with a peer that offers it too, packets with STREAM or DATAGRAM frames are
+   * protected by repair packets of `scheme` at the policy's redundancy, and lost packets are
+   * rebuilt from the peer's repairs. Absent: no FEC.
+   */
+  fec?: FecConfig;
 }
 
 export function transportSettings(c: ConnectionConfig): TransportSettings {

@@ -54,6 +54,7 @@ import { handleDatagram } from './receive.js';
 import { closeWithError, enterClosing, enterDraining, finishClose } from './closing.js';
 import { handleTimeout, logRecovery, pollTimeout } from './timers.js';
 import { Path } from './path.js';
+import { checkFecConfig, type FecState, type FecStats } from './fec.js';
 import { largestPto, closePath, pollMultipath, openPath, pathStats, setPathStatus, type Multipath, type PathStats } from './multipath.js';
 import { type PathProbe } from './path-probe.js';
 import { encodePreferredAddress, maybeUsePreferredAddress, startClientMigration, type MigrationReason } from './migration.js';
@@ -96,6 +97,8 @@ export interface ConnectionStats {
   pmtu: { current: number; state: string; probesSent: number; probesLost: number; blackHoles: number };
   /** Multipath (draft-ietf-quic-multipath-21): every path with its own figures; absent without multipath. */
   paths?: PathStats[];
+  /** Forward error correction (specs/fec.md): absent when not negotiated. */
+  fec?: FecStats;
 }
 
 /** What the endpoint knows when it creates a connection. */
@@ -168,6 +171,8 @@ export class Connection {
   }
   /** Multipath state once negotiated (multipath.ts, draft-ietf-quic-multipath-21). */
   mp: Multipath | undefined;
+  /** Forward error correction, once negotiated (fec.ts); undefined: off. */
+  fec: FecState | undefined = undefined;
   /** @internal The endpoint's connection-ID services (cids.ts). */
   readonly cidHost: CidHost | undefined;
 
@@ -357,6 +362,7 @@ export class Connection {
     this.versionNegotiation = new VersionNegotiation(init.isClient, this.version, configuredVersions(c, init.isClient, this.version));
     this.provider = c.provider;
     this.settings = transportSettings(c);
+    if (c.fec !== undefined) checkFecConfig(c.fec);
     this.prng = new Prng(c.seed ?? 1);
     this.qlog = c.qlog ?? c.qlogFor?.({ isClient: init.isClient, originalDcid: init.isClient ? init.remoteCid : (init.originalDcid ?? init.localCid) });
     this.pool = init.pool ?? new DatagramPool();
@@ -537,6 +543,7 @@ export class Connection {
       keyUpdates: { local: this.keyPhase?.localUpdates ?? 0, remote: this.keyPhase?.remoteUpdates ?? 0 },
       pmtu: { current: this.pmtud.current, state: this.pmtud.state, probesSent: this.pmtud.probesSent, probesLost: this.pmtud.probesLost, blackHoles: this.pmtud.blackHoles },
       ...(this.mp !== undefined ? { paths: this.pathStats() } : {}),
+      ...(this.fec !== undefined ? { fec: this.fec.stats() } : {}),
     };
   }
 

@@ -5,6 +5,7 @@
 import { onPathResponse } from './migration.js';
 import type { Instant } from '../util/time.js';
 import { sameAddress } from '../util/datagram.js';
+import { assertNever } from '../util/assert.js';
 import { ErrorCode, TransportError } from '../util/transport-error.js';
 import { FrameType, frameTypeOf, type Frame } from '../wire/frame.js';
 import { frameLength } from '../wire/frame-codec.js';
@@ -17,6 +18,7 @@ import { APPDATA, type SpaceId } from './types.js';
 import { startServerProbe } from './path-probe.js';
 import { onMultipathChallenge, onPathAbandon, onPathStatus, pathAckTarget } from './multipath.js';
 import type { Path } from './path.js';
+import { onRepairFrame } from './fec.js';
 
 function violation(f: Frame, reason: string): TransportError {
   return new TransportError(ErrorCode.PROTOCOL_VIOLATION, frameTypeOf(f), reason);
@@ -164,11 +166,19 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
       const max = conn.settings.maxDatagramFrameSize;
       if (max === 0) throw violation(f, 'DATAGRAM frames were not negotiated');
       if (frameLength(f) > max) throw violation(f, `DATAGRAM frame larger than max_datagram_frame_size ${max}`);
+      // specs/fec.md B7 §5: the packet was rebuilt from repairs before it arrived; delivered then.
+      if (conn.fec?.skipDatagrams === true) return;
       conn.onDatagram(f.data);
       return;
     }
+    case 'sid':
+      // specs/fec.md B7 §3: the source symbol was taken before the frames were handled (fec.ts).
+      if (conn.fec === undefined) throw violation(f, 'SID frame without FEC negotiated');
+      return;
+    case 'repair':
+      if (conn.fec === undefined) throw violation(f, 'REPAIR frame without FEC negotiated');
+      return onRepairFrame(conn, f);
     default:
-      // Multipath and FEC frames: their extensions were not negotiated.
-      throw violation(f, `${f.kind} frame without the extension being negotiated`);
+      return assertNever(f, 'frame');
   }
 }

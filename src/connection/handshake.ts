@@ -4,6 +4,7 @@
  * (RFC 9000 §7.3, §7.4, §18.2).
  */
 import { localMaxPathId, negotiateMultipath } from './multipath.js';
+import { addFecParameters, negotiateFec } from './fec.js';
 import { setPeerMaxUdpPayload } from './pmtu.js';
 import { peerStreamParams } from '../streams/types.js';
 import { DirectionalKeys } from '../crypto/keys.js';
@@ -50,7 +51,7 @@ export function spaceToLevel(space: SpaceId): EncryptionLevel {
 }
 
 /** Our transport parameters (RFC 9000 §18.2). */
-export function localTransportParameters(conn: Connection): TransportParameters {
+export function localTransportParameters(conn: Connection, client?: TransportParameters): TransportParameters {
   const s = conn.settings;
   const tp = defaultTransportParameters({
     maxIdleTimeoutMs: s.maxIdleTimeoutMs,
@@ -83,6 +84,8 @@ export function localTransportParameters(conn: Connection): TransportParameters 
   // draft-ietf-quic-multipath-21 §2.1 (multipath.ts).
   const maxPathId = localMaxPathId(conn);
   if (maxPathId !== undefined) tp.initialMaxPathId = maxPathId;
+  // specs/fec.md B7 §1 (fec.ts): a server answers the client's offer.
+  addFecParameters(conn, tp, client);
   return tp;
 }
 
@@ -119,8 +122,9 @@ export function createTls(conn: Connection): TlsClient | TlsServer {
     // RFC 9368 §2.3: the Negotiated Version is chosen from the client's parameters before ours
     // (which carry it as the Chosen Version) are written.
     transportParametersFor: (client) => {
-      serverNegotiateVersion(conn, conn.lastNow, decodeTransportParameters(client, { sender: 'client' }));
-      return encodeTransportParameters(localTransportParameters(conn));
+      const clientTp = decodeTransportParameters(client, { sender: 'client' });
+      serverNegotiateVersion(conn, conn.lastNow, clientTp);
+      return encodeTransportParameters(localTransportParameters(conn, clientTp));
     },
   });
 }
@@ -203,6 +207,7 @@ function applyPeerParameters(conn: Connection, now: Instant, data: Uint8Array): 
   if (peerIdle > 0 && (conn.idleTimeout === 0 || peerIdle < conn.idleTimeout)) conn.idleTimeout = peerIdle;
   if (conn.idleTimeout > 0) conn.idleDeadline = now + conn.effectiveIdleTimeout();
   conn.streams.setPeerParams(peerStreamParams(tp));
+  negotiateFec(conn, tp);
   conn.qlog?.event(now, parametersSetEvent(tp, 'remote'));
 }
 

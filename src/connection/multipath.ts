@@ -8,6 +8,7 @@
  *
  * Path 0 is the connection's handshake path (`conn.path`); the others live in `paths` too.
  */
+import { repairPathOf, repairsFor } from './fec.js';
 import { createCongestionController } from '../recovery/cc/registry.js';
 import { EcnValidator } from '../recovery/ecn.js';
 import { LossRecovery, type SentPacket } from '../recovery/loss.js';
@@ -685,6 +686,15 @@ export function pollMultipath(conn: Connection, now: Instant, mp: Multipath): Da
   // One path: the builder itself applies the window and pacing, as without multipath. Else
   // any room in a path's window will do, as it does for a single path (the builder fills
   // what the window allows).
+  // specs/fec.md B7 §4: repairs on their own path, when one is configured (fec.ts).
+  const rp = repairPathOf(conn);
+  if (rp !== undefined && repairsFor(conn, rp)) {
+    const d = buildDatagram(conn, now, rp);
+    if (d !== undefined) {
+      mp.scheduler.onSent?.(rp.id, d.data.length, now);
+      return d;
+    }
+  }
   const chosen = mp.paths.size === 1 ? conn.path : mp.choose(now, conn.path.pmtud.current, MIN_SCHED_ROOM);
   if (chosen === undefined) {
     // RFC 9002 §7.7: paced; the timer wakes us when a path may send.

@@ -20,6 +20,7 @@ import { checkFrameAllowed, type PacketType } from '../wire/legality.js';
 import type { Connection, ConnectionState } from './connection.js';
 import { onOneRttReceived, zeroRttReadKeys } from './early-data.js';
 import { handleFrame } from './frames.js';
+import { onPacketSources, processRecovered } from './fec.js';
 import { restartHandshake } from './handshake.js';
 import { ReadKeys } from './key-update.js';
 import { acceptPath, onPathAddressChange, packetPathId } from './multipath.js';
@@ -228,9 +229,16 @@ function handlePacket(conn: Connection, now: Instant, d: Datagram, h: PacketHead
       },
     });
   }
+  // specs/fec.md B7 §3: a protected packet's payload before its SID frame is a source symbol.
+  if (ptype === '1rtt') onPacketSources(conn, frames, packet, hp.headerLength, conn.rxDecoder.sidAt);
   for (let i = 0; i < frames.length; i++) {
     handleFrame(conn, now, space, frames[i]!);
     if (conn.state === 'draining' || conn.state === 'closed') break;
+  }
+  // B7 §5: what the packet's source or repair symbols rebuilt, as recovered packets.
+  if (conn.fec !== undefined) {
+    conn.fec.skipDatagrams = false;
+    if (conn.fec.recoveredQueue.length > 0 && conn.state !== 'draining' && conn.state !== 'closed') processRecovered(conn, now, (f) => handleFrame(conn, now, APPDATA, f));
   }
   conn.rxDcidBuf = EMPTY_BYTES;
   if (sp.discarded) return;

@@ -10,6 +10,7 @@ import type { Connection } from './connection.js';
 import { peerPathValidationFailed } from './migration.js';
 import { failoverRequeue, multipathTimeout, onMultipathTimeout } from './multipath.js';
 import { probeFailed } from './path-probe.js';
+import { onFecTimeout } from './fec.js';
 import { isResendable, onTokenLost } from './tokens.js';
 import { APPDATA, HANDSHAKE, INITIAL, type SpaceId } from './types.js';
 
@@ -27,6 +28,7 @@ export function pollTimeout(conn: Connection): Instant | undefined {
   min(conn.pathValidation?.deadline);
   min(conn.pathProbe?.deadline);
   min(multipathTimeout(conn));
+  min(conn.fec?.blockDeadline);
   if (conn.keyPhase !== undefined && conn.keyPhase.hasPrevious) min(conn.keyPhase.previousUntil);
   return t;
 }
@@ -50,6 +52,7 @@ export function handleTimeout(conn: Connection, now: Instant): void {
   if (conn.pathProbe !== undefined && now >= conn.pathProbe.deadline) probeFailed(conn, now);
   // RFC 9001 §6.5: the previous read keys go 3×PTO after the update.
   conn.keyPhase?.onTimeout(now);
+  if (conn.fec !== undefined) onFecTimeout(conn, now);
   if (conn.mp !== undefined) {
     for (const p of conn.mp.paths.values()) p.space.ack.onTimeout(now);
     onMultipathTimeout(conn, now);

@@ -37,6 +37,9 @@ export function onTokenAcked(conn: Connection, _now: Instant, t: RecoveryToken):
     case 'path_abandon':
     case 'path_status':
       return;
+    case 'fec_repair':
+      if (conn.fec !== undefined) conn.fec.repairsAcked++;
+      return;
     case 'path_new_connection_id':
     case 'path_retire_connection_id':
     case 'max_path_id':
@@ -76,6 +79,9 @@ export function onTokenLost(conn: Connection, t: RecoveryToken): void {
       return;
     case 'new_token':
       onNewTokenLost(conn, t.token);
+      return;
+    case 'fec_repair':
+      if (conn.fec !== undefined) conn.fec.repairsLost++;
       return;
     case 'datagram':
       conn.datagramsLost++;
@@ -172,6 +178,7 @@ export function isResendable(t: RecoveryToken): boolean {
     case 'path_cids_blocked':
     case 'path_abandon':
     case 'path_status':
+    case 'fec_repair':
       return false;
     default:
       return true;

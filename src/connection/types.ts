@@ -36,7 +36,9 @@ export type RecoveryToken =
   | PathCidToken
   /** multipath-21 §3.4, §3.3: PATH_ABANDON and PATH_STATUS_* (multipath.ts). */
   | { kind: 'path_abandon'; pathId: number }
-  | { kind: 'path_status'; pathId: number; seq: number };
+  | { kind: 'path_status'; pathId: number; seq: number }
+  /** specs/fec.md B7 §4: a REPAIR frame (never retransmitted) covering `sources` source symbols. */
+  | { kind: 'fec_repair'; sources: number };
 
 /** Why a connection ended. */
 export interface CloseInfo {

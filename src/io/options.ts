@@ -3,6 +3,7 @@
  * ConnectionConfig.
  */
 import type { MultipathConfig } from '../connection/multipath.js';
+import { checkFecConfig, type FecConfig } from '../connection/fec.js';
 import { schedulerNames } from '../paths/index.js';
 import { rootCertificates } from 'node:tls';
 import { transportSettings, type ConnectionConfig, type TransportSettings } from '../connection/config.js';
@@ -67,10 +68,17 @@ export interface CommonOptions {
    * 'weighted', or a registered one).
    */
   multipath?: MultipathConfig;
+  /**
+   * Forward error correction (specs/fec.md): offer it; with a peer that does too, packets with
+   * stream or datagram data are protected by repair packets and lost ones rebuilt from the
+   * peer's. `scheme` 'rs' (default), 'xor', 'rlc', 'rlc2'; `ratio` '10:2' (default) or
+   * `adaptive`; `policy` a registered policy name or 'off'. Both ends must set it.
+   */
+  fec?: FecConfig;
 }
 
 /** The parts of a ConnectionConfig both roles share. */
-export function baseConfig(o: CommonOptions): Pick<ConnectionConfig, 'provider' | 'alpn' | 'transport' | 'cidLength' | 'cipherSuites' | 'versions' | 'multipath'> {
+export function baseConfig(o: CommonOptions): Pick<ConnectionConfig, 'provider' | 'alpn' | 'transport' | 'cidLength' | 'cipherSuites' | 'versions' | 'multipath' | 'fec'> {
   if (!Array.isArray(o.alpn) || o.alpn.length === 0 || o.alpn.some((p) => typeof p !== 'string' || p.length === 0 || p.length > 255)) {
     throw new RangeError('alpn: give at least one application protocol name of 1..255 characters (RFC 9001 §8.1)');
   }
@@ -110,7 +118,14 @@ export function baseConfig(o: CommonOptions): Pick<ConnectionConfig, 'provider' 
     ...(o.cidLength !== undefined ? { cidLength: o.cidLength } : {}),
     ...(o.cipherSuites !== undefined ? { cipherSuites: [...o.cipherSuites] } : {}),
     ...(o.multipath !== undefined ? { multipath: checkMultipath(o.multipath) } : {}),
+    ...(o.fec !== undefined ? { fec: checkedFec(o.fec) } : {}),
   };
+}
+
+/** FEC options, checked (a RangeError names what is wrong). */
+function checkedFec(f: FecConfig): FecConfig {
+  checkFecConfig(f);
+  return { ...f };
 }
 
 /** Multipath options, checked (scheduler names against the registry). */

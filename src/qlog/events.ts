@@ -452,6 +452,23 @@ export interface SimulationMarker {
 // tquic extension events (a private namespace; main §8 lets a trace hold events of schemas it
 // does not list). Multipath has no qlog draft; path lifecycle gets one explicit event.
 
+/** FEC (specs/fec.md): a REPAIR frame went out (its block or window start, index, symbol length, path). */
+export interface TquicFecRepairSent {
+  fss_esi: number;
+  repair_payload_id: number;
+  length: number;
+  path_id?: number;
+}
+/**
+ * FEC: a lost packet's payload was rebuilt from repair symbols: its Source Payload ID, length
+ * and the frames applied from it (those a recovered packet ignores are left out).
+ */
+export interface TquicFecPacketRecovered {
+  source_payload_id: number;
+  length: number;
+  frames: QlogFrame[];
+}
+
 export type PathState = 'validating' | 'validated' | 'available' | 'backup' | 'abandoned' | 'closed' | 'failed';
 export interface TquicPathUpdated {
   path_id: number;
@@ -518,6 +535,8 @@ export interface QlogEventDataMap extends H3EventDataMap {
   'simulation:scenario': SimulationScenario;
   'simulation:marker': SimulationMarker;
   'tquic:path_updated': TquicPathUpdated;
+  'tquic:fec_repair_sent': TquicFecRepairSent;
+  'tquic:fec_packet_recovered': TquicFecPacketRecovered;
 }
 
 export type QlogEventName = keyof QlogEventDataMap;

@@ -57,6 +57,8 @@ export const EVENT_IMPORTANCE: { readonly [N in QlogEventName]: Importance } = {
   'simulation:scenario': 'extra',
   'simulation:marker': 'extra',
   'tquic:path_updated': 'base',
+  'tquic:fec_repair_sent': 'extra',
+  'tquic:fec_packet_recovered': 'base',
   ...H3_EVENT_IMPORTANCE,
 };
 

@@ -179,6 +179,16 @@ function streamView(map: Map<number, StreamView>, id: number): StreamView {
  * Collects one endpoint's STREAM / RESET_STREAM frames of one event name per stream, reporting
  * final-size disagreements and data past the final size among them (RFC 9000 §4.5).
  */
+/**
+ * The frames an event shows arriving or leaving: `name`'s packets, and on the receiving side
+ * also packets rebuilt by FEC (`tquic:fec_packet_recovered`, whose frames were applied).
+ */
+function eventFrames(event: QlogEvent, name: 'quic:packet_sent' | 'quic:packet_received'): readonly QlogFrame[] | undefined {
+  if (event.name === name) return event.data.frames;
+  if (name === 'quic:packet_received' && event.name === 'tquic:fec_packet_recovered') return event.data.frames;
+  return undefined;
+}
+
 function collectStreams(side: Side, events: readonly LoggedEvent[], name: 'quic:packet_sent' | 'quic:packet_received', out: Violation[]): Map<number, StreamView> {
   const map = new Map<number, StreamView>();
   const verb = name === 'quic:packet_sent' ? 'sent' : 'received';
@@ -191,8 +201,9 @@ function collectStreams(side: Side, events: readonly LoggedEvent[], name: 'quic:
     }
   };
   for (const { time, event } of events) {
-    if (event.name !== name || !event.data.frames) continue;
-    for (const f of event.data.frames) {
+    const frames = eventFrames(event, name);
+    if (frames === undefined) continue;
+    for (const f of frames) {
       if (f.frame_type === 'stream') {
         const s = streamView(map, f.stream_id);
         const start = f.offset ?? 0;
@@ -222,8 +233,9 @@ function checkData(receiver: Side, received: readonly LoggedEvent[], senderEvent
   const got = collectStreams(receiver, received, 'quic:packet_received', out);
   // Bytes received that the sender never sent, or a final size other than the sender's.
   for (const { time, event } of received) {
-    if (event.name !== 'quic:packet_received' || !event.data.frames) continue;
-    for (const f of event.data.frames) {
+    const frames = eventFrames(event, 'quic:packet_received');
+    if (frames === undefined) continue;
+    for (const f of frames) {
       if (f.frame_type !== 'stream' && f.frame_type !== 'reset_stream' && f.frame_type !== 'reset_stream_at') continue;
       const s = sent.get(f.stream_id);
       if (f.frame_type === 'stream') {

@@ -36,6 +36,14 @@
  * - multipath-redundant: 10% random loss on each path; the redundant scheduler sends every
  *   packet on both; 600 server-sent streams of 1 kB, one at a time.
  *
+ * Forward error correction (specs/fec.md): 10 Mbps, 20 ms RTT, 3% random loss both ways; the
+ * server sends a 1 kB message on a stream of its own every 10 ms for 30 s.
+ *
+ * - fec-none: no FEC, the baseline.
+ * - fec-rs, fec-xor, fec-rlc: Reed-Solomon 10:2, XOR 10:1, sliding-window RLC 10:2 at both ends.
+ * - fec-multipath: the multipath presets' paths, path A with 5% loss carries the data and
+ *   path B, marked backup, the repairs (`repairPath: 'backup'`).
+ *
  * More of the runner's test cases, on the default link:
  *
  * - resumption: the server issues session tickets; a first connection fetches 5 kB and closes
@@ -55,6 +63,7 @@
 import type { LinkConfig, LinkEvent } from './link.js';
 import { burstLoss } from './link.js';
 import type { Scenario } from './scenario.js';
+import type { FecConfig } from '../connection/fec.js';
 import type { BulkWorkload, HandshakesWorkload, Workload } from './workload.js';
 import { QUIC_V1, QUIC_V2 } from '../wire/version.js';
 
@@ -209,6 +218,19 @@ const PRESET_LIST: Scenario[] = [
     { type: 'streams', count: 600, size: 1000, concurrency: 1, direction: 'download' },
     'redundant',
   ),
+  // Forward error correction (specs/fec.md).
+  fecMessages('fec-none', 'FEC baseline: 10 Mbps, 20 ms RTT, 3% random loss; a 1 kB message every 10 ms for 30 s, no FEC', undefined),
+  fecMessages('fec-rs', "fec-none's link and messages with Reed-Solomon FEC, 10:2", { scheme: 'rs', ratio: '10:2' }),
+  fecMessages('fec-xor', "fec-none's link and messages with XOR FEC, 10:1", { scheme: 'xor', ratio: '10:1' }),
+  fecMessages('fec-rlc', "fec-none's link and messages with sliding-window RLC FEC, 10:2", { scheme: 'rlc', ratio: '10:2' }),
+  {
+    name: 'fec-multipath',
+    description: 'multipath: path A 10 Mbps / 20 ms RTT with 5% loss carries the data, path B (backup, clean) the Reed-Solomon 10:2 repairs; a 1 kB message every 10 ms for 10 s',
+    topology: mpPaths({ loss: 0.05 }),
+    workload: { type: 'streams', count: 1000, size: 1000, interval: 10 * MS, direction: 'download' },
+    client: { multipath: { scheduler: 'minrtt', backup: [1] }, fec: { scheme: 'rs', ratio: '10:2', repairPath: 'backup' } },
+    server: { multipath: { scheduler: 'minrtt' }, fec: { scheme: 'rs', ratio: '10:2', repairPath: 'backup' } },
+  },
 ];
 
 /**
@@ -234,6 +256,23 @@ function multipath(name: string, description: string, topology: Scenario['topolo
     workload,
     client: { multipath: { scheduler, ...(backup ? { backup } : {}) } },
     server: { multipath: { scheduler } },
+  };
+}
+
+/**
+ * The FEC presets' network and workload (issue: real-time messages over a lossy path): 10 Mbps,
+ * 10 ms one-way, 3% random loss both ways; the server sends a 1 kB message on a stream of its
+ * own every 10 ms for 30 s. `fec` applies to both ends (undefined: no FEC, the baseline).
+ */
+function fecMessages(name: string, description: string, fec: FecConfig | undefined): Scenario {
+  const link = defaultLink({ delay: 10 * MS, loss: 0.03 });
+  return {
+    name,
+    description,
+    toServer: link,
+    toClient: { ...link },
+    workload: { type: 'streams', count: 3000, size: 1000, interval: 10 * MS, direction: 'download' },
+    ...(fec ? { client: { fec }, server: { fec } } : {}),
   };
 }
 

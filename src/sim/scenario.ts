@@ -22,6 +22,7 @@ import type { TlsCredentials } from '../crypto/tls/certificates.js';
 import type { ConnectionConfig, TransportSettings } from '../connection/config.js';
 import type { Connection, ConnectionStats } from '../connection/connection.js';
 import type { MultipathConfig } from '../connection/multipath.js';
+import type { FecConfig } from '../connection/fec.js';
 import type { QlogSink } from '../qlog/index.js';
 import { MemorySink, teeSinks } from '../qlog/memory.js';
 import { toHex } from '../util/bytes.js';
@@ -132,7 +133,7 @@ export interface Scenario {
    * Sessions: every client host keeps the tickets it receives (its endpoint's session store,
    * RFC 9001 §4.5), so once the server issues tickets a host's later connections resume.
    */
-  client?: { transport?: SimTransportSettings; usePreferredAddress?: boolean; earlyData?: boolean; multipath?: SimMultipath } & SimVersions;
+  client?: { transport?: SimTransportSettings; usePreferredAddress?: boolean; earlyData?: boolean; multipath?: SimMultipath; fec?: FecConfig } & SimVersions;
   /**
    * `retry`: the server endpoint's Retry policy (RFC 9000 §8.1.2; default 'never').
    * `preferredAddress`: an address the first server host also owns and advertises in
@@ -148,6 +149,8 @@ export interface Scenario {
   server?: {
     transport?: SimTransportSettings;
     multipath?: SimMultipath;
+    /** Forward error correction (connection/fec.ts); FEC runs when client and server both set it. */
+    fec?: FecConfig;
     versions?: number[];
     retry?: RetryMode;
     preferredAddress?: SocketAddress;
@@ -392,6 +395,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
     ...(pa ? { preferredAddress: pa.host.includes(':') ? { ipv6: pa } : { ipv4: pa } } : {}),
     ...(tickets ? { tickets, ...(tickets.earlyData ? { earlyData: true } : {}) } : {}),
     ...(scenario.server?.multipath ? { multipath: mpConfig(scenario.server.multipath) } : {}),
+    ...(scenario.server?.fec ? { fec: scenario.server.fec } : {}),
     qlogFor: (c) => sinkFor('server', c.originalDcid, first ? opts.serverQlog : undefined),
   });
   const clientConfig = (qlog: boolean): ConnectionConfig => ({
@@ -403,6 +407,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
     ...(scenario.client?.usePreferredAddress === false ? { usePreferredAddress: false } : {}),
     ...(scenario.client?.earlyData === true ? { earlyData: true } : {}),
     ...(scenario.client?.multipath ? { multipath: mpConfig(scenario.client.multipath) } : {}),
+    ...(scenario.client?.fec ? { fec: scenario.client.fec } : {}),
     qlogFor: (c) => sinkFor('client', c.originalDcid, qlog ? opts.clientQlog : undefined),
   });
 

@@ -84,15 +84,24 @@ export class BulkDriver extends FlowDriver {
   }
 }
 
-/** Many one-way streams, at most `concurrency` unacknowledged at a time. */
+/**
+ * Many one-way streams, at most `concurrency` unacknowledged at a time; with an `interval`,
+ * stream i is released i·interval after the sender's handshake (and concurrency defaults to
+ * unlimited).
+ */
 export class StreamsDriver extends FlowDriver {
   private readonly download: boolean;
   private readonly concurrency: number;
+  private readonly interval: number;
+  private readonly releaser: Releaser;
+  /** When the releaser began (stream i is released `interval·i` later); interval > 0 only. */
+  private releaseStart: number | undefined;
   private next = 0;
   private active = 0;
   private completedCount = 0;
   private readonly senders: StreamSender[] = [];
   private readonly indexOf = new Map<number, number>();
+  /** Where stream i's latency is measured from: its opening, or its release with an interval. */
   private readonly sentAt: number[] = [];
   private readonly receivers = new Map<number, StreamReceiver>();
   private readonly latencies: number[] = [];
@@ -103,7 +112,9 @@ export class StreamsDriver extends FlowDriver {
   ) {
     super(ctx, w);
     this.download = (w.direction ?? 'download') === 'download';
-    this.concurrency = w.concurrency ?? 10;
+    this.interval = w.interval ?? 0;
+    this.concurrency = w.concurrency ?? (this.interval > 0 ? Number.POSITIVE_INFINITY : 10);
+    this.releaser = new Releaser(ctx, w.count, this.interval);
   }
 
   start(): void {
@@ -134,12 +145,14 @@ export class StreamsDriver extends FlowDriver {
 
   private send(conn: Connection): void {
     if (conn.state !== 'established') return;
-    while (this.next < this.w.count && this.active < this.concurrency) {
+    this.releaseStart ??= this.ctx.now();
+    this.releaser.begin();
+    while (this.next < this.releaser.released && this.active < this.concurrency) {
       const id = conn.openStream(false);
       if (id === undefined) break;
       const i = this.next++;
       this.indexOf.set(id, i);
-      this.sentAt[i] = this.ctx.now();
+      this.sentAt[i] = this.interval > 0 ? this.releaseStart + i * this.interval : this.ctx.now();
       this.senders.push(new StreamSender(id, this.w.size, i + 1));
       this.active++;
     }

@@ -19,14 +19,23 @@ export interface BulkWorkload {
 
 /**
  * `count` unidirectional streams of `size` bytes each, opened by the sender (the server for a
- * download, the default; the client for an upload), at most `concurrency` (default 10) at a
- * time: a stream counts until the receiver has acknowledged all of it. Latency of a stream:
- * from its opening until the receiver has all of it.
+ * download, the default; the client for an upload), at most `concurrency` at a time: a stream
+ * counts until the receiver has acknowledged all of it.
+ *
+ * Stream i is released `i·interval` (µs) after the sender's handshake and opened as soon as the
+ * stream limit and `concurrency` allow: periodic messages, e.g. a 1 KB message every 10 ms for
+ * 30 s is `{ count: 3000, size: 1000, interval: 10_000 }`.
+ *  - `interval` 0 (the default): all are released at once; `concurrency` defaults to 10, and a
+ *    stream's latency runs from its opening until the receiver has all of it.
+ *  - `interval` > 0: `concurrency` defaults to unlimited (messages do not queue behind each
+ *    other), and a stream's latency runs from its release until the receiver has all of it, so
+ *    any queueing (stream limit, concurrency, flow control) counts.
  */
 export interface StreamsWorkload {
   type: 'streams';
   count: number;
   size: number;
+  interval?: Duration;
   concurrency?: number;
   direction?: Direction;
   bytes?: never;
@@ -184,6 +193,7 @@ export function validateWorkload(w: Workload): void {
     case 'streams':
       count('streams.count', w.count, 1);
       count('streams.size', w.size, 0);
+      optional('streams.interval', w.interval, 0);
       optional('streams.concurrency', w.concurrency, 1);
       direction('streams', w.direction);
       return;

@@ -48,6 +48,8 @@ export class FrameDecoder {
   private readonly reader = new ByteReader(EMPTY);
   private readonly streams: StreamFrameRef[] = [];
   private readonly acks: AckScratch[] = [];
+  /** Payload offset (from `start`) of the last SID frame of the last `decode` (specs/fec.md B7 §3), -1 when none. */
+  sidAt = -1;
 
   /**
    * Decodes the payload buf[start, end) into `frames` (emptied first), like `decodeFrames`:
@@ -60,6 +62,7 @@ export class FrameDecoder {
     let n = 0;
     let nStream = 0;
     let nAck = 0;
+    this.sidAt = -1;
     while (r.offset < r.end) {
       // One-byte types only: a longer encoding of these types is not minimal, and decodeFrame
       // reports it (RFC 9000 §12.4).
@@ -93,7 +96,10 @@ export class FrameDecoder {
         }
         n = put(frames, n, a.frame);
       } else {
-        n = put(frames, n, decodeFrame(r));
+        const at = r.offset;
+        const f = decodeFrame(r);
+        if (f.kind === 'sid') this.sidAt = at - start;
+        n = put(frames, n, f);
       }
     }
     if (frames.length !== n) frames.length = n;

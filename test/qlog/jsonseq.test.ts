@@ -82,6 +82,8 @@ const SAMPLE_DATA: { [N in QlogEventName]: QlogEventDataMap[N] } = {
   'simulation:scenario': { name: 'loss-2pct', details: { loss: 0.02 } },
   'simulation:marker': { type: 'link_down', message: 'path 1 down' },
   'tquic:path_updated': { path_id: 1, old: 'validating', new: 'validated', tuple_id: '1' },
+  'tquic:fec_repair_sent': { fss_esi: 3, repair_payload_id: 1, length: 1200, path_id: 0 },
+  'tquic:fec_packet_recovered': { source_payload_id: 770, length: 1200, frames: [{ frame_type: 'stream', stream_id: 0, offset: 0, raw: { payload_length: 1000 } }] },
   'http3:parameters_set': { initiator: 'local', max_field_section_size: 65536, max_table_capacity: 4096, blocked_streams_count: 16, waits_for_settings: false },
   'http3:parameters_restored': { max_table_capacity: 4096 },
   'http3:stream_type_set': { initiator: 'remote', stream_id: 3, stream_type: 'control' },
