@@ -12,7 +12,7 @@ const BENCHES: Record<string, { summary: string; load: () => Promise<BenchModule
   handshake: { summary: 'full and resumed TLS 1.3 handshakes per second (engine only, in memory)', load: () => import('./handshake.js') },
   loopback: { summary: 'real UDP sockets on 127.0.0.1, one process: 100 MB download per provider, handshakes/s, node:dgram ceiling', load: () => import('./loopback.js') },
   interop: { summary: 'HTTP/3 download over loopback between processes: tquic and ngtcp2 both ways, ngtcp2 with itself as the reference', load: () => import('./interop.js') },
-  fec: { summary: 'FEC codes on 1200-byte symbols, blocks of 10: Reed-Solomon (r = 2), XOR, RLC encode/decode throughput', load: () => import('./fec.js') },
+  fec: { summary: 'FEC codes on 1200-byte symbols: Reed-Solomon (10:2, 32:8), XOR (10:1), RLC (windows 10 and 64) encode/decode throughput', load: () => import('./fec.js') },
   sim: { summary: "network simulator on the 'default' preset: speed-up over real time and packets per second, per provider", load: () => import('./sim.js') },
 };
 

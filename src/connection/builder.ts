@@ -29,7 +29,7 @@ import { mtuProbeSize, ptoProbeLimit } from './pmtu.js';
 import { hasMultipathFrames, pathFailing, writeMultipathFrames } from './multipath.js';
 import type { Path } from './path.js';
 import type { PacketSpace } from './space.js';
-import { logRepairSent, onProtectedPacket, protecting, repairsFor, sidFrame, sidLength, writeRepairs } from './fec.js';
+import { logRepairSent, onProtectedPacket, protecting, repairsFor, sidFrame, sidLength, takeSymbolAck, writeRepairs } from './fec.js';
 
 const TAG = 16;
 const NO_TOKEN = new Uint8Array(0);
@@ -417,6 +417,12 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
   // Frames must leave room for the AEAD tag.
   const fw = conn.tx.frameWriter.reset(w.buf, w.offset, w.end - TAG);
 
+  // specs/fec.md B7 item 6: the packets rebuilt since the last packet, ahead of the ACK so that
+  // the sender settles their data before the ACK declares them lost.
+  if (app && !zeroRtt && conn.fec !== undefined && conn.fec.symbolAcksPending.length > 0) {
+    const sa = takeSymbolAck(conn.fec);
+    if (sa !== undefined && frameLength(sa) <= fw.remaining) put(fw, p, sa, undefined, false);
+  }
   if (wantAck) {
     const ack = ps.ack.buildFrame(now, app ? conn.settings.ackDelayExponent : 3);
     if (frameLength(ack) <= fw.remaining) {
@@ -511,7 +517,7 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
         if (conn.tx.protectable) {
           const sidStart = fw.offset;
           put(fw, p, sidFrame(fec), undefined, false);
-          onProtectedPacket(conn, now, fw.buf, payloadStart, sidStart);
+          onProtectedPacket(conn, now, fw.buf, payloadStart, sidStart, p.sent.tokens, p.tokenCount);
         }
       }
     }

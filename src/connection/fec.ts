@@ -45,10 +45,11 @@ import { frameLength } from '../wire/frame-codec.js';
 import { framesToQlog } from '../qlog/frames.js';
 import { FrameDecoder } from '../wire/frame-decoder.js';
 import { checkFrameAllowed } from '../wire/legality.js';
-import { frameTypeOf, type Frame, type RepairFrame } from '../wire/frame.js';
+import { frameTypeOf, type AckRange, type Frame, type RepairFrame, type SymbolAckFrame } from '../wire/frame.js';
 import type { TransportParameters } from '../wire/transport-params.js';
 import type { Connection } from './connection.js';
 import type { Path } from './path.js';
+import type { RecoveryToken } from './types.js';
 
 /** Scheme names for options and the CLI. */
 export type FecSchemeName = 'xor' | 'rs' | 'rlc' | 'rlc2';
@@ -77,12 +78,22 @@ export interface FecConfig {
    * its repairs within this delay.
    */
   maxDelay?: number;
+  /**
+   * Feedback (specs/fec.md B7 item 6; default true): advertise fec_symbol_ack (0xfec003); when
+   * the peer does too, the receiver reports the packets it rebuilt in SYMBOL_ACK frames and the
+   * sender does not retransmit their data (the loss still counts for congestion control).
+   */
+  feedback?: boolean;
   /** max_symbol_num we advertise: sources per block or RLC window we decode (default 48). */
   maxSymbols?: number;
 }
 
 /** Repairs waiting at most (their blocks are long past when more wait). */
 const MAX_QUEUED_REPAIRS = 64;
+/** Sender: protected packets whose data a SYMBOL_ACK may settle, at most. */
+const MAX_REMEMBERED = 4096;
+/** Receiver: ranges per SYMBOL_ACK at most (older IDs are not reported: their data gets retransmitted). */
+const MAX_SYMBOL_ACK_RANGES = 32;
 
 const SCHEME_IDS: Readonly<Record<FecSchemeName, FecSchemeId>> = { xor: FecScheme.XOR, rs: FecScheme.REED_SOLOMON, rlc: FecScheme.RLC_GF256, rlc2: FecScheme.RLC_GF2 };
 /** Decoders we implement, in our order of preference. */
@@ -122,6 +133,10 @@ export interface FecStats {
   encoder: string;
   decoder: string;
   policy: string;
+  /** SYMBOL_ACK feedback in use (both ends advertised it). */
+  feedback: boolean;
+  /** Our packets the peer reported rebuilt (SYMBOL_ACK), whose data we then did not retransmit. */
+  peerRecovered: number;
   /** Packets we sent with a SID frame, REPAIR frames sent / acknowledged / lost. */
   sourcesSent: number;
   repairsSent: number;
@@ -140,6 +155,16 @@ export class FecState {
   readonly sender: FecSender;
   readonly receiver: FecReceiver;
   readonly repairPath: 'same' | 'other' | 'backup';
+  /** SYMBOL_ACK feedback negotiated. */
+  readonly feedback: boolean;
+  /** Receiver: IDs rebuilt and not reported yet (SYMBOL_ACK). */
+  readonly symbolAcksPending: number[] = [];
+  /**
+   * Sender, with feedback: the stream data of recent protected packets by Source Payload ID, as
+   * (stream ID, offset, length, fin) quadruples, so that a SYMBOL_ACK settles it.
+   */
+  readonly protectedData = new Map<number, number[]>();
+  peerRecovered = 0;
   repairsSent = 0;
   repairsAcked = 0;
   repairsLost = 0;
@@ -156,10 +181,11 @@ export class FecState {
   private lastSent = 0;
   private lastLost = 0;
 
-  constructor(sender: FecSender, receiver: FecReceiver, repairPath: 'same' | 'other' | 'backup') {
+  constructor(sender: FecSender, receiver: FecReceiver, repairPath: 'same' | 'other' | 'backup', feedback: boolean) {
     this.sender = sender;
     this.receiver = receiver;
     this.repairPath = repairPath;
+    this.feedback = feedback;
   }
 
   /** The loss rate measured over the connection's paths, smoothed over windows of 100 packets. */
@@ -181,6 +207,8 @@ export class FecState {
       encoder: FEC_SCHEMES[this.sender.scheme],
       decoder: FEC_SCHEMES[this.receiver.scheme],
       policy: this.sender.policyName,
+      feedback: this.feedback,
+      peerRecovered: this.peerRecovered,
       sourcesSent: this.sender.sourcesProtected,
       repairsSent: this.repairsSent,
       repairsAcked: this.repairsAcked,
@@ -229,6 +257,7 @@ export function addFecParameters(conn: Connection, tp: TransportParameters, clie
     tp.fecEncoderSchemes = [ownEncoder(c)];
     tp.fecDecoderSchemes = ownDecoders(c);
     tp.fecMaxSymbolNum = maxSymbols;
+    tp.fecSymbolAck = c.feedback !== false;
     return;
   }
   const choice = client === undefined ? undefined : serverChoice(c, client);
@@ -237,6 +266,7 @@ export function addFecParameters(conn: Connection, tp: TransportParameters, clie
   tp.fecEncoderSchemes = [choice.encoder];
   tp.fecDecoderSchemes = [choice.decoder];
   tp.fecMaxSymbolNum = maxSymbols;
+  tp.fecSymbolAck = c.feedback !== false;
 }
 
 /** With the peer's parameters: FEC on (conn.fec) when both sides agree, else off. */
@@ -263,7 +293,7 @@ export function negotiateFec(conn: Connection, peer: TransportParameters): void 
   const ours = c.maxSymbols ?? DEFAULT_FEC_LIMITS.maxSourceSymbols;
   const limits = { maxSourceSymbols: ours, maxWindow: ours };
   const sender = new FecSender(encoder, fecPolicyOf(c), { maxSymbols: Math.max(1, Math.min(peer.fecMaxSymbolNum ?? DEFAULT_FEC_LIMITS.maxSourceSymbols, 254)) });
-  conn.fec = new FecState(sender, new FecReceiver(decoder, limits), c.repairPath ?? 'same');
+  conn.fec = new FecState(sender, new FecReceiver(decoder, limits), c.repairPath ?? 'same', c.feedback !== false && peer.fecSymbolAck);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -293,14 +323,73 @@ export function sidFrame(sender: FecSender): Frame {
  * next packet is held by the congestion window is not bulk traffic, and its repair should not
  * wait for the window to open.
  */
-export function onProtectedPacket(conn: Connection, now: Instant, buf: Uint8Array, start: number, end: number): void {
+export function onProtectedPacket(conn: Connection, now: Instant, buf: Uint8Array, start: number, end: number, tokens: readonly RecoveryToken[], tokenCount: number): void {
   const fec = conn.fec!;
   const rate = fec.lossRate(conn);
+  if (fec.feedback) rememberData(fec, fec.sender.nextSourceId, tokens, tokenCount);
   fec.sender.addSource(buf, start, end - start, rate);
   if (conn.datagramQueue.length === 0 && !conn.streams.hasPendingData()) fec.sender.flush(rate);
   if (fec.sender.pending === 0) fec.blockDeadline = undefined;
   else fec.blockDeadline ??= now + fecMaxDelay(conn);
   stampRepairs(fec, now);
+}
+
+/** Sender, with feedback: the packet's stream data, by its Source Payload ID (bounded). */
+function rememberData(fec: FecState, id: number, tokens: readonly RecoveryToken[], n: number): void {
+  let data: number[] | undefined;
+  for (let i = 0; i < n; i++) {
+    const t = tokens[i]!;
+    if (t.kind !== 'stream') continue;
+    (data ??= []).push(t.id, t.offset, t.length, t.fin ? 1 : 0);
+  }
+  if (data === undefined) return;
+  fec.protectedData.set(id, data);
+  if (fec.protectedData.size > MAX_REMEMBERED) fec.protectedData.delete(fec.protectedData.keys().next().value!);
+}
+
+/**
+ * SYMBOL_ACK (B7 item 6): the peer rebuilt these packets. Their stream data count as delivered,
+ * so the packets' loss (still declared, and still a congestion signal, RFC 9265) requeues
+ * nothing. Without feedback negotiated the frame is a PROTOCOL_VIOLATION.
+ */
+export function onSymbolAck(conn: Connection, f: SymbolAckFrame): void {
+  const fec = conn.fec;
+  if (fec === undefined || !fec.feedback) throw new TransportError(ErrorCode.PROTOCOL_VIOLATION, frameTypeOf(f), 'SYMBOL_ACK without fec_symbol_ack negotiated');
+  const known = fec.protectedData;
+  // The ranges are walked only as far as we remember packets (bounded work for any frame).
+  let budget = known.size;
+  for (const r of f.ranges) {
+    if (r.largest - r.smallest + 1 > budget) {
+      for (const [id, data] of known) if (id >= r.smallest && id <= r.largest) settle(conn, fec, id, data);
+      continue;
+    }
+    for (let id = r.smallest; id <= r.largest; id++) {
+      budget--;
+      const data = known.get(id);
+      if (data !== undefined) settle(conn, fec, id, data);
+    }
+  }
+}
+
+function settle(conn: Connection, fec: FecState, id: number, data: number[]): void {
+  fec.protectedData.delete(id);
+  fec.peerRecovered++;
+  for (let i = 0; i < data.length; i += 4) conn.streams.onAcked({ kind: 'stream', id: data[i]!, offset: data[i + 1]!, length: data[i + 2]!, fin: data[i + 3] === 1 });
+}
+
+/** Receiver, with feedback: the SYMBOL_ACK frame for the IDs rebuilt so far (then forgotten). */
+export function takeSymbolAck(fec: FecState): SymbolAckFrame | undefined {
+  const ids = fec.symbolAcksPending;
+  if (ids.length === 0) return undefined;
+  ids.sort((a, b) => b - a);
+  const ranges: AckRange[] = [];
+  for (const id of ids) {
+    const last = ranges[ranges.length - 1];
+    if (last !== undefined && (id === last.smallest || id === last.smallest - 1)) last.smallest = id;
+    else if (ranges.length < MAX_SYMBOL_ACK_RANGES) ranges.push({ smallest: id, largest: id });
+  }
+  ids.length = 0;
+  return { kind: 'symbol_ack', ackDelay: 0, ranges, ecn: undefined };
 }
 
 /** Stamps newly queued repairs with the time, and keeps the queue bounded. */
@@ -475,6 +564,11 @@ export function processRecovered(conn: Connection, now: Instant, handle: (f: Fra
   const q = fec.recoveredQueue;
   while (q.length > 0) {
     const r = q.shift()!;
+    if (fec.feedback && fec.symbolAcksPending.length < 256) {
+      fec.symbolAcksPending.push(r.id);
+      // Reported at once, with an immediate ACK of the packet that completed the decoding.
+      (conn.rxPath ?? conn.path).space.ack.ackNow = true;
+    }
     const frames = fec.decoder.decode(r.payload, 0, r.payload.length, fec.frames);
     for (let i = 0; i < frames.length; i++) checkFrameAllowed(frameTypeOf(frames[i]!), '1rtt');
     if (conn.qlog !== undefined) {

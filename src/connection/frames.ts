@@ -18,7 +18,7 @@ import { APPDATA, type SpaceId } from './types.js';
 import { startServerProbe } from './path-probe.js';
 import { onMultipathChallenge, onPathAbandon, onPathStatus, pathAckTarget } from './multipath.js';
 import type { Path } from './path.js';
-import { onRepairFrame } from './fec.js';
+import { onRepairFrame, onSymbolAck } from './fec.js';
 
 function violation(f: Frame, reason: string): TransportError {
   return new TransportError(ErrorCode.PROTOCOL_VIOLATION, frameTypeOf(f), reason);
@@ -178,6 +178,8 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
     case 'repair':
       if (conn.fec === undefined) throw violation(f, 'REPAIR frame without FEC negotiated');
       return onRepairFrame(conn, f);
+    case 'symbol_ack':
+      return onSymbolAck(conn, f);
     default:
       return assertNever(f, 'frame');
   }

@@ -197,6 +197,12 @@ export interface QlogRepairFrame extends ExtensionFrame {
   repair_symbol_length: number;
 }
 
+/** specs/fec.md B7 item 6: Source Payload IDs the receiver recovered. */
+export interface QlogSymbolAckFrame extends ExtensionFrame {
+  frame_name: 'symbol_ack';
+  acked_ranges: QlogAckRange[];
+}
+
 export type QlogExtensionFrame =
   | QlogPathAckFrame
   | QlogPathAbandonFrame
@@ -206,7 +212,8 @@ export type QlogExtensionFrame =
   | QlogMaxPathIdFrame
   | QlogPathCidsBlockedFrame
   | QlogSidFrame
-  | QlogRepairFrame;
+  | QlogRepairFrame
+  | QlogSymbolAckFrame;
 
 /** events §8.13 QuicBaseFrames, plus tquic's extension frames. */
 export type QlogFrame =
@@ -433,6 +440,8 @@ export function frameToQlog(f: Frame, opts: FrameToQlogOptions = {}): QlogFrame 
         repair_symbol_length: f.repairSymbol.length,
         raw: { payload_length: f.repairSymbol.length },
       };
+    case 'symbol_ack':
+      return { frame_type: 'unknown', frame_type_bytes: FrameType.SYMBOL_ACK, frame_name: 'symbol_ack', acked_ranges: ackFields(f, 0).acked_ranges ?? [] };
     default:
       return assertNever(f, 'frame');
   }

@@ -29,6 +29,7 @@ import {
   type NewConnectionIdFrame,
   type PathAckFrame,
   type PathNewConnectionIdFrame,
+  type SymbolAckFrame,
 } from './frame.js';
 import {
   ackBodyLength,
@@ -189,6 +190,10 @@ export function encodeFrame(w: ByteWriter, f: Frame): void {
       w.varint(FrameType.REPAIR).varint(f.flowId).varint(f.fssEsi).varint(f.repairPayloadId);
       w.varint(f.repairKey.length).bytes(f.repairKey).varint(f.repairSymbol.length).bytes(f.repairSymbol);
       return;
+    case 'symbol_ack': // specs/fec.md B7 item 6: ACK layout over Source Payload IDs
+      w.varint(FrameType.SYMBOL_ACK);
+      encodeAckBody(w, { ackDelay: 0, ranges: f.ranges, ecn: undefined });
+      return;
     default:
       assertNever(f, 'frame');
   }
@@ -271,6 +276,8 @@ export function frameLength(f: Frame): number {
         vl(f.repairSymbol.length) +
         f.repairSymbol.length
       );
+    case 'symbol_ack':
+      return 8 + ackBodyLength({ ackDelay: 0, ranges: f.ranges, ecn: undefined });
     default:
       return assertNever(f, 'frame');
   }
@@ -427,6 +434,12 @@ function decodeBody(r: ByteReader, type: number): Frame {
       return { kind: 'path_cids_blocked', pathId: readPathId(r, type), nextSequence: r.varint() };
     case FrameType.SID:
       return { kind: 'sid', flowId: r.varint(), sourcePayloadId: r.varint() };
+    case FrameType.SYMBOL_ACK: {
+      const f: SymbolAckFrame = { kind: 'symbol_ack', ackDelay: 0, ranges: [], ecn: undefined };
+      decodeAckBody(r, type, false, f);
+      if (f.ackDelay !== 0) throw new TransportError(ErrorCode.FRAME_ENCODING_ERROR, type, 'SYMBOL_ACK with an ACK Delay');
+      return f;
+    }
     case FrameType.REPAIR:
       return {
         kind: 'repair',

@@ -67,6 +67,8 @@ export const FrameType = {
   SID: 0xfec5,
   /** FEC repair symbol (specs/fec.md B7 item 4). */
   REPAIR: 0xfec6,
+  /** FEC feedback: Source Payload IDs the receiver recovered (draft-michel-quic-fec's codepoint; specs/fec.md B7 item 6). */
+  SYMBOL_ACK: 0x32a80fecac,
 } as const;
 
 /** RFC 9000 §19.8: flag bits in the STREAM frame type. */
@@ -357,6 +359,15 @@ export interface RepairFrame {
   repairSymbol: Uint8Array;
 }
 
+/**
+ * B7 item 6: the Source Payload IDs of packets the receiver rebuilt, in the ACK frame's layout
+ * (ACK Delay always 0, no ECN counts), so that the sender need not retransmit their data. Sent
+ * only when both ends advertised fec_symbol_ack (0xfec003); not ack-eliciting.
+ */
+export interface SymbolAckFrame extends AckBody {
+  kind: 'symbol_ack';
+}
+
 export type Frame =
   | PaddingFrame
   | PingFrame
@@ -390,7 +401,8 @@ export type Frame =
   | PathsBlockedFrame
   | PathCidsBlockedFrame
   | SidFrame
-  | RepairFrame;
+  | RepairFrame
+  | SymbolAckFrame;
 
 export type FrameKind = Frame['kind'];
 
@@ -475,6 +487,8 @@ export function frameTypeOf(f: Frame): number {
       return FrameType.SID;
     case 'repair':
       return FrameType.REPAIR;
+    case 'symbol_ack':
+      return FrameType.SYMBOL_ACK;
     default:
       return assertNever(f, 'frame');
   }
@@ -495,6 +509,7 @@ export function isAckEliciting(f: Frame): boolean {
   switch (f.kind) {
     case 'ack':
     case 'path_ack':
+    case 'symbol_ack':
     case 'padding':
     case 'connection_close':
     case 'application_close':

@@ -93,6 +93,7 @@ function allowedBits(frameType: number): number {
     // specs/fec.md B7
     case FrameType.SID:
     case FrameType.REPAIR:
+    case FrameType.SYMBOL_ACK:
       return O;
     default:
       return 0;

@@ -52,6 +52,8 @@ export const TransportParameterId = {
   FEC_DECODER_SCHEMES: 0xfecd02,
   /** specs/fec.md: max_symbol_num (varint) */
   FEC_MAX_SYMBOL_NUM: 0xfecb02,
+  /** specs/fec.md B7 item 6 (tquic's own): fec_symbol_ack, empty; the sender accepts SYMBOL_ACK feedback. */
+  FEC_SYMBOL_ACK: 0xfec003,
 } as const;
 
 const ID = TransportParameterId;
@@ -128,6 +130,8 @@ export interface TransportParameters {
   fecDecoderSchemes?: number[];
   /** 0xfecb02: max source symbols per block or window. */
   fecMaxSymbolNum?: number;
+  /** 0xfec003: SYMBOL_ACK feedback understood (both ends must send it). */
+  fecSymbolAck: boolean;
 }
 
 /** RFC 9000 §18.2 defaults for absent parameters. */
@@ -154,6 +158,7 @@ export function defaultTransportParameters(overrides: Partial<TransportParameter
     maxDatagramFrameSize: 0,
     greaseQuicBit: false,
     fecVersion: false,
+    fecSymbolAck: false,
     ...overrides,
   };
 }
@@ -241,6 +246,7 @@ export function encodeTransportParameters(tp: TransportParameters, opts: EncodeT
   listParam(ID.FEC_ENCODER_SCHEMES, tp.fecEncoderSchemes);
   listParam(ID.FEC_DECODER_SCHEMES, tp.fecDecoderSchemes);
   intParam(ID.FEC_MAX_SYMBOL_NUM, tp.fecMaxSymbolNum, undefined);
+  flagParam(ID.FEC_SYMBOL_ACK, tp.fecSymbolAck);
 
   if (greaseCount > 0) {
     // RFC 9000 §18.1: reserved IDs 31 * N + 27, arbitrary content.
@@ -415,6 +421,10 @@ function decode(bytes: Uint8Array, sender: 'client' | 'server'): TransportParame
         break;
       case ID.FEC_MAX_SYMBOL_NUM:
         tp.fecMaxSymbolNum = int(v);
+        break;
+      case ID.FEC_SYMBOL_ACK:
+        empty(v, 'fec_symbol_ack');
+        tp.fecSymbolAck = true;
         break;
       default:
         // RFC 9000 §7.4.2: unknown (including reserved, §18.1) parameters are ignored.

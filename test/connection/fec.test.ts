@@ -162,4 +162,37 @@ describe('FEC in the connection (specs/fec.md B7)', () => {
     expect(pair.serverConn!.stats().fec).toMatchObject({ policy: 'off', sourcesSent: 0, repairsSent: 0 });
     expect(pair.serverQlog.events.some((e) => JSON.stringify(e).includes('"sid"'))).toBe(false);
   });
+
+  it('SYMBOL_ACK feedback: the sender learns what the receiver rebuilt and does not resend it; off when either side declines', async () => {
+    const sent: number[] = [];
+    for (const feedback of [true, false]) {
+      const pair = await pairWith({ scheme: 'rs', feedback }, { scheme: 'rs', ratio: '5:2' }, { delay: 10_000, loss: 0.05 }, 3);
+      expect(run(pair, 400_000).length).toBe(400_000);
+      const s = pair.serverConn!.stats();
+      const c = pair.clientConn.stats();
+      expect(s.fec!.feedback).toBe(feedback);
+      const acks = pair.clientQlog.events.filter((e) => e.event.name === 'quic:packet_sent' && JSON.stringify(e.event).includes('"symbol_ack"')).length;
+      if (feedback) {
+        expect(acks).toBeGreaterThan(0);
+        expect(s.fec!.peerRecovered).toBeGreaterThan(0);
+        expect(s.fec!.peerRecovered).toBeLessThanOrEqual(c.fec!.packetsRecovered);
+      } else {
+        expect(acks).toBe(0);
+        expect(s.fec!.peerRecovered).toBe(0);
+      }
+      sent.push(s.packetsSent);
+    }
+    // Same seed and link: with feedback the server sent fewer packets (no resends of rebuilt data).
+    expect(sent[0]!).toBeLessThan(sent[1]!);
+  });
+
+  it('a SYMBOL_ACK without feedback negotiated is a PROTOCOL_VIOLATION', async () => {
+    const pair = await pairWith({ scheme: 'rs', feedback: false }, { scheme: 'rs' });
+    expect(pair.runUntil(() => pair.handshakeDone(), 10_000_000)).toBe(true);
+    expect(() => handleFrame(pair.clientConn, pair.now, APPDATA, { kind: 'symbol_ack', ackDelay: 0, ranges: [{ smallest: 0, largest: 3 }] })).toThrow(/SYMBOL_ACK without/);
+    // With it, an absurd range costs bounded work.
+    const ok = await pairWith({ scheme: 'rs' }, { scheme: 'rs' });
+    expect(ok.runUntil(() => ok.handshakeDone(), 10_000_000)).toBe(true);
+    expect(() => handleFrame(ok.clientConn, ok.now, APPDATA, { kind: 'symbol_ack', ackDelay: 0, ranges: [{ smallest: 0, largest: 2 ** 40 }] })).not.toThrow();
+  });
 });

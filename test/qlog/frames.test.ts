@@ -204,6 +204,12 @@ const SAMPLES: { [K in FrameKind]: Array<[FrameOf<K>, QlogFrame]> } = {
       },
     ],
   ],
+  symbol_ack: [
+    [
+      { kind: 'symbol_ack', ackDelay: 0, ranges: [{ smallest: 9, largest: 12 }, { smallest: 3, largest: 3 }], ecn: undefined },
+      { frame_type: 'unknown', frame_type_bytes: FrameType.SYMBOL_ACK, frame_name: 'symbol_ack', acked_ranges: [[3], [9, 12]] },
+    ],
+  ],
 };
 
 const ALL: Array<[Frame, QlogFrame]> = Object.values(SAMPLES).flat() as Array<[Frame, QlogFrame]>;

@@ -158,6 +158,7 @@ const arbs: { [K in FrameKind]: fc.Arbitrary<FrameOf<K>> } = {
     repairKey: fc.uint8Array({ maxLength: 32 }),
     repairSymbol: fc.uint8Array({ maxLength: 200 }),
   }),
+  symbol_ack: ackBody.map((b) => ({ kind: 'symbol_ack' as const, ...b, ackDelay: 0, ecn: undefined })),
 };
 
 const KINDS = Object.keys(arbs) as FrameKind[];
@@ -442,8 +443,8 @@ describe('encoding rejects frames tquic built wrongly (RangeError)', () => {
 });
 
 describe('isAckEliciting (RFC 9002 §2) and frameTypeOf', () => {
-  it('is false exactly for ACK, PATH_ACK, PADDING and CONNECTION_CLOSE', () => {
-    const nonEliciting = new Set<FrameKind>(['ack', 'path_ack', 'padding', 'connection_close', 'application_close']);
+  it('is false exactly for ACK, PATH_ACK, SYMBOL_ACK, PADDING and CONNECTION_CLOSE', () => {
+    const nonEliciting = new Set<FrameKind>(['ack', 'path_ack', 'symbol_ack', 'padding', 'connection_close', 'application_close']);
     fc.assert(
       fc.property(anyFrame, (f) => {
         expect(isAckEliciting(f)).toBe(!nonEliciting.has(f.kind));

@@ -49,6 +49,7 @@ const TABLE: Array<[string, number[], string]> = [
   // specs/fec.md B7: 1-RTT only
   ['SID', [0xfec5], '___1'],
   ['REPAIR', [0xfec6], '___1'],
+  ['SYMBOL_ACK', [0x32a80fecac], '___1'],
 ];
 
 const cells = TABLE.flatMap(([name, types, pkts]) =>

@@ -85,6 +85,7 @@ function tpArb(sender: 'client' | 'server'): fc.Arbitrary<TransportParameters> {
         fecEncoderSchemes: fc.array(fc.integer({ min: 0, max: 2 ** 20 }), { maxLength: 5 }),
         fecDecoderSchemes: fc.array(fc.integer({ min: 0, max: 2 ** 20 }), { maxLength: 5 }),
         fecMaxSymbolNum: varintArb,
+        fecSymbolAck: fc.boolean(),
       },
       {
         requiredKeys: [
@@ -103,6 +104,7 @@ function tpArb(sender: 'client' | 'server'): fc.Arbitrary<TransportParameters> {
           'maxDatagramFrameSize',
           'greaseQuicBit',
           'fecVersion',
+          'fecSymbolAck',
         ],
       },
     )
@@ -186,6 +188,7 @@ describe('round-trip', () => {
       fecEncoderSchemes: [11, 8, 10],
       fecDecoderSchemes: [10],
       fecMaxSymbolNum: 48,
+      fecSymbolAck: true,
     });
     const bytes = encodeTransportParameters(tp, { grease: 2, prng: new Prng(1) });
     expect(decodeTransportParameters(bytes, { sender: 'server' })).toEqual(tp);
