@@ -1,7 +1,8 @@
 /**
  * `tquic server` and `tquic client` as processes (the built CLI in dist/, which `npm test`
  * builds first): the server prints its address, the client downloads files into a directory,
- * a missing file fails only its own request, and SIGINT stops the server cleanly.
+ * a missing file fails only its own request, and SIGINT stops the server cleanly. The server
+ * offers FEC (--fec rs): clients that do not are served without it, a client with --fec gets it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -36,7 +37,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'secret.txt'), 'outside the root');
   const cert = await run(['cert', '--out', dir]);
   expect(cert.code).toBe(0);
-  server = spawn(process.execPath, [BIN, 'server', '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'), '--port', '0', '--root', join(dir, 'www')], {
+  server = spawn(process.execPath, [BIN, 'server', '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'), '--port', '0', '--root', join(dir, 'www'), '--fec', 'rs', '--fec-ratio', '8:2'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   port = await new Promise<number>((resolve, reject) => {
@@ -64,6 +65,18 @@ describe('tquic server / tquic client', () => {
     expect(r.out).toMatch(/^2\/2 ok, .* packets lost\n$/);
     expect(sha(readFileSync(join(out, 'big.bin')))).toBe(sha(readFileSync(join(dir, 'www', 'big.bin'))));
     expect(readFileSync(join(out, 'small.txt'), 'utf8')).toBe('hello over QUIC\n');
+  }, 30_000);
+
+  it('--fec at both ends: the download is protected (the summary counts the repairs received)', async () => {
+    const out = join(dir, 'dl-fec');
+    const r = await run(['client', `https://127.0.0.1:${port}/big.bin`, '--insecure', '--fec', 'xor', '--output', out]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const m = /FEC rs: (\d+) repairs received, (\d+) packets recovered/.exec(r.out);
+    expect(m, r.out).not.toBeNull();
+    // 3 MB in about 2200 packets, 2 repairs per 8.
+    expect(Number(m![1])).toBeGreaterThan(400);
+    expect(sha(readFileSync(join(out, 'big.bin')))).toBe(sha(readFileSync(join(dir, 'www', 'big.bin'))));
   }, 30_000);
 
   it('a missing file and a path outside the root fail only their own requests (exit 1)', async () => {

@@ -102,6 +102,24 @@ describe.skipIf(peers === undefined)('interop with ngtcp2 over HTTP/3', () => {
     }, 30_000);
   }
 
+  it('FEC offered to ngtcp2, which does not know it: off cleanly both ways (specs/fec.md)', async () => {
+    const out = newOut();
+    const r = await tquic(['client', ...urls(gtlsPort, Object.keys(FILES)), '--insecure', '--fec', 'rs', '--output', out]);
+    expect(r.code, `${r.out}\n${r.err}`).toBe(0);
+    expect(r.err).toContain('the server does not offer FEC');
+    expectFiles(out, Object.keys(FILES), 'tquic client --fec rs from gtlsserver');
+    const www = join(dir, 'www');
+    const fecServer = await startTquicServer(['--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'), '--root', www, '--alpn', 'h3', '--fec', 'rs', '--fec-ratio', '5:1']);
+    try {
+      const out2 = newOut();
+      const r2 = await gtlsClient(peers!.client, fecServer.port, urls(fecServer.port, Object.keys(FILES)), out2);
+      expect(r2.code, `${r2.out}\n${r2.err}`).toBe(0);
+      expectFiles(out2, Object.keys(FILES), 'gtlsclient from tquic server --fec rs');
+    } finally {
+      await fecServer.server.stop();
+    }
+  }, 90_000);
+
   it('gtlsclient losing 5% of packets each way still completes against tquic server', async () => {
     const { port } = servers.get('node')!;
     const out = newOut();

@@ -87,4 +87,26 @@ describe('FEC in the simulator', () => {
       expect(r.flows[0]!.client!.fec!.packetsRecovered, name).toBeGreaterThan(50);
     }
   });
+
+  it('adaptive redundancy follows the measured loss rate: more repairs at 5% loss than on a clean link', async () => {
+    const o = await simOptions();
+    for (const seed of [1, 2]) {
+      const share: number[] = [];
+      for (const loss of [0, 0.05]) {
+        const link = defaultLink({ delay: 10 * MS, loss });
+        const fec = { scheme: 'rs' as const, adaptive: true };
+        const r = runScenario({ name: 'adaptive', toServer: link, toClient: { ...link }, workload: { type: 'bulk', bytes: 3 << 20 }, client: { fec }, server: { fec } }, { ...o, seed });
+        expect(r.completed, `seed ${seed} loss ${loss}`).toBe(true);
+        const s = r.flows[0]!.server!.fec!;
+        expect(s.policy).toBe('adaptive');
+        share.push(s.repairsSent / s.sourcesSent);
+        if (loss > 0) {
+          expect(s.lossRate, `seed ${seed}`).toBeGreaterThan(0.02);
+          expect(s.lossRate, `seed ${seed}`).toBeLessThan(0.1);
+          expect(r.flows[0]!.client!.fec!.packetsRecovered).toBeGreaterThan(50);
+        }
+      }
+      expect(share[1]!, `seed ${seed}: repair share ${share.join(' → ')}`).toBeGreaterThan(share[0]! + 0.1);
+    }
+  });
 });
