@@ -37,7 +37,7 @@ export {
   type PemSource,
   type DriverWarning,
 } from './io/index.js';
-export type { CloseInfo, TransportSettings } from './connection/index.js';
+export type { CloseInfo, TransportSettings, FecConfig, FecStats } from './connection/index.js';
 export * as http from './http/index.js';
 export {
   serveH3,

@@ -8,6 +8,7 @@
  * Exit status: 0 when every flow completed with intact data and no invariant was violated,
  * 1 otherwise (the violations are printed with the seed that replays them), 2 for bad usage.
  */
+import { fecCharts } from '../sim/report-fec.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getProvider, PROVIDER_NAMES } from '../crypto/index.js';
@@ -140,7 +141,7 @@ export default async function sim(values: Record<string, unknown>, positionals: 
       title: `tquic sim ${scenario.name} (seed ${result.seed})`,
       summary,
       ...(mpEndpoints.length > 0 ? { tables: [pathTable(mpEndpoints)] } : {}),
-      charts: [...flowCharts(flows), ...(mpFlows.length > 0 ? pathCharts(mpFlows) : [])],
+      charts: [...flowCharts(flows), ...(mpFlows.length > 0 ? pathCharts(mpFlows) : []), ...fecCharts(flows)],
       endTime: result.completionTime,
     });
     writeFileSync(reportFile, html);

@@ -84,7 +84,7 @@ export interface FecConfig {
    * sender does not retransmit their data (the loss still counts for congestion control).
    */
   feedback?: boolean;
-  /** max_symbol_num we advertise: sources per block or RLC window we decode (default 48). */
+  /** max_symbol_num we advertise: sources per block or RLC window we decode (1..245, default 48). */
   maxSymbols?: number;
 }
 
@@ -123,7 +123,9 @@ export function checkFecConfig(c: FecConfig): void {
   fecSchemeId(c.scheme ?? 'rs');
   fecPolicyOf(c);
   const m = c.maxSymbols ?? DEFAULT_FEC_LIMITS.maxSourceSymbols;
-  if (!Number.isInteger(m) || m < 1 || m > 254) throw new RangeError('fec.maxSymbols must be an integer in 1..254');
+  // A block of maxSymbols sources and its repairs (at most 10) must fit a code of 255 symbols.
+  if (!Number.isInteger(m) || m < 1 || m > 245) throw new RangeError('fec.maxSymbols must be an integer in 1..245');
+  if (c.maxDelay !== undefined && !(Number.isFinite(c.maxDelay) && c.maxDelay >= 0)) throw new RangeError('fec.maxDelay must be a non-negative number of µs');
   if (c.repairPath !== undefined && !['same', 'other', 'backup'].includes(c.repairPath)) throw new RangeError('fec.repairPath must be same, other or backup');
 }
 

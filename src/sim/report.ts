@@ -27,7 +27,7 @@ import type { LoggedEvent } from '../qlog/index.js';
 export interface SeriesPoint {
   /** Simulated time, µs (an Instant, like the qlog event times of MemorySink). */
   t: Instant;
-  /** In the chart's base unit: bytes for cwnd, bytes_in_flight and delivered; ms for rtt; bits/s for throughput. */
+  /** In the chart's base unit: bytes for cwnd, bytes_in_flight and delivered; ms for rtt; bits/s for throughput; a count for packets. */
   value: number;
 }
 
@@ -44,7 +44,7 @@ export interface MetricSeries {
 }
 
 /** The metrics a chart can show; each fixes the default title, the y unit and its scaling. */
-export type MetricKind = 'cwnd' | 'bytes_in_flight' | 'rtt' | 'delivered' | 'throughput';
+export type MetricKind = 'cwnd' | 'bytes_in_flight' | 'rtt' | 'delivered' | 'throughput' | 'packets';
 
 export interface ChartInput {
   metric: MetricKind;
@@ -307,12 +307,13 @@ const DEFAULT_MAX_POINTS = 2000;
 /** Vega's tableau10 scheme: colour i goes to the i-th distinct label of the whole report. */
 const PALETTE = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
 
-const METRICS: Record<MetricKind, { title: string; axis: string; unit: 'bytes' | 'ms' | 'bps' }> = {
+const METRICS: Record<MetricKind, { title: string; axis: string; unit: 'bytes' | 'ms' | 'bps' | 'count' }> = {
   cwnd: { title: 'Congestion window', axis: 'congestion window', unit: 'bytes' },
   bytes_in_flight: { title: 'Bytes in flight', axis: 'bytes in flight', unit: 'bytes' },
   rtt: { title: 'Round-trip time', axis: 'RTT (ms)', unit: 'ms' },
   delivered: { title: 'Delivered bytes (cumulative)', axis: 'delivered', unit: 'bytes' },
   throughput: { title: 'Throughput', axis: 'throughput', unit: 'bps' },
+  packets: { title: 'Packets (cumulative)', axis: 'packets', unit: 'count' },
 };
 
 const CSS = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f6f7f9;color:#1d2129}

@@ -156,4 +156,23 @@ describe('tquic sim', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+
+  it('--report of an FEC preset shows what was protected and rebuilt: a summary row and a chart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tquic-sim-'));
+    try {
+      const report = join(dir, 'fec.html');
+      const c = capture();
+      expect(await main(['sim', 'fec-xor', '--seed', '1', '--report', report])).toBe(0);
+      vi.restoreAllMocks();
+      expect(c.out()).toContain('0 violations');
+      const row = /fec flow0 +server→client: xor \(fixed\), (\d+) packets protected, (\d+) repairs sent \((\d+) lost\), (\d+) packets recovered/.exec(c.out());
+      expect(row, c.out()).not.toBeNull();
+      expect(Number(row![4])).toBeGreaterThan(50);
+      const html = readFileSync(report, 'utf8');
+      expect(html).toContain('Forward error correction (cumulative)');
+      expect(html).toContain('packets recovered');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
