@@ -19,7 +19,10 @@ import { formatViolations } from '../sim/checker.js';
 import { describeScenario, PRESETS, PRESET_NAMES, preset } from '../sim/presets.js';
 import { flowCharts, formatBitrate, formatBytes, formatDuration, renderReport, type FlowEvents, type SummaryRow } from '../sim/report.js';
 import { pathCharts, pathTable, type PathFlowEvents, type PathTableEndpoint } from '../sim/report-paths.js';
-import { runScenario, type Scenario, type ScenarioResult } from '../sim/scenario.js';
+import { runScenario, type RunOptions, type Scenario, type ScenarioResult } from '../sim/scenario.js';
+import { compareControllers, type CompareRun } from '../sim/compare.js';
+import { compareReport, compareTable } from '../sim/report-compare.js';
+import { congestionControllerNames } from '../recovery/cc/registry.js';
 import { simCredentials } from '../sim/credentials.js';
 
 /** The events of one flow's first connection, both halves, for the report. */
@@ -92,6 +95,15 @@ export default async function sim(values: Record<string, unknown>, positionals: 
     }
     return teeSinks(file, mem);
   };
+
+  if (typeof values['compare-cc'] === 'string') {
+    const warmup = typeof values.warmup === 'string' ? Number(values.warmup) : 0;
+    if (!(Number.isFinite(warmup) && warmup >= 0)) {
+      process.stderr.write('tquic sim: --warmup must be a non-negative number of seconds\n');
+      return 2;
+    }
+    return compare(scenario, values['compare-cc'], { provider: getProvider(cryptoName), credentials, ...(seed !== undefined ? { seed } : {}) }, reportFile, values.json === true, warmup * 1e6);
+  }
 
   let result: ScenarioResult;
   try {
@@ -191,3 +203,41 @@ function summaryRows(r: ScenarioResult): Array<[string, string]> {
   }
   return rows;
 }
+
+/** `--compare-cc a,b,c`: the scenario per controller and per mixed pair (sim/compare.ts). */
+async function compare(scenario: Scenario, list: string, opts: RunOptions, reportFile: string | undefined, json: boolean, warmup: number): Promise<number> {
+  const names = list.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+  const known = congestionControllerNames();
+  const unknown = names.filter((n) => !known.includes(n));
+  if (names.length === 0 || unknown.length > 0) {
+    process.stderr.write(`tquic sim: --compare-cc: ${names.length === 0 ? 'name at least one controller' : `unknown controller ${unknown.join(', ')}`} (known: ${known.join(', ')})\n`);
+    return 2;
+  }
+  let runs: CompareRun[];
+  try {
+    runs = compareControllers(scenario, names, opts, { warmup });
+  } catch (e) {
+    process.stderr.write(`tquic sim: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const seed = runs[0]?.result.seed ?? 1;
+  const table = compareTable(runs);
+  if (json) {
+    process.stdout.write(JSON.stringify(runs.map((r) => ({ label: r.label, controllers: r.controllers, completed: r.result.completed, metrics: r.metrics })), null, 2) + '\n');
+  } else {
+    const widths = table.columns.map((c, i) => Math.max(c.length, ...table.rows.map((row) => String(row[i]).length)));
+    const line = (cells: (string | number)[]): string => cells.map((c, i) => String(c).padEnd(widths[i]!)).join('  ').trimEnd();
+    process.stdout.write(`${line(table.columns)}\n${line(widths.map((w) => '-'.repeat(w)))}\n`);
+    for (const row of table.rows) process.stdout.write(`${line(row)}\n`);
+  }
+  for (const r of runs) {
+    const v = r.result.checks?.violations ?? [];
+    if (v.length > 0) process.stderr.write(`${r.label}: ${formatViolations(v, r.result.seed)}\n`);
+  }
+  if (reportFile) {
+    writeFileSync(reportFile, await renderReport(compareReport(scenario.name, seed, runs)));
+    if (!json) process.stdout.write(`${'report'.padEnd(18)} ${reportFile}\n`);
+  }
+  return runs.every((r) => r.result.completed && r.result.dataIntact) ? 0 : 1;
+}
+

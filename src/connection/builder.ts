@@ -218,8 +218,10 @@ export function buildDatagram(conn: Connection, now: Instant, path: Path = conn.
     end += extra;
   }
 
-  // RFC 9000 §13.4.2: one ECN codepoint for the whole datagram.
+  // RFC 9000 §13.4.2: one ECN codepoint for the whole datagram; ECT(1) for a scalable (L4S)
+  // congestion controller (RFC 9331 §4.1).
   const ect = path.ecn.marking;
+  if (ect) path.ecn.codepoint = rec.cc.ecnCodepoint ?? 'ect0';
   for (let i = 0; i < nBuilt; i++) {
     const p = built[i]!;
     const sp = conn.spaces[p.space];
@@ -285,7 +287,7 @@ export function buildDatagram(conn: Connection, now: Instant, path: Path = conn.
   // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
   if (conn.isClient && hasHandshake) conn.discardSpace(now, INITIAL);
   const d = conn.pool.datagram(ab, end, path.local, path.remote);
-  if (ect) d.ecn = 'ect0';
+  if (ect) d.ecn = path.ecn.codepoint;
   return d;
 }
 

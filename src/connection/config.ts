@@ -46,6 +46,12 @@ export interface TransportSettings {
   activeConnectionIdLimit: number;
   /** Congestion controller by registry name (recovery/cc): 'newreno', 'cubic', … */
   congestionControl: string;
+  /**
+   * HyStart++ (RFC 9406, recovery/cc/hystart.ts) in the initial slow start of 'newreno' and
+   * 'cubic': a rise of the per-round minimum RTT ends slow start before the bottleneck queue
+   * overflows, through Conservative Slow Start. Other controllers ignore it. Default true.
+   */
+  hystart: boolean;
   /** Initial RTT before the first sample (µs), RFC 9002 §6.2.2. */
   initialRtt: number;
   /**
@@ -79,6 +85,7 @@ export const DEFAULT_TRANSPORT: Readonly<TransportSettings> = {
   maxAckDelayMs: 25,
   activeConnectionIdLimit: 4,
   congestionControl: 'cubic',
+  hystart: true,
   initialRtt: 333_000,
   maxDatagramFrameSize: 0,
   datagramSendQueue: 64,

@@ -77,6 +77,8 @@ export interface ConnectionStats {
   minRtt: Duration;
   latestRtt: Duration;
   cwnd: number;
+  /** The congestion controller's registry name (of the main path). */
+  congestionControl: string;
   bytesInFlight: number;
   packetsSent: number;
   packetsReceived: number;
@@ -378,7 +380,7 @@ export class Connection {
     this.spaces[INITIAL].open = ik.open;
     const rtt = new RttEstimator(this.settings.initialRtt);
     const pmtud = new Pmtud(this.settings.maxDatagramSize, this.settings.pmtud);
-    const cc = createCongestionController(this.settings.congestionControl, { maxDatagramSize: pmtud.current });
+    const cc = createCongestionController(this.settings.congestionControl, { maxDatagramSize: pmtud.current, hystart: this.settings.hystart });
     const ecn = new EcnValidator(this.settings.ecn, (now, old, state) => {
       this.qlog?.event(now, { name: 'quic:ecn_state_updated', data: { ...(old !== undefined ? { old } : {}), new: state } });
     });
@@ -521,6 +523,20 @@ export class Connection {
     enterClosing(this, now, { kind: application ? 'application' : 'transport', code, reason, initiator: 'local' });
   }
 
+  /**
+   * Replaces the congestion controller of every path with a new one of the registered `name`
+   * (recovery/cc/registry.ts), starting from its initial window; paths opened later use it too.
+   * For experiments (the simulator gives each flow its own controller this way); a RangeError
+   * for an unknown name.
+   */
+  setCongestionController(name: string): void {
+    const make = (mds: number) => createCongestionController(name, { maxDatagramSize: mds, hystart: this.settings.hystart });
+    make(1200);
+    this.settings.congestionControl = name;
+    if (this.mp === undefined) this.recovery.cc = make(this.pmtud.current);
+    else for (const p of this.mp.paths.values()) p.recovery.cc = make(p.pmtud.current);
+  }
+
   stats(): ConnectionStats {
     const rtt = this.recovery.rtt;
     return {
@@ -529,6 +545,7 @@ export class Connection {
       minRtt: rtt.min,
       latestRtt: rtt.latest,
       cwnd: this.recovery.cc.cwnd,
+      congestionControl: this.recovery.cc.name,
       bytesInFlight: this.recovery.bytesInFlight,
       packetsSent: this.packetsSent,
       packetsReceived: this.packetsReceived,

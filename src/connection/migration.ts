@@ -47,7 +47,7 @@ export function validationDeadline(conn: Connection, now: Instant): Instant {
  */
 export function resetPathState(conn: Connection, now: Instant): void {
   pmtuNewPath(conn, now);
-  conn.recovery.cc = createCongestionController(conn.settings.congestionControl, { maxDatagramSize: conn.pmtud.current });
+  conn.recovery.cc = createCongestionController(conn.settings.congestionControl, { maxDatagramSize: conn.pmtud.current, hystart: conn.settings.hystart });
   conn.recovery.rtt.reset();
 }
 

@@ -183,7 +183,7 @@ function newPath(conn: Connection, id: number, local: SocketAddress, remote: Soc
   const s = conn.settings;
   const pmtud = new Pmtud(s.maxDatagramSize, s.pmtud);
   pmtud.setPeerMax(conn.peerMaxUdpPayload);
-  const cc = createCongestionController(s.congestionControl, { maxDatagramSize: pmtud.current });
+  const cc = createCongestionController(s.congestionControl, { maxDatagramSize: pmtud.current, hystart: s.hystart });
   const recovery = new LossRecovery<RecoveryToken>({ cc, rtt: new RttEstimator(s.initialRtt), isServer: !conn.isClient });
   recovery.handshakeConfirmed = true;
   recovery.peerCompletedAddressValidation = true;
@@ -338,7 +338,7 @@ export function onPathAddressChange(conn: Connection, now: Instant, path: Path, 
     // RFC 9000 §9.4: a new congestion controller and RTT estimator; §14.2: the PMTU afresh.
     applyPmtuChange(conn, now, path.pmtud.reset(), path);
     path.pmtud.start();
-    path.recovery.cc = createCongestionController(conn.settings.congestionControl, { maxDatagramSize: path.pmtud.current });
+    path.recovery.cc = createCongestionController(conn.settings.congestionControl, { maxDatagramSize: path.pmtud.current, hystart: conn.settings.hystart });
     path.recovery.rtt.reset();
   }
   // RFC 9000 §13.4.2: ECN is validated afresh on a new path.

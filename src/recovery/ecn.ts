@@ -1,14 +1,16 @@
 /**
  * ECN validation for one path (RFC 9000 §13.4.2 and Appendix A.4): whether our packets are sent
- * ECT(0), and whether the peer's ECN counts show that the marks survive the path.
+ * ECN-capable — ECT(0), or ECT(1) for a scalable (L4S) congestion controller, RFC 9331 — and
+ * whether the peer's ECN counts show that the marks survive the path.
  *
  * States (qlog ecn_state_updated): `testing` — the first packets go out marked; `unknown` — the
  * testing period is over and nothing more is marked until an ACK validates the counts;
  * `capable` — validated, every packet is marked; `failed` — marking stops for good on this path.
  * Validation fails (§13.4.2.1) when an ACK newly acknowledging ECT packets carries no ECN counts,
- * when the counts exceed what was sent with that codepoint (ECT(1) is never sent), when the
- * ECT(0) and CE counts together grew less than the ECT(0) packets acknowledged (marks bleached or
- * re-marked), or (Appendix A.4) when every packet marked during testing is declared lost.
+ * when the counts exceed what was sent with that codepoint (or count the codepoint we do not
+ * send), when our codepoint's and the CE counts together grew less than the ECT packets
+ * acknowledged (marks bleached or re-marked), or (Appendix A.4) when every packet marked during
+ * testing is declared lost.
  *
  * The CE reaction itself (RFC 9002 §7.1, B.7) lives in `LossRecovery.onAckReceived`.
  */
@@ -26,6 +28,11 @@ export const ECN_TESTING_PTOS = 3;
 export class EcnValidator {
   /** Undefined when ECN is off (`TransportSettings.ecn` false): nothing is ever marked. */
   state: EcnState | undefined;
+  /**
+   * The codepoint our packets carry: ECT(0), or ECT(1) when the congestion controller is a
+   * scalable one (its `ecnCodepoint`; set by the connection before marking).
+   */
+  codepoint: 'ect0' | 'ect1' = 'ect0';
   /** Why validation failed, for logs and tests. */
   failReason: string | undefined;
   /** Packets sent marked ECT(0), per packet-number space. */
@@ -92,10 +99,13 @@ export class EcnValidator {
       if (newly > 0) this.fail(now, 'ACK without ECN counts');
       return;
     }
-    // §13.4.2.1: counts may not exceed the packets sent with that codepoint (we send no ECT(1)).
-    if (counts.ect1 > 0 || counts.ect0 + counts.ce > this.sentEct0[space]!) return this.fail(now, 'ECN counts exceed the packets sent ECT(0)');
-    // §13.4.2.1: every acknowledged ECT(0) packet must be counted as ECT(0) or CE.
-    if (counts.ect0 + counts.ce < this.ackedEct0[space]!) return this.fail(now, 'ECT(0) marks not reflected in the ECN counts');
+    // §13.4.2.1: counts may not exceed the packets sent with that codepoint (and we send only one).
+    const ours = this.codepoint === 'ect1' ? counts.ect1 : counts.ect0;
+    const other = this.codepoint === 'ect1' ? counts.ect0 : counts.ect1;
+    const name = this.codepoint === 'ect1' ? 'ECT(1)' : 'ECT(0)';
+    if (other > 0 || ours + counts.ce > this.sentEct0[space]!) return this.fail(now, `ECN counts exceed the packets sent ${name}`);
+    // §13.4.2.1: every acknowledged ECT packet must be counted with our codepoint or as CE.
+    if (ours + counts.ce < this.ackedEct0[space]!) return this.fail(now, `${name} marks not reflected in the ECN counts`);
     if (newly > 0 && s !== 'capable') this.set(now, 'capable');
   }
 

@@ -31,6 +31,15 @@ export interface SentPacket<T> {
   mtuProbe?: boolean;
   /** Set by `SentPacketPool.release`: the record is back in the pool and must not be used. */
   released?: boolean;
+  // Delivery-rate state when sent (rate-sample.ts; in-flight packets only): P.delivered,
+  // P.delivered_time, P.first_sent_time, P.is_app_limited, P.tx_in_flight and C.lost then.
+  // (Optional for records made outside the pool, e.g. in tests; the pool's records have them all.)
+  delivered?: number;
+  deliveredTime?: Instant;
+  firstSentTime?: Instant;
+  isAppLimited?: boolean;
+  txInFlight?: number;
+  lostAtSend?: number;
 }
 
 const LIVE = 0;

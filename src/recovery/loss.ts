@@ -12,6 +12,8 @@
  * client's anti-deadlock PTO base (A.8 "starts from the current time"), which is the time of the
  * last event that re-arms the timer (an in-flight packet sent, an ACK, a timeout).
  */
+import { DeliveryRateEstimator } from './rate-sample.js';
+import type { AckEvent } from './cc/types.js';
 import type { Duration, Instant } from '../util/time.js';
 import { ErrorCode, TransportError } from '../util/transport-error.js';
 import type { CongestionController } from './cc/types.js';
@@ -101,8 +103,23 @@ export class LossRecovery<T> {
   hasHandshakeKeys = false;
   /** Server blocked by anti-amplification: no PTO armed (§6.2.2.1). */
   amplificationLimited = false;
-  /** §7.8: set by the connection when it had nothing to send although the window allowed. */
-  appLimited = false;
+  /**
+   * §7.8: set by the connection when it had nothing to send although the window allowed; also
+   * marks the delivery-rate samples of the bubble application-limited (rate-sample.ts).
+   */
+  get appLimited(): boolean {
+    return this.appLimitedNow;
+  }
+  set appLimited(v: boolean) {
+    this.appLimitedNow = v;
+    if (v) this.rate.onAppLimited(this.bytesInFlight);
+  }
+  private appLimitedNow = false;
+  /** Delivery-rate samples for model-based controllers (draft-cheng-iccrg-delivery-rate-estimation). */
+  readonly rate = new DeliveryRateEstimator();
+  /** The reused per-ACK summary handed to `cc.onAckEvent`. */
+  private readonly ackEvent: AckEvent = { ackedBytes: 0, lostBytes: 0, bytesInFlight: 0, sample: undefined, ceDelta: 0, ectAcked: 0, appLimited: false };
+  private lostBytesThisAck = 0;
 
   private readonly spaces: [Space<T>, Space<T>, Space<T>];
   private addressValidated = false;
@@ -199,6 +216,7 @@ export class LossRecovery<T> {
       sp.timeOfLastAckEliciting = p.timeSent;
     }
     if (p.inFlight) {
+      this.rate.onPacketSent(p, this.bytesInFlight);
       this.bytesInFlight += p.size;
       this.cc.onPacketSent(now, p.size, this.bytesInFlight);
     }
@@ -278,13 +296,17 @@ export class LossRecovery<T> {
       result.rttSampled = true;
     }
 
-    // B.7 ProcessECN: an increase of the CE counter is a congestion event (§7.1).
+    // B.7 ProcessECN: an increase of the CE counter is a congestion event (§7.1) — for a
+    // classic controller; a scalable one (ECT(1), L4S) reads the CE count in onAckEvent.
+    let ceDelta = 0;
     if (ecn !== undefined && ecn.ce > sp.ecnCe) {
+      ceDelta = ecn.ce - sp.ecnCe;
       sp.ecnCe = ecn.ce;
       result.ecnCe = true;
-      this.cc.onCongestionEvent(now, newest.timeSent, this.rtt);
+      if (this.cc.ecnCodepoint !== 'ect1') this.cc.onCongestionEvent(now, newest.timeSent, this.rtt);
     }
 
+    this.lostBytesThisAck = 0;
     const lost = this.detectLost(sp, now);
     if (lost !== undefined) {
       result.lost = lost;
@@ -293,11 +315,30 @@ export class LossRecovery<T> {
 
     // B.5 OnPacketsAcked, in packet-number order.
     const cc = this.cc;
+    const rate = this.rate;
+    rate.beginAck();
+    let ackedBytes = 0;
+    let ectAcked = 0;
     for (let k = 0; k < acked.length; k++) {
       const p = acked[k]!;
       if (!p.inFlight) continue;
       this.bytesInFlight -= p.size;
-      cc.onPacketAcked(now, p.size, p.timeSent, this.rtt, this.appLimited);
+      ackedBytes += p.size;
+      if (p.ect === true) ectAcked++;
+      rate.onPacketAcked(now, p);
+      cc.onPacketAcked(now, p.size, p.timeSent, this.rtt, this.appLimitedNow);
+    }
+    const sample = rate.endAck(now);
+    if (cc.onAckEvent !== undefined) {
+      const e = this.ackEvent;
+      e.ackedBytes = ackedBytes;
+      e.lostBytes = this.lostBytesThisAck;
+      e.bytesInFlight = this.bytesInFlight;
+      e.sample = sample;
+      e.ceDelta = ceDelta;
+      e.ectAcked = ectAcked;
+      e.appLimited = this.appLimitedNow;
+      cc.onAckEvent(now, e, this.rtt);
     }
 
     // A.7: reset pto_count unless the client is unsure the server validated its address.
@@ -452,6 +493,9 @@ export class LossRecovery<T> {
       this.bytesInFlight -= p.size;
       // RFC 9000 §14.4: a lost PMTU probe is no congestion signal.
       if (p.mtuProbe === true) continue;
+      this.rate.onPacketLost(p.size);
+      this.lostBytesThisAck += p.size;
+      this.cc.onPacketLost?.(now, p.size, p.timeSent);
       inFlight = true;
       if (p.timeSent > lastLoss) lastLoss = p.timeSent;
     }

@@ -46,7 +46,7 @@ export class SentPacketPool<T> {
       p.mtuProbe = false;
       return p;
     }
-    return { pn: 0, timeSent: 0, size: 0, ackEliciting: false, inFlight: false, tokens: [], resent: false, ect: false, mtuProbe: false, released: false };
+    return { pn: 0, timeSent: 0, size: 0, ackEliciting: false, inFlight: false, tokens: [], resent: false, ect: false, mtuProbe: false, released: false, delivered: 0, deliveredTime: 0, firstSentTime: 0, isAppLimited: false, txInFlight: 0, lostAtSend: 0 };
   }
 
   /** Takes a record back (see the module comment for when). */

@@ -11,3 +11,4 @@ export * from './workload-handshakes.js';
 export * from './scenario.js';
 export * from './presets.js';
 export * from './credentials.js';
+export * from './compare.js';

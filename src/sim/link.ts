@@ -2,11 +2,13 @@
  * A one-way link: what happens to a datagram between two hosts. Checks run in this order, and
  * each drop is counted under its cause: link down, drop list, MTU, random loss, Gilbert-Elliott
  * burst loss, then the drop-tail queue in front of a transmitter of `rate` bits/s
- * (serialisation delay = size·8/rate), then an optional CoDel AQM (RFC 8289) at the head of that
- * queue. A queued datagram may be CE-marked (ECN) when the queue is above a threshold or by
- * CoDel, duplicated and corrupted, then it arrives after the propagation delay plus jitter.
+ * (serialisation delay = size·8/rate), then an optional AQM on that queue: CoDel (RFC 8289) at
+ * its head, or the DualQ Coupled AQM (RFC 9332, dualq.ts), which splits it into an L4S and a
+ * Classic queue. A queued datagram may be CE-marked (ECN) when the queue is above a threshold or
+ * by the AQM, duplicated and corrupted, then it arrives after the propagation delay plus jitter.
  * Jitter never reorders unless `reorder` is set: without it, an arrival is held back behind the
- * previous one.
+ * previous one (with DualQ: behind the previous one of the same queue, since L4S datagrams
+ * overtake Classic ones).
  *
  * Pure model: `offer(now, d)` returns the deliveries (time + datagram); the network schedules
  * them. All randomness comes from the link's seeded Prng.
@@ -14,6 +16,9 @@
 import type { Datagram } from '../util/datagram.js';
 import { Prng } from '../util/prng.js';
 import type { Duration, Instant } from '../util/time.js';
+import { DualQ, type DualQConfig } from './dualq.js';
+
+export type { DualQConfig } from './dualq.js';
 
 /** Gilbert-Elliott two-state loss: a good and a bad state with their own loss probabilities. */
 export interface GilbertElliott {
@@ -57,7 +62,14 @@ export interface CoDelConfig {
   ecn?: boolean;
 }
 
-export type AqmConfig = CoDelConfig;
+/**
+ * The active queue management of a link with a finite `rate`: CoDel (RFC 8289), or the DualQ
+ * Coupled AQM (RFC 9332: DualPI2 with an L4S step, `{ type: 'dualq', target?, l4sThreshold?, k? }`,
+ * see dualq.ts), where ECT(1) and CE datagrams take the L4S queue, CE-marked above
+ * `l4sThreshold` (default 1 ms) or with k·p', and the rest the Classic queue, dropped (ECT(0):
+ * marked) with p'², p' from a PI controller holding the queue near `target` (default 15 ms).
+ */
+export type AqmConfig = CoDelConfig | DualQConfig;
 
 /** Plain-data link parameters (all times in µs). */
 export interface LinkConfig {
@@ -65,7 +77,7 @@ export interface LinkConfig {
   delay: Duration;
   /** Extra uniform random delay in [0, jitter]. */
   jitter?: Duration;
-  /** Let jitter reorder datagrams (default false: arrivals stay FIFO). */
+  /** Let jitter reorder datagrams (default false: arrivals stay FIFO, per queue with DualQ). */
   reorder?: boolean;
   /** Bits per second; absent or 0 = infinite (no serialisation delay, no queue). */
   rate?: number;
@@ -88,7 +100,10 @@ export interface LinkConfig {
   ecnThreshold?: number;
   /** Clear the ECN codepoint of every datagram to not-ECT (a path that bleaches ECN, RFC 9000 §13.4.2). */
   ecnBleach?: boolean;
-  /** Active queue management at the head of the queue (needs a finite `rate`). */
+  /**
+   * Active queue management on the queue (needs a finite `rate`): CoDel at its head, or DualQ
+   * (two queues; the drop-tail limits apply to their sum). See `AqmConfig`.
+   */
   aqm?: AqmConfig;
   /** Scheduled changes (applied by the network at their time). */
   events?: LinkEvent[];
@@ -146,7 +161,11 @@ export class Link {
   private queueHead = 0;
   private queuedBytes = 0;
   private lastArrival = 0;
+  /** With DualQ, the last arrival of the L4S queue's datagrams (`lastArrival` is the Classic queue's). */
+  private lastArrivalL4s = 0;
   private readonly codel: CoDel | undefined;
+  /** The DualQ Coupled AQM (RFC 9332), when configured: its state (p', p_CL, p_C) and counters. */
+  readonly dualq: DualQ | undefined;
 
   constructor(
     readonly config: LinkConfig,
@@ -162,11 +181,17 @@ export class Link {
     this.dropSet = new Set(config.dropList ?? []);
     const aqm = config.aqm;
     if (aqm !== undefined) {
-      if (aqm.type !== 'codel') throw new RangeError(`unknown aqm ${(aqm as { type: string }).type}`);
-      const target = aqm.target ?? CODEL_TARGET;
-      const interval = aqm.interval ?? CODEL_INTERVAL;
-      if (!(target >= 0) || !(interval > 0)) throw new RangeError('codel: target must be >= 0 and interval > 0');
-      this.codel = new CoDel(target, interval, config.mtu ?? CODEL_MAX_PACKET, aqm.ecn ?? false);
+      if (aqm.type === 'codel') {
+        const target = aqm.target ?? CODEL_TARGET;
+        const interval = aqm.interval ?? CODEL_INTERVAL;
+        if (!(target >= 0) || !(interval > 0)) throw new RangeError('codel: target must be >= 0 and interval > 0');
+        this.codel = new CoDel(target, interval, config.mtu ?? CODEL_MAX_PACKET, aqm.ecn ?? false);
+      } else if (aqm.type === 'dualq') {
+        // Validates its parameters (RangeError); draws from the link's Prng, so runs stay seeded.
+        this.dualq = new DualQ(aqm, () => this.prng.nextFloat());
+      } else {
+        throw new RangeError(`unknown aqm ${(aqm as { type: string }).type}`);
+      }
     }
   }
 
@@ -197,6 +222,10 @@ export class Link {
 
   /** Datagrams queued at `now`, including the one being serialised. */
   queueLength(now: Instant): { packets: number; bytes: number } {
+    if (this.dualq) {
+      const b = this.dualq.backlog(now);
+      return { packets: b.packets, bytes: b.bytes };
+    }
     this.drain(now);
     return { packets: this.queue.length - this.queueHead, bytes: this.queuedBytes };
   }
@@ -232,43 +261,58 @@ export class Link {
     let ecn = d.ecn;
     if (this.config.ecnBleach === true && ecn !== undefined) ecn = 'not-ect';
     let departAt = now;
+    let l4s = false;
     if (this.rate > 0) {
       const q = this.queueLength(now);
       const cfg = this.config;
       if ((cfg.queuePackets !== undefined && q.packets >= cfg.queuePackets) || (cfg.queueBytes !== undefined && q.bytes + size > cfg.queueBytes)) {
         return void c.dropped.queue++, [];
       }
+      // The DualQ classifies by the codepoint the datagram arrives with (RFC 9332 §2.3).
+      const arrivedEcn = ecn;
       if (cfg.ecnThreshold !== undefined && q.packets >= cfg.ecnThreshold && (ecn === 'ect0' || ecn === 'ect1')) {
         ecn = 'ce';
         c.ceMarked++;
       }
-      const start = Math.max(now, this.busyUntil);
       c.maxQueuePackets = Math.max(c.maxQueuePackets, q.packets + 1);
       c.maxQueueBytes = Math.max(c.maxQueueBytes, q.bytes + size);
-      if (this.codel) {
-        // The datagram leaves the queue when its serialisation starts (`start`). Bytes waiting
-        // behind it then are not known yet; the bytes waiting ahead of it on arrival stand in
-        // for them (see CoDel below).
-        const waiting = q.packets > 0 ? q.bytes - this.queue[this.queueHead]!.size : 0;
-        const capable = ecn === 'ect0' || ecn === 'ect1' || ecn === 'ce';
-        const verdict = this.codel.dequeue(start, start - now, waiting, now > this.busyUntil, capable);
-        if (verdict === 'drop') {
-          // Held in the buffer until its dequeue, then discarded without using the transmitter.
-          this.busyUntil = start;
-          this.queue.push({ finish: start, size });
-          this.queuedBytes += size;
-          return void c.dropped.aqm++, [];
-        }
-        if (verdict === 'mark' && ecn !== 'ce') {
+      if (this.dualq) {
+        // Two queues behind the transmitter: timing, marks and drops are the DualQ's (dualq.ts).
+        const r = this.dualq.enqueue(now, size, (size * 8 * 1_000_000) / this.rate, arrivedEcn);
+        if (r.verdict === 'drop') return void c.dropped.aqm++, [];
+        if (r.verdict === 'mark' && ecn !== 'ce') {
           ecn = 'ce';
           c.ceMarked++;
         }
+        departAt = r.finish;
+        l4s = r.l4s;
+      } else {
+        const start = Math.max(now, this.busyUntil);
+        if (this.codel) {
+          // The datagram leaves the queue when its serialisation starts (`start`). Bytes waiting
+          // behind it then are not known yet; the bytes waiting ahead of it on arrival stand in
+          // for them (see CoDel below).
+          const waiting = q.packets > 0 ? q.bytes - this.queue[this.queueHead]!.size : 0;
+          const capable = ecn === 'ect0' || ecn === 'ect1' || ecn === 'ce';
+          const verdict = this.codel.dequeue(start, start - now, waiting, now > this.busyUntil, capable);
+          if (verdict === 'drop') {
+            // Held in the buffer until its dequeue, then discarded without using the transmitter.
+            this.busyUntil = start;
+            this.queue.push({ finish: start, size });
+            this.queuedBytes += size;
+            return void c.dropped.aqm++, [];
+          }
+          if (verdict === 'mark' && ecn !== 'ce') {
+            ecn = 'ce';
+            c.ceMarked++;
+          }
+        }
+        const finish = start + (size * 8 * 1_000_000) / this.rate;
+        this.busyUntil = finish;
+        this.queue.push({ finish, size });
+        this.queuedBytes += size;
+        departAt = finish;
       }
-      const finish = start + (size * 8 * 1_000_000) / this.rate;
-      this.busyUntil = finish;
-      this.queue.push({ finish, size });
-      this.queuedBytes += size;
-      departAt = finish;
     }
     const copies = this.config.duplicate && this.prng.chance(this.config.duplicate) ? 2 : 1;
     if (copies === 2) c.duplicated++;
@@ -283,8 +327,13 @@ export class Link {
         data = data.slice(); // the receiver owns its copy
       }
       let at = Math.ceil(departAt + this.delay + (this.jitter > 0 ? this.prng.nextInt(Math.floor(this.jitter) + 1) : 0));
-      if (!this.config.reorder) at = Math.max(at, this.lastArrival);
-      this.lastArrival = Math.max(this.lastArrival, at);
+      if (l4s) {
+        if (!this.config.reorder) at = Math.max(at, this.lastArrivalL4s);
+        this.lastArrivalL4s = Math.max(this.lastArrivalL4s, at);
+      } else {
+        if (!this.config.reorder) at = Math.max(at, this.lastArrival);
+        this.lastArrival = Math.max(this.lastArrival, at);
+      }
       const copy: Datagram = { data, from: d.from, to: d.to };
       if (ecn !== undefined) copy.ecn = ecn;
       out.push({ at, d: copy, index });

@@ -36,6 +36,14 @@
  * - multipath-redundant: 10% random loss on each path; the redundant scheduler sends every
  *   packet on both; 600 server-sent streams of 1 kB, one at a time.
  *
+ * Congestion-control lab (`--compare-cc`): 50 Mbps, 40 ms RTT, byte-limited drop-tail queues.
+ *
+ * - cc-bdp: one bandwidth-delay product of buffer (250 kB); 30 MB.
+ * - cc-deep: four BDPs (1 MB): what a delay-based or model-based controller keeps empty.
+ * - cc-dualq: a DualQ coupled AQM (RFC 9332) with the L4S queue marking at 1 ms, for Prague
+ *   (ECT(1)) against classic controllers (ECT(0) or not-ECT, PI2 at 15 ms).
+ * - cc-shared: two flows over one bottleneck (one BDP), the second joining at 1 s: fairness.
+ *
  * Forward error correction (specs/fec.md): 10 Mbps, 20 ms RTT, 3% random loss both ways; the
  * server sends a 1 kB message on a stream of its own every 10 ms for 30 s.
  *
@@ -218,6 +226,17 @@ const PRESET_LIST: Scenario[] = [
     { type: 'streams', count: 600, size: 1000, concurrency: 1, direction: 'download' },
     'redundant',
   ),
+  // Congestion-control lab: 50 Mbps, 40 ms RTT (`tquic sim cc-bdp --compare-cc cubic,bbr3,prague`).
+  both('cc-bdp', 'CC lab: 50 Mbps, 20 ms one-way, one BDP of buffer (250 kB) both ways; 30 MB', ccLink(250_000), 30 << 20),
+  both('cc-deep', 'CC lab: 50 Mbps, 20 ms one-way, four BDPs of buffer (1 MB) both ways; 30 MB', ccLink(1_000_000), 30 << 20),
+  both('cc-dualq', 'CC lab: 50 Mbps, 20 ms one-way, a DualQ coupled AQM (RFC 9332: L4S step marking at 1 ms, classic PI2 at 15 ms) both ways; 30 MB', { ...ccLink(1_000_000), aqm: { type: 'dualq' } }, 30 << 20),
+  {
+    name: 'cc-shared',
+    description: 'CC lab: two downloads sharing a 50 Mbps bottleneck (18 ms one-way, one BDP of buffer; 1 ms access links, 40 ms RTT); 25 MB each, the second starting at 1 s',
+    topology: { type: 'dumbbell', clients: 2, servers: 1, bottleneck: { toServer: ccLink(250_000, 18 * MS) }, access: { toServer: { delay: 1 * MS } } },
+    workload: { type: 'bulk', bytes: 25 << 20 },
+    flows: [{ name: 'flow0' }, { name: 'flow1', start: 1 * S }],
+  },
   // Forward error correction (specs/fec.md).
   fecMessages('fec-none', 'FEC baseline: 10 Mbps, 20 ms RTT, 3% random loss; a 1 kB message every 10 ms for 30 s, no FEC', undefined),
   fecMessages('fec-rs', "fec-none's link and messages with Reed-Solomon FEC, 10:2", { scheme: 'rs', ratio: '10:2' }),
@@ -276,6 +295,11 @@ function fecMessages(name: string, description: string, fec: FecConfig | undefin
   };
 }
 
+/** The CC lab's link: 50 Mbps, `delay` one-way (default 20 ms), a byte-limited drop-tail queue. */
+function ccLink(queueBytes: number, delay = 20 * MS): LinkConfig {
+  return { delay, rate: 50_000_000, queueBytes };
+}
+
 /** Two sequential connections, the second resuming the first's session (with 0-RTT: `early`). */
 function resumption(early: boolean): HandshakesWorkload {
   return { type: 'handshakes', count: 2, requestSize: early ? 2000 : 32, responseSize: 5 << 10, awaitSession: true, ...(early ? { earlyData: true } : {}) };
@@ -312,7 +336,11 @@ export type BulkPresetName =
   | 'ipv6'
   | 'multipath'
   | 'multipath-failover'
-  | 'multipath-backup';
+  | 'multipath-backup'
+  | 'cc-bdp'
+  | 'cc-deep'
+  | 'cc-dualq'
+  | 'cc-shared';
 
 /** A scenario whose `workload` is a bulk transfer. */
 export type BulkScenario = Scenario & { workload: BulkWorkload };

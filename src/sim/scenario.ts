@@ -53,6 +53,12 @@ export interface FlowSpec {
   start?: Duration;
   /** Client host index (dumbbell default: the flow's index; otherwise 0, the only client). */
   client?: number;
+  /**
+   * The congestion controller of this flow's connections, both ends (a registered name, e.g.
+   * 'cubic', 'bbr3', 'prague'); default the scenario's transport setting. Installed on the
+   * server connection when the flow's client is matched to it, before any application data.
+   */
+  congestionControl?: string;
 }
 
 /**
@@ -333,6 +339,7 @@ interface Flow {
   client: number;
   server: number;
   driver: FlowDriver;
+  congestionControl: string | undefined;
 }
 
 /** Plays a scenario to completion (or maxTime) and reports what happened. */
@@ -432,7 +439,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
     if (!(Number.isInteger(client) && client >= 0 && client < layout.clients.length)) throw new RangeError(`flow ${i}: no client host ${client}`);
     const start = spec.start ?? 0;
     if (!(start >= 0)) throw new RangeError(`flow ${i}: start must be >= 0`);
-    const flow = { name: spec.name ?? `flow${i}`, workload, start, client, server: layout.serverOf(client) } as Flow;
+    const flow = { name: spec.name ?? `flow${i}`, workload, start, client, server: layout.serverOf(client), congestionControl: spec.congestionControl } as Flow;
     const ctx: FlowContext = {
       now: () => net.engine.now,
       connect: () => {
@@ -441,6 +448,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
         const ep = clientEps[flow.client]!;
         connectingFlow = flow.name;
         const conn = ep.connect(net.engine.now, layout.servers[flow.server]!.addresses[0]!, clientConfig(qlog));
+        if (flow.congestionControl !== undefined) conn.setCongestionController(flow.congestionControl);
         pending.set(cidKey(conn.originalDcid), { flow, conn });
         serverFlowOf.set(toHex(conn.originalDcid), flow.name);
         const rec = recorded.get(toHex(conn.originalDcid));
@@ -469,6 +477,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
         const p = pending.get(k);
         if (!p) continue;
         pending.delete(k);
+        if (p.flow.congestionControl !== undefined) e.connection.setCongestionController(p.flow.congestionControl);
         p.flow.driver.attachServer(p.conn, e.connection);
       }
       for (const f of flowsOfServer[j]!) f.driver.serverActivity();

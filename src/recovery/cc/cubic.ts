@@ -12,7 +12,11 @@
  * - §4.7 fast convergence (on by default; `fastConvergence: false` disables it).
  * - §4.8 after persistent congestion (QUIC's equivalent of a timeout) the next congestion
  *   avoidance epoch starts with K = 0 and W_max = cwnd at its start.
- * - §4.10 slow start is Reno's (RFC 5681), which RFC 9438 allows; HyStart++ is not implemented.
+ * - §4.10 slow start is Reno's (RFC 5681), which RFC 9438 allows; with `hystart` the initial
+ *   slow start is HyStart++'s (RFC 9406, hystart.ts; §4.10: CUBIC SHOULD use it). Leaving
+ *   Conservative Slow Start after CSS_ROUNDS rounds is an exit without loss: cwnd_prior = cwnd,
+ *   ssthresh = cwnd, and the first congestion avoidance stage starts from that window with
+ *   K = 0 and W_max = cwnd (`startEpoch`).
  * - §5.8 application-limited periods are excluded from t: while acknowledgments arrive with
  *   `appLimited`, and across idle periods (the first packet sent with nothing in flight), the
  *   epoch start moves forward by the elapsed time, so W_cubic does not race ahead (the Linux
@@ -22,6 +26,7 @@
  */
 import type { Instant } from '../../util/time.js';
 import type { RttEstimator } from '../rtt.js';
+import { HyStart } from './hystart.js';
 import { checkOptions, initialWindow, minimumWindow, type CongestionController, type CongestionControllerOptions } from './types.js';
 
 /** RFC 9438 §4.1 / §5: C, in segments/second³. */
@@ -75,6 +80,8 @@ export class Cubic implements CongestionController {
   private w: number;
   /** Time of the last ACK or epoch shift, for excluding app-limited time (§5.8). */
   private lastEvent: Instant = 0;
+  /** RFC 9406 HyStart++ of the initial slow start; undefined when off. */
+  readonly hystart: HyStart | undefined;
 
   constructor(o: CubicOptions) {
     checkOptions(o);
@@ -83,6 +90,7 @@ export class Cubic implements CongestionController {
     this.minimumWindow = minimumWindow(o.maxDatagramSize, o.minimumWindowPackets);
     this.minimumPackets = o.minimumWindowPackets;
     this.fastConvergence = o.fastConvergence ?? true;
+    this.hystart = o.hystart === true ? new HyStart() : undefined;
   }
 
   /** Later growth uses the new size; K of the running epoch stays (RFC 9438 §4.2 per epoch). */
@@ -101,6 +109,7 @@ export class Cubic implements CongestionController {
   }
 
   onPacketSent(now: Instant, bytes: number, bytesInFlight: number): void {
+    this.hystart?.onPacketSent(now);
     // §5.8: restarting after an idle period (nothing was in flight) — the idle time is not part of t.
     if (bytesInFlight <= bytes && this.epochStart !== undefined && now > this.lastEvent) {
       this.epochStart += now - this.lastEvent;
@@ -120,6 +129,17 @@ export class Cubic implements CongestionController {
     }
     this.lastEvent = now;
     if (this.w < this.ssthresh) {
+      const hs = this.hystart;
+      if (hs !== undefined && !hs.done && this.ssthresh === Infinity) {
+        // §4.10 / RFC 9406 §4.2: slow start grows by the bytes acknowledged, CSS by a quarter.
+        this.w += hs.onPacketAcked(now, bytes, timeSent, rtt);
+        // RFC 9406 §4.2: after CSS_ROUNDS rounds, congestion avoidance with ssthresh = cwnd.
+        if (hs.done) {
+          this.ssthresh = this.cwnd;
+          this.cwndPrior = this.w; // §4.10: W_max undefined after an exit without loss
+        }
+        return;
+      }
       // §4.10: Reno slow start (RFC 5681 / RFC 9002 §7.3.1).
       this.w += bytes;
       return;
@@ -144,6 +164,8 @@ export class Cubic implements CongestionController {
   }
 
   onCongestionEvent(now: Instant, timeSent: Instant, _rtt: RttEstimator): void {
+    // RFC 9406 §4.2: a loss or ECN-CE in slow start or CSS ends both (§4.3: for good).
+    this.hystart?.stop();
     // RFC 9002 §7.3.2: one reduction per recovery period.
     if (timeSent <= this.recoveryStartTime) return;
     this.recoveryStartTime = now;
@@ -162,6 +184,7 @@ export class Cubic implements CongestionController {
 
   /** RFC 9002 §7.6.2 (and RFC 9438 §4.8 for the next epoch: K = 0, W_max = cwnd at its start). */
   onPersistentCongestion(_now: Instant): void {
+    this.hystart?.stop();
     this.w = this.minimumWindow;
     this.recoveryStartTime = -Infinity;
     this.inRecovery = false;

@@ -6,9 +6,15 @@
  * acknowledged bytes accumulate, and each time a full window has been acknowledged the window
  * grows by one max_datagram_size — the same "at most one max_datagram_size per congestion
  * window acknowledged" (§7.3.3), with no division per ACK (DESIGN §4.7).
+ *
+ * With `hystart`, the initial slow start (ssthresh still ∞) is HyStart++'s (RFC 9406,
+ * hystart.ts): a rise of the per-round minimum RTT moves to Conservative Slow Start, which
+ * either resumes slow start or, after CSS_ROUNDS rounds, enters congestion avoidance with
+ * ssthresh = cwnd (§4.2); a congestion event ends it as usual (B.6).
  */
 import type { Instant } from '../../util/time.js';
 import type { RttEstimator } from '../rtt.js';
+import { HyStart } from './hystart.js';
 import { checkOptions, initialWindow, minimumWindow, type CongestionController, type CongestionControllerOptions } from './types.js';
 
 /** RFC 9002 B.1 kLossReductionFactor. */
@@ -26,6 +32,8 @@ export class NewReno implements CongestionController {
   private readonly minimumPackets: number | undefined;
   /** RFC 3465 bytes_acked, for congestion avoidance. */
   private bytesAcked = 0;
+  /** RFC 9406 HyStart++ of the initial slow start; undefined when off. */
+  readonly hystart: HyStart | undefined;
 
   constructor(o: CongestionControllerOptions) {
     checkOptions(o);
@@ -33,6 +41,7 @@ export class NewReno implements CongestionController {
     this.cwnd = initialWindow(o.maxDatagramSize, o.initialWindowPackets);
     this.minimumWindow = minimumWindow(o.maxDatagramSize, o.minimumWindowPackets);
     this.minimumPackets = o.minimumWindowPackets;
+    this.hystart = o.hystart === true ? new HyStart() : undefined;
   }
 
   setMaxDatagramSize(mds: number): void {
@@ -45,10 +54,12 @@ export class NewReno implements CongestionController {
     return this.cwnd < this.ssthresh;
   }
 
-  onPacketSent(_now: Instant, _bytes: number, _bytesInFlight: number): void {}
+  onPacketSent(now: Instant, _bytes: number, _bytesInFlight: number): void {
+    this.hystart?.onPacketSent(now);
+  }
 
   /** B.5 OnPacketAcked (bytes_in_flight is the loss recovery's). */
-  onPacketAcked(_now: Instant, bytes: number, timeSent: Instant, _rtt: RttEstimator, appLimited: boolean): void {
+  onPacketAcked(now: Instant, bytes: number, timeSent: Instant, rtt: RttEstimator, appLimited: boolean): void {
     // B.5 InCongestionRecovery: no increase for packets sent before the recovery period began.
     if (timeSent <= this.recoveryStartTime) return;
     // §7.3.2: "A recovery period ends ... when a packet sent during the recovery period is acknowledged".
@@ -56,6 +67,14 @@ export class NewReno implements CongestionController {
     // §7.8 / B.5: "Do not increase congestion_window if application limited".
     if (appLimited) return;
     if (this.cwnd < this.ssthresh) {
+      const hs = this.hystart;
+      if (hs !== undefined && !hs.done && this.ssthresh === Infinity) {
+        // RFC 9406 §4.2: slow start grows by the bytes acknowledged, CSS by a quarter of them.
+        this.cwnd += hs.onPacketAcked(now, bytes, timeSent, rtt);
+        // §4.2: after CSS_ROUNDS rounds, congestion avoidance with ssthresh = cwnd.
+        if (hs.done) this.ssthresh = this.cwnd;
+        return;
+      }
       // §7.3.1 slow start: grow by the bytes acknowledged.
       this.cwnd += bytes;
       return;
@@ -70,6 +89,8 @@ export class NewReno implements CongestionController {
 
   /** B.6 OnCongestionEvent. */
   onCongestionEvent(now: Instant, timeSent: Instant, _rtt: RttEstimator): void {
+    // RFC 9406 §4.2: a loss or ECN-CE in slow start or CSS ends both (§4.3: for good).
+    this.hystart?.stop();
     // §7.3.2: no reaction while already in a recovery period.
     if (timeSent <= this.recoveryStartTime) return;
     this.recoveryStartTime = now;
@@ -81,6 +102,7 @@ export class NewReno implements CongestionController {
 
   /** B.8: congestion_window = kMinimumWindow, congestion_recovery_start_time = 0; back to slow start (§7.3.1). */
   onPersistentCongestion(_now: Instant): void {
+    this.hystart?.stop();
     this.cwnd = this.minimumWindow;
     this.recoveryStartTime = -Infinity;
     this.inRecovery = false;

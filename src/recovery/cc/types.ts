@@ -14,6 +14,62 @@ export interface CongestionControllerOptions {
   initialWindowPackets?: number;
   /** RFC 9002 §7.2: kMinimumWindow in packets, default 2. */
   minimumWindowPackets?: number;
+  /**
+   * HyStart++ (RFC 9406, cc/hystart.ts) in the initial slow start of the Reno-family controllers
+   * (newreno, cubic); others ignore it. Absent: off (the connection passes its transport setting
+   * `hystart`).
+   */
+  hystart?: boolean;
+}
+
+/**
+ * A delivery-rate sample (draft-cheng-iccrg-delivery-rate-estimation §3.3, as BBR uses it): what
+ * one ACK says about the path. Built by `DeliveryRateEstimator` (recovery/rate-sample.ts) from
+ * the newest packet the ACK newly acknowledged.
+ */
+export interface RateSample {
+  /** Bytes per second delivered over `interval`; 0 when no valid sample (interval 0). */
+  deliveryRate: number;
+  /** The sample's interval (µs): the longer of the send and the ACK intervals. */
+  interval: number;
+  /** Bytes delivered over `interval`. */
+  delivered: number;
+  /** C.delivered when the newest acknowledged packet was sent (P.delivered). */
+  priorDelivered: number;
+  /** The connection's total delivered bytes after this ACK (C.delivered). */
+  totalDelivered: number;
+  /** The sample was taken while the sender was application-limited (so it may underestimate). */
+  isAppLimited: boolean;
+  /** RTT of the newest acknowledged packet, µs (now − its send time). */
+  rtt: number;
+  /** Bytes in flight when the newest acknowledged packet was sent (P.tx_in_flight, BBR). */
+  txInFlight: number;
+  /** Bytes lost between that packet's sending and now (C.lost − P.lost, BBR's loss rate). */
+  lost: number;
+}
+
+/**
+ * Everything one ACK frame brought, after its packets were processed one by one
+ * (`onPacketAcked`) and its losses reported (`onCongestionEvent`): for model-based controllers
+ * (BBR) and for scalable ECN controllers (Prague), which react to the fraction of CE marks.
+ */
+export interface AckEvent {
+  /** Bytes newly acknowledged (in-flight packets only). */
+  ackedBytes: number;
+  /** Bytes declared lost while processing this ACK. */
+  lostBytes: number;
+  /** Bytes in flight after the ACK. */
+  bytesInFlight: number;
+  /** The delivery-rate sample, when the ACK newly acknowledged an in-flight packet. */
+  sample: RateSample | undefined;
+  /**
+   * ECN (RFC 9000 §13.4.1): how much the peer's CE counter grew with this ACK, and how many
+   * newly acknowledged packets were sent ECN-capable (ECT(0) or ECT(1)); both 0 without ECN.
+   */
+  ceDelta: number;
+  ectAcked: number;
+  /** The sender is application-limited (RFC 9002 §7.8). */
+  appLimited: boolean;
 }
 
 export interface CongestionController {
@@ -40,6 +96,16 @@ export interface CongestionController {
   setMaxDatagramSize?(maxDatagramSize: number): void;
   /** Bytes per second to pace at, or undefined (use the default: 1.25·cwnd/smoothed_rtt, §7.7). */
   pacingRate?(rtt: RttEstimator): number | undefined;
+  /** Optional: called once per ACK frame after the per-packet calls (BBR's model, Prague's α). */
+  onAckEvent?(now: Instant, e: AckEvent, rtt: RttEstimator): void;
+  /** Optional: each packet declared lost, with its size and send time (BBR's loss model). */
+  onPacketLost?(now: Instant, bytes: number, timeSent: Instant): void;
+  /**
+   * Scalable ECN (L4S, RFC 9330–9332): 'ect1' makes the sender mark its packets ECT(1) instead
+   * of ECT(0) once ECN is validated, and a CE increase is then reported only through
+   * `onAckEvent` (`ceDelta`), not as a classic congestion event. Absent: ECT(0), classic.
+   */
+  readonly ecnCodepoint?: 'ect0' | 'ect1';
 }
 
 export type CongestionControllerFactory = (o: CongestionControllerOptions) => CongestionController;
