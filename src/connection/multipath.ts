@@ -51,6 +51,12 @@ export interface MultipathConfig {
    */
   unusedPathCids?: number;
   maxUnusedPaths?: number;
+  /**
+   * The congestion controller of each new path by path ID (a registered name), e.g. to compare
+   * controllers path by path; default the transport setting `congestionControl`. Path 0 keeps
+   * the connection's.
+   */
+  congestionControlOf?: (pathId: number) => string | undefined;
 }
 
 export const DEFAULT_MAX_PATH_ID = 4;
@@ -183,7 +189,8 @@ function newPath(conn: Connection, id: number, local: SocketAddress, remote: Soc
   const s = conn.settings;
   const pmtud = new Pmtud(s.maxDatagramSize, s.pmtud);
   pmtud.setPeerMax(conn.peerMaxUdpPayload);
-  const cc = createCongestionController(s.congestionControl, { maxDatagramSize: pmtud.current, hystart: s.hystart });
+  const name = (id !== 0 ? conn.config.multipath?.congestionControlOf?.(id) : undefined) ?? s.congestionControl;
+  const cc = createCongestionController(name, { maxDatagramSize: pmtud.current, hystart: s.hystart });
   const recovery = new LossRecovery<RecoveryToken>({ cc, rtt: new RttEstimator(s.initialRtt), isServer: !conn.isClient });
   recovery.handshakeConfirmed = true;
   recovery.peerCompletedAddressValidation = true;
@@ -338,7 +345,7 @@ export function onPathAddressChange(conn: Connection, now: Instant, path: Path, 
     // RFC 9000 §9.4: a new congestion controller and RTT estimator; §14.2: the PMTU afresh.
     applyPmtuChange(conn, now, path.pmtud.reset(), path);
     path.pmtud.start();
-    path.recovery.cc = createCongestionController(conn.settings.congestionControl, { maxDatagramSize: path.pmtud.current, hystart: conn.settings.hystart });
+    path.recovery.cc = createCongestionController((path.id !== 0 ? conn.config.multipath?.congestionControlOf?.(path.id) : undefined) ?? conn.settings.congestionControl, { maxDatagramSize: path.pmtud.current, hystart: conn.settings.hystart });
     path.recovery.rtt.reset();
   }
   // RFC 9000 §13.4.2: ECN is validated afresh on a new path.

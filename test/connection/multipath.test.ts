@@ -46,6 +46,19 @@ describe('multipath', () => {
     expect(c.pathStats().find((p) => p.id === 0)!.local).toEqual(CLIENT_ADDR);
   });
 
+  it('a controller per path (congestionControlOf): path 1 runs BBRv3 while path 0 keeps CUBIC, and the data still arrives', async () => {
+    const pick = { multipath: { maxPathId: 4, congestionControlOf: (id: number) => (id === 1 ? 'bbr3' : undefined) } };
+    const pair = await mpPair({ client: pick, server: pick });
+    expect(pair.clientConn.openPath(pair.now, SECOND)).toBe(1);
+    expect(pair.runUntil(() => events(pair.clientEvents, 'path_validated').length > 0, 5_000_000)).toBe(true);
+    const s = pair.serverConn!;
+    expect(s.mp!.paths.get(0)!.recovery.cc.name).toBe('cubic');
+    expect(s.mp!.paths.get(1)!.recovery.cc.name).toBe('bbr3');
+    const t = download(pair, 300_000);
+    expect(pair.runUntil(() => t.step(), 20_000_000)).toBe(true);
+    t.received();
+  });
+
   it('without the peer sending initial_max_path_id, multipath stays off and openPath refuses', async () => {
     const pair = await Pair.create({ provider: getProvider('node'), client: { multipath: {} } });
     expect(pair.runUntil(() => pair.handshakeDone())).toBe(true);
