@@ -15,7 +15,6 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import type { TlsClient } from '../crypto/tls/client.js';
 import type { TlsServer } from '../crypto/tls/server.js';
 import type { ClientSession, HandshakeInfo } from '../crypto/tls/engine.js';
-import { createCongestionController } from '../recovery/cc/registry.js';
 import { LossRecovery, type SentPacket } from '../recovery/loss.js';
 import { SentPacketPool } from '../recovery/sent-pool.js';
 import { Pacer } from '../recovery/pacer.js';
@@ -53,7 +52,7 @@ import { pmtuOnAcked, pmtuOnLost } from './pmtu.js';
 import { handleDatagram } from './receive.js';
 import { closeWithError, enterClosing, enterDraining, finishClose } from './closing.js';
 import { handleTimeout, logRecovery, pollTimeout } from './timers.js';
-import { Path } from './path.js';
+import { newController, Path } from './path.js';
 import { checkFecConfig, type FecState, type FecStats } from './fec.js';
 import { largestPto, closePath, pollMultipath, openPath, pathStats, setPathStatus, type Multipath, type PathStats } from './multipath.js';
 import { type PathProbe } from './path-probe.js';
@@ -380,7 +379,7 @@ export class Connection {
     this.spaces[INITIAL].open = ik.open;
     const rtt = new RttEstimator(this.settings.initialRtt);
     const pmtud = new Pmtud(this.settings.maxDatagramSize, this.settings.pmtud);
-    const cc = createCongestionController(this.settings.congestionControl, { maxDatagramSize: pmtud.current, hystart: this.settings.hystart });
+    const cc = newController(this.settings, pmtud.current);
     const ecn = new EcnValidator(this.settings.ecn, (now, old, state) => {
       this.qlog?.event(now, { name: 'quic:ecn_state_updated', data: { ...(old !== undefined ? { old } : {}), new: state } });
     });
@@ -530,11 +529,9 @@ export class Connection {
    * for an unknown name.
    */
   setCongestionController(name: string): void {
-    const make = (mds: number) => createCongestionController(name, { maxDatagramSize: mds, hystart: this.settings.hystart });
-    make(1200);
+    newController(this.settings, 1200, name); // an unknown name throws before anything changes
     this.settings.congestionControl = name;
-    if (this.mp === undefined) this.recovery.cc = make(this.pmtud.current);
-    else for (const p of this.mp.paths.values()) p.recovery.cc = make(p.pmtud.current);
+    for (const p of this.mp?.paths.values() ?? [this.path]) p.recovery.cc = newController(this.settings, p.pmtud.current);
   }
 
   stats(): ConnectionStats {

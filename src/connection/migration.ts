@@ -19,7 +19,7 @@ import { onMultipathChallengeLost, onMultipathResponse } from './multipath.js';
 import { onProbeResponse, startProbe } from './path-probe.js';
 
 import { pmtuNewPath } from './pmtu.js';
-import { createCongestionController } from '../recovery/cc/registry.js';
+import { newController } from './path.js';
 import { qlogEndpoint } from '../qlog/common.js';
 import type { SocketAddress } from '../util/datagram.js';
 import type { Instant } from '../util/time.js';
@@ -47,7 +47,7 @@ export function validationDeadline(conn: Connection, now: Instant): Instant {
  */
 export function resetPathState(conn: Connection, now: Instant): void {
   pmtuNewPath(conn, now);
-  conn.recovery.cc = createCongestionController(conn.settings.congestionControl, { maxDatagramSize: conn.pmtud.current, hystart: conn.settings.hystart });
+  conn.recovery.cc = newController(conn.settings, conn.pmtud.current);
   conn.recovery.rtt.reset();
 }
 

@@ -9,7 +9,6 @@
  * Path 0 is the connection's handshake path (`conn.path`); the others live in `paths` too.
  */
 import { repairPathOf, repairsFor } from './fec.js';
-import { createCongestionController } from '../recovery/cc/registry.js';
 import { EcnValidator } from '../recovery/ecn.js';
 import { LossRecovery, type SentPacket } from '../recovery/loss.js';
 import { Pacer } from '../recovery/pacer.js';
@@ -24,7 +23,7 @@ import { ErrorCode, TransportError } from '../util/transport-error.js';
 import { PathErrorCode as MultipathError } from '../wire/errors.js';
 import type { Frame } from '../wire/frame.js';
 import type { Connection } from './connection.js';
-import { Path } from './path.js';
+import { controllerNameOf, newController, Path } from './path.js';
 import { PathCidSets } from './path-cids.js';
 import { applyPmtuChange } from './pmtu.js';
 import { PacketSpace } from './space.js';
@@ -189,8 +188,7 @@ function newPath(conn: Connection, id: number, local: SocketAddress, remote: Soc
   const s = conn.settings;
   const pmtud = new Pmtud(s.maxDatagramSize, s.pmtud);
   pmtud.setPeerMax(conn.peerMaxUdpPayload);
-  const name = (id !== 0 ? conn.config.multipath?.congestionControlOf?.(id) : undefined) ?? s.congestionControl;
-  const cc = createCongestionController(name, { maxDatagramSize: pmtud.current, hystart: s.hystart });
+  const cc = newController(s, pmtud.current, controllerNameOf(conn.config, s, id));
   const recovery = new LossRecovery<RecoveryToken>({ cc, rtt: new RttEstimator(s.initialRtt), isServer: !conn.isClient });
   recovery.handshakeConfirmed = true;
   recovery.peerCompletedAddressValidation = true;
@@ -345,7 +343,7 @@ export function onPathAddressChange(conn: Connection, now: Instant, path: Path, 
     // RFC 9000 §9.4: a new congestion controller and RTT estimator; §14.2: the PMTU afresh.
     applyPmtuChange(conn, now, path.pmtud.reset(), path);
     path.pmtud.start();
-    path.recovery.cc = createCongestionController((path.id !== 0 ? conn.config.multipath?.congestionControlOf?.(path.id) : undefined) ?? conn.settings.congestionControl, { maxDatagramSize: path.pmtud.current, hystart: conn.settings.hystart });
+    path.recovery.cc = newController(conn.settings, path.pmtud.current, controllerNameOf(conn.config, conn.settings, path.id));
     path.recovery.rtt.reset();
   }
   // RFC 9000 §13.4.2: ECN is validated afresh on a new path.

@@ -7,6 +7,9 @@
  * A single-path connection has one, path 0, which a migration moves to new addresses (with
  * fresh recovery state where §9.4 says). Multipath (draft-21) gives each path ID its own.
  */
+import { createCongestionController } from '../recovery/cc/registry.js';
+import type { CongestionController } from '../recovery/cc/types.js';
+import type { ConnectionConfig, TransportSettings } from './config.js';
 import type { EcnValidator } from '../recovery/ecn.js';
 import type { LossRecovery } from '../recovery/loss.js';
 import type { Pacer } from '../recovery/pacer.js';
@@ -14,6 +17,20 @@ import type { Pmtud } from '../recovery/pmtud.js';
 import type { SocketAddress } from '../util/datagram.js';
 import type { PacketSpace } from './space.js';
 import type { RecoveryToken } from './types.js';
+
+/**
+ * A fresh congestion controller for a path whose datagrams are `maxDatagramSize` bytes: the
+ * registered `name` (default the transport setting), with the connection's HyStart++ setting.
+ * Every path, new or reset (RFC 9000 §9.4), gets its controller here.
+ */
+export function newController(s: TransportSettings, maxDatagramSize: number, name: string = s.congestionControl): CongestionController {
+  return createCongestionController(name, { maxDatagramSize, hystart: s.hystart });
+}
+
+/** The controller name of path `id`: `MultipathConfig.congestionControlOf`, else the setting (path 0 always the setting). */
+export function controllerNameOf(config: ConnectionConfig, s: TransportSettings, id: number): string {
+  return (id !== 0 ? config.multipath?.congestionControlOf?.(id) : undefined) ?? s.congestionControl;
+}
 
 export class Path {
   constructor(

@@ -8,7 +8,7 @@
 import { initialKeys } from '../crypto/initial.js';
 import { verifyRetryIntegrity } from '../crypto/retry.js';
 import { qlogVersion } from '../qlog/common.js';
-import { createCongestionController } from '../recovery/cc/registry.js';
+import { newController } from './path.js';
 import { equalBytes, toHex } from '../util/bytes.js';
 import type { Datagram } from '../util/datagram.js';
 import type { Instant } from '../util/time.js';
@@ -96,7 +96,7 @@ export function onRetry(conn: Connection, now: Instant, d: Datagram, h: PacketHe
   // (§17.2.5.3).
   const removed = conn.recovery.discardSpace(INITIAL);
   for (let i = 0; i < removed.length; i++) conn.releaseSent(removed[i]!);
-  conn.recovery.cc = createCongestionController(conn.settings.congestionControl, { maxDatagramSize: conn.pmtud.current, hystart: conn.settings.hystart });
+  conn.recovery.cc = newController(conn.settings, conn.pmtud.current);
   sp.cryptoSend.requeueUnacked();
 }
 

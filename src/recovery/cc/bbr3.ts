@@ -66,118 +66,12 @@
 import { Prng } from '../../util/prng.js';
 import type { Duration, Instant } from '../../util/time.js';
 import type { RttEstimator } from '../rtt.js';
+import { BBR_STARTUP_PACING_GAIN, BBR_DRAIN_PACING_GAIN, BBR_DEFAULT_CWND_GAIN, BBR_PACING_MARGIN_PERCENT, BBR_LOSS_THRESH, BBR_BETA, BBR_HEADROOM, BBR_MIN_PIPE_CWND_PACKETS, BBR_FULL_BW_THRESH, BBR_FULL_BW_COUNT, BBR_STARTUP_FULL_LOSS_CNT, BBR_MAX_BW_FILTER_LEN, BBR_EXTRA_ACKED_FILTER_LEN, BBR_MIN_RTT_FILTER_LEN, BBR_PROBE_RTT_CWND_GAIN, BBR_PROBE_RTT_DURATION, BBR_PROBE_RTT_INTERVAL, BBR_PROBE_BW_DOWN_PACING_GAIN, BBR_PROBE_BW_CRUISE_PACING_GAIN, BBR_PROBE_BW_REFILL_PACING_GAIN, BBR_PROBE_BW_UP_PACING_GAIN, BBR_PROBE_BW_UP_CWND_GAIN, BBR_MAX_RENO_ROUNDS, type Bbr3AckPhase, type Bbr3State } from './bbr3-params.js';
+import { WindowedMaxFilter } from '../windowed-filter.js';
 import { checkOptions, initialWindow, type AckEvent, type CongestionController, type CongestionControllerOptions } from './types.js';
 
-/** §2.5 BBR.StartupPacingGain: 4·ln 2 ≈ 2.77, the least gain that doubles the rate per round. */
-export const BBR_STARTUP_PACING_GAIN = 2.77;
-/** §2.5 BBR.DrainPacingGain. */
-export const BBR_DRAIN_PACING_GAIN = 0.5;
-/** §2.6 BBR.DefaultCwndGain. */
-export const BBR_DEFAULT_CWND_GAIN = 2;
-/** §2.5 BBR.PacingMarginPercent. */
-export const BBR_PACING_MARGIN_PERCENT = 1;
-/** §2.8 BBR.LossThresh: the tolerated per-round loss rate while probing. */
-export const BBR_LOSS_THRESH = 0.02;
-/** §2.8 BBR.Beta. */
-export const BBR_BETA = 0.7;
-/** §2.8 BBR.Headroom. */
-export const BBR_HEADROOM = 0.15;
-/** §2.8 BBR.MinPipeCwnd, in packets (C.SMSS). */
-export const BBR_MIN_PIPE_CWND_PACKETS = 4;
-/** §5.3.1.2: growth of at least 25 % restarts the full-pipe count… */
-export const BBR_FULL_BW_THRESH = 1.25;
-/** …and this many rounds without it mean the pipe is full. */
-export const BBR_FULL_BW_COUNT = 3;
-/** §5.3.1.3 BBRStartupFullLossCnt. */
-export const BBR_STARTUP_FULL_LOSS_CNT = 6;
-/** §2.11 BBR.MaxBwFilterLen, in ProbeBW cycles. */
-export const BBR_MAX_BW_FILTER_LEN = 2;
-/** §2.12 BBR.ExtraAckedFilterLen, in rounds. */
-export const BBR_EXTRA_ACKED_FILTER_LEN = 10;
-/** §2.16.1 BBR.MinRTTFilterLen. */
-export const BBR_MIN_RTT_FILTER_LEN: Duration = 10_000_000;
-/** §2.16.2 BBR.ProbeRTTCwndGain. */
-export const BBR_PROBE_RTT_CWND_GAIN = 0.5;
-/** §2.16.2 BBR.ProbeRTTDuration. */
-export const BBR_PROBE_RTT_DURATION: Duration = 200_000;
-/** §2.16.2 BBR.ProbeRTTInterval. */
-export const BBR_PROBE_RTT_INTERVAL: Duration = 5_000_000;
-/** §5.3.3.1 / §5.3.3.5 / §5.6.1: the ProbeBW pacing gains and ProbeBW_UP's cwnd gain. */
-export const BBR_PROBE_BW_DOWN_PACING_GAIN = 0.9;
-export const BBR_PROBE_BW_CRUISE_PACING_GAIN = 1.0;
-export const BBR_PROBE_BW_REFILL_PACING_GAIN = 1.0;
-export const BBR_PROBE_BW_UP_PACING_GAIN = 1.25;
-export const BBR_PROBE_BW_UP_CWND_GAIN = 2.25;
-/** §5.3.3.8.3 IsRenoCoexistenceProbeTime: at most 63 rounds between probes. */
-export const BBR_MAX_RENO_ROUNDS = 63;
-
-/** §5.1.1 the states (ProbeBW's four phases are states of their own, as in the draft). */
-export type Bbr3State = 'Startup' | 'Drain' | 'ProbeBW_DOWN' | 'ProbeBW_CRUISE' | 'ProbeBW_REFILL' | 'ProbeBW_UP' | 'ProbeRTT';
-/** §2.14 BBR.ack_phase. */
-export type Bbr3AckPhase = 'ACKS_INIT' | 'ACKS_REFILLING' | 'ACKS_PROBE_STARTING' | 'ACKS_PROBE_FEEDBACK' | 'ACKS_PROBE_STOPPING';
-
-/**
- * Kathleen Nichols' windowed max filter (the Linux lib/minmax.c running max the draft cites as
- * {{KN_FILTER}}, §5.5.5): the best, second-best and third-best samples of the window, each with
- * its time; fixed size, no allocation. Time is any monotone counter (here, rounds).
- */
-export class WindowedMaxFilter {
-  private t0 = 0;
-  private v0 = 0;
-  private t1 = 0;
-  private v1 = 0;
-  private t2 = 0;
-  private v2 = 0;
-
-  /** The windowed maximum. */
-  get value(): number {
-    return this.v0;
-  }
-
-  reset(t: number, v: number): number {
-    this.t0 = this.t1 = this.t2 = t;
-    this.v0 = this.v1 = this.v2 = v;
-    return v;
-  }
-
-  /** Adds sample `v` at time `t` for a window of `win`; returns the windowed maximum. */
-  update(win: number, t: number, v: number): number {
-    // A new maximum, or nothing left in the window: forget the earlier samples.
-    if (v >= this.v0 || t - this.t2 > win) return this.reset(t, v);
-    if (v >= this.v1) {
-      this.t1 = this.t2 = t;
-      this.v1 = this.v2 = v;
-    } else if (v >= this.v2) {
-      this.t2 = t;
-      this.v2 = v;
-    }
-    // Sub-window bookkeeping: age the best samples out as the window passes over them.
-    const dt = t - this.t0;
-    if (dt > win) {
-      this.t0 = this.t1;
-      this.v0 = this.v1;
-      this.t1 = this.t2;
-      this.v1 = this.v2;
-      this.t2 = t;
-      this.v2 = v;
-      if (t - this.t0 > win) {
-        this.t0 = this.t1;
-        this.v0 = this.v1;
-        this.t1 = this.t2;
-        this.v1 = this.v2;
-        this.t2 = t;
-        this.v2 = v;
-      }
-    } else if (this.t1 === this.t0 && dt > win / 4) {
-      this.t1 = this.t2 = t;
-      this.v1 = this.v2 = v;
-    } else if (this.t2 === this.t1 && dt > win / 2) {
-      this.t2 = t;
-      this.v2 = v;
-    }
-    return this.v0;
-  }
-}
+export * from './bbr3-params.js';
+export { WindowedMaxFilter } from '../windowed-filter.js';
 
 export interface Bbr3Options extends CongestionControllerOptions {
   /** Seed of the generator for PickProbeWait's random probe timing (§5.3.3.8.3). */
