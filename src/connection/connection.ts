@@ -379,7 +379,7 @@ export class Connection {
     this.spaces[INITIAL].open = ik.open;
     const rtt = new RttEstimator(this.settings.initialRtt);
     const pmtud = new Pmtud(this.settings.maxDatagramSize, this.settings.pmtud);
-    const cc = newController(this.settings, pmtud.current);
+    const cc = newController(c, this.settings, pmtud.current, 0);
     const ecn = new EcnValidator(this.settings.ecn, (now, old, state) => {
       this.qlog?.event(now, { name: 'quic:ecn_state_updated', data: { ...(old !== undefined ? { old } : {}), new: state } });
     });
@@ -529,9 +529,9 @@ export class Connection {
    * for an unknown name.
    */
   setCongestionController(name: string): void {
-    newController(this.settings, 1200, name); // an unknown name throws before anything changes
+    newController(this.config, this.settings, 1200, 0, name); // an unknown name throws before anything changes
     this.settings.congestionControl = name;
-    for (const p of this.mp?.paths.values() ?? [this.path]) p.recovery.cc = newController(this.settings, p.pmtud.current);
+    for (const p of this.mp?.paths.values() ?? [this.path]) p.recovery.cc = newController(this.config, this.settings, p.pmtud.current, p.id);
   }
 
   stats(): ConnectionStats {

@@ -47,7 +47,7 @@ export function validationDeadline(conn: Connection, now: Instant): Instant {
  */
 export function resetPathState(conn: Connection, now: Instant): void {
   pmtuNewPath(conn, now);
-  conn.recovery.cc = newController(conn.settings, conn.pmtud.current);
+  conn.recovery.cc = newController(conn.config, conn.settings, conn.pmtud.current, conn.path.id);
   conn.recovery.rtt.reset();
 }
 

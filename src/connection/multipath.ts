@@ -188,7 +188,7 @@ function newPath(conn: Connection, id: number, local: SocketAddress, remote: Soc
   const s = conn.settings;
   const pmtud = new Pmtud(s.maxDatagramSize, s.pmtud);
   pmtud.setPeerMax(conn.peerMaxUdpPayload);
-  const cc = newController(s, pmtud.current, controllerNameOf(conn.config, s, id));
+  const cc = newController(conn.config, s, pmtud.current, id, controllerNameOf(conn.config, s, id));
   const recovery = new LossRecovery<RecoveryToken>({ cc, rtt: new RttEstimator(s.initialRtt), isServer: !conn.isClient });
   recovery.handshakeConfirmed = true;
   recovery.peerCompletedAddressValidation = true;
@@ -343,7 +343,7 @@ export function onPathAddressChange(conn: Connection, now: Instant, path: Path, 
     // RFC 9000 §9.4: a new congestion controller and RTT estimator; §14.2: the PMTU afresh.
     applyPmtuChange(conn, now, path.pmtud.reset(), path);
     path.pmtud.start();
-    path.recovery.cc = newController(conn.settings, path.pmtud.current, controllerNameOf(conn.config, conn.settings, path.id));
+    path.recovery.cc = newController(conn.config, conn.settings, path.pmtud.current, path.id, controllerNameOf(conn.config, conn.settings, path.id));
     path.recovery.rtt.reset();
   }
   // RFC 9000 §13.4.2: ECN is validated afresh on a new path.

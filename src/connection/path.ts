@@ -19,12 +19,15 @@ import type { PacketSpace } from './space.js';
 import type { RecoveryToken } from './types.js';
 
 /**
- * A fresh congestion controller for a path whose datagrams are `maxDatagramSize` bytes: the
- * registered `name` (default the transport setting), with the connection's HyStart++ setting.
- * Every path, new or reset (RFC 9000 §9.4), gets its controller here.
+ * A fresh congestion controller for path `pathId` whose datagrams are `maxDatagramSize` bytes:
+ * the registered `name` (default the transport setting), with the connection's HyStart++ setting
+ * and a seed derived from the connection's (`config.seed`) and the path ID, so that connections
+ * and paths draw independently and a run replays. Every path, new or reset (RFC 9000 §9.4), gets
+ * its controller here.
  */
-export function newController(s: TransportSettings, maxDatagramSize: number, name: string = s.congestionControl): CongestionController {
-  return createCongestionController(name, { maxDatagramSize, hystart: s.hystart });
+export function newController(config: ConnectionConfig, s: TransportSettings, maxDatagramSize: number, pathId: number, name: string = s.congestionControl): CongestionController {
+  const seed = (Math.imul((config.seed ?? 1) ^ 0x5bd1e995, 0x9e3779b1) + Math.imul(pathId + 1, 0x85ebca6b)) >>> 0;
+  return createCongestionController(name, { maxDatagramSize, hystart: s.hystart, seed });
 }
 
 /** The controller name of path `id`: `MultipathConfig.congestionControlOf`, else the setting (path 0 always the setting). */

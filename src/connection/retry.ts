@@ -96,7 +96,7 @@ export function onRetry(conn: Connection, now: Instant, d: Datagram, h: PacketHe
   // (§17.2.5.3).
   const removed = conn.recovery.discardSpace(INITIAL);
   for (let i = 0; i < removed.length; i++) conn.releaseSent(removed[i]!);
-  conn.recovery.cc = newController(conn.settings, conn.pmtud.current);
+  conn.recovery.cc = newController(conn.config, conn.settings, conn.pmtud.current, 0);
   sp.cryptoSend.requeueUnacked();
 }
 

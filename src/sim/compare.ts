@@ -25,9 +25,11 @@ export interface CompareMetrics {
   /** total / the bottleneck's rate, when the scenario has one bottleneck rate; else undefined. */
   utilization: number | undefined;
   /**
-   * After the warm-up (`warmup` µs from each flow's start, default 0): the flows' delivered
-   * bits per second from then to their completion, summed, over the bottleneck's rate. The RTT
-   * and queueing figures below also leave the warm-up out.
+   * After the warm-up: the bits all flows delivered per second over the bottleneck's rate, in
+   * the window from `warmup` µs (default 0) after the last flow started to the first
+   * completion (every flow running); with one flow, or flows that do not overlap past their
+   * warm-up, from the first start plus `warmup` to the last completion. The RTT and queueing
+   * figures below leave each flow's first `warmup` µs out.
    */
   steadyUtilization: number | undefined;
   /** RTT samples of the data senders (latest_rtt of quic:recovery_metrics_updated), ms. */
@@ -121,13 +123,22 @@ function runOne(base: Scenario, plan: string[], opts: RunOptions, warmup: number
   return { label, controllers: plan, result, metrics: metricsOf(base, result, flows, upload, warmup), flows };
 }
 
+/** The last value of a cumulative series at or before `t` (0 before its first point). */
+function deliveredAt(points: readonly { t: number; value: number }[], t: number): number {
+  let v = 0;
+  for (const p of points) {
+    if (p.t > t) break;
+    v = p.value;
+  }
+  return v;
+}
+
 function metricsOf(s: Scenario, r: ScenarioResult, flows: CompareRun['flows'], upload: boolean, warmup: number): CompareMetrics {
   const rtts: number[] = [];
   const queue: number[] = [];
-  let steady = 0;
   flows.forEach((f, i) => {
     const fr = r.flows[i]!;
-    const from = fr.start + warmup;
+    const rttFrom = fr.start + warmup;
     const samples: number[] = [];
     let min = Infinity;
     for (const { time, event } of f.sender) {
@@ -135,19 +146,12 @@ function metricsOf(s: Scenario, r: ScenarioResult, flows: CompareRun['flows'], u
       const l = event.data.latest_rtt;
       if (l === undefined || l <= 0) continue;
       if (l < min) min = l;
-      if (time >= from) samples.push(l);
+      if (time >= rttFrom) samples.push(l);
     }
     for (const x of samples) {
       rtts.push(x);
       queue.push(x - min);
     }
-    // Bytes delivered after the warm-up, over the time from then to completion.
-    const d = deliveredSeries(f.receiver, f.name).points;
-    let atFrom = 0;
-    for (const p of d) if (p.t <= from) atFrom = p.value;
-    const end = fr.completionTime;
-    const last = d.length > 0 ? d[d.length - 1]!.value : 0;
-    if (end > from) steady += ((last - atFrom) * 8 * 1e6) / (end - from);
   });
   const pr = percentiles(rtts);
   const pq = percentiles(queue);
@@ -163,23 +167,25 @@ function metricsOf(s: Scenario, r: ScenarioResult, flows: CompareRun['flows'], u
     lost += st?.packetsLost ?? 0;
     sent += st?.packetsSent ?? 0;
   }
-  // Convergence: the shared window without its first `warmup` µs.
-  const from = Math.max(...r.flows.map((f) => f.start)) + warmup;
-  const to = Math.min(...r.flows.map((f) => f.completionTime));
+  // Convergence: the shared window (every flow running) without its first `warmup` µs; with
+  // one flow, or when the flows never overlap past the warm-up, from the first start plus the
+  // warm-up to the last completion. Utilisation is everything delivered in that window.
+  let from = Math.max(...r.flows.map((f) => f.start)) + warmup;
+  let to = Math.min(...r.flows.map((f) => f.completionTime));
+  const shared = to > from;
+  if (!shared) {
+    from = Math.min(...r.flows.map((f) => f.start)) + warmup;
+    to = Math.max(...r.flows.map((f) => f.completionTime));
+  }
+  const x = flows.map((f) => {
+    const d = deliveredSeries(f.receiver, f.name).points;
+    return deliveredAt(d, to) - deliveredAt(d, from);
+  });
+  const steady = to > from ? (x.reduce((a, b) => a + b, 0) * 8 * 1e6) / (to - from) : 0;
   let steadyJain = r.shared?.jain ?? 1;
-  if (flows.length > 1 && to > from) {
-    const x = flows.map((f) => {
-      const d = deliveredSeries(f.receiver, f.name).points;
-      let a = 0;
-      let b = 0;
-      for (const p of d) {
-        if (p.t <= from) a = p.value;
-        if (p.t <= to) b = p.value;
-      }
-      return b - a;
-    });
-    const sum = x.reduce((s, v) => s + v, 0);
-    const sq = x.reduce((s, v) => s + v * v, 0);
+  if (flows.length > 1 && shared) {
+    const sum = x.reduce((a, v) => a + v, 0);
+    const sq = x.reduce((a, v) => a + v * v, 0);
     if (sq > 0) steadyJain = (sum * sum) / (x.length * sq);
   }
   const goodput = r.flows.map((f) => f.goodput);

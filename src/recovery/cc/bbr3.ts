@@ -73,10 +73,8 @@ import { checkOptions, initialWindow, type AckEvent, type CongestionController, 
 export * from './bbr3-params.js';
 export { WindowedMaxFilter } from '../windowed-filter.js';
 
-export interface Bbr3Options extends CongestionControllerOptions {
-  /** Seed of the generator for PickProbeWait's random probe timing (§5.3.3.8.3). */
-  seed?: number;
-}
+/** `seed` (CongestionControllerOptions) drives PickProbeWait's random probe timing (§5.3.3.8.3). */
+export type Bbr3Options = CongestionControllerOptions;
 
 export class Bbr3 implements CongestionController {
   readonly name: string = 'bbr3';

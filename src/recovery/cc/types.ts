@@ -20,6 +20,11 @@ export interface CongestionControllerOptions {
    * `hystart`).
    */
   hystart?: boolean;
+  /**
+   * Seed of the controller's own randomness (BBRv3's probe timing, for one), so runs replay.
+   * The connection derives one per path from its seed, so two flows do not draw in lockstep.
+   */
+  seed?: number;
 }
 
 /**
