@@ -148,6 +148,7 @@ export async function run(opts: { iterations?: number }): Promise<CoreReport> {
       results.push({
         name: 'bulk transfer',
         labels: { provider: name, datagram: `${size}B`, 'MB/s': mbps.toFixed(1), 'alloc KB/MB': (r.allocatedBytes / 1024 / (r.bytes / 1e6)).toFixed(0) },
+        values: { 'MB/s': mbps, 'alloc KB/MB': r.allocatedBytes / 1024 / (r.bytes / 1e6) },
         usPerOp: (r.seconds * 1e6) / r.packets,
         opsPerSec: r.packets / r.seconds,
         gbps: (r.bytes * 8) / r.seconds / 1e9,

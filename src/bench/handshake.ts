@@ -3,6 +3,8 @@
  * packets, no sockets), per crypto provider and server key type. Suite TLS_AES_128_GCM_SHA256,
  * group x25519, ALPN h3, QUIC transport parameters; the client checks the CertificateVerify
  * signature ('insecure' mode: no chain check). A resumed handshake (psk_dhe_ke) is measured too.
+ * The project's handshake goals (goals.ts, "against one server") are checked on the loopback
+ * benchmark's connect + close rows, the whole stack; these rows show the TLS engines' share.
  */
 import { getProvider, PROVIDER_NAMES, type CryptoProvider } from '../crypto/index.js';
 import { generateDevCertificate, type DevKeyType } from '../crypto/certgen.js';

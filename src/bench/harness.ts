@@ -2,8 +2,11 @@
  * A small benchmark harness: warm up, then time several rounds of N operations and report the
  * median round (robust against a noisy neighbour), as a table for people and JSON for tools.
  * Benchmarks are an edge of the system and may read the real clock.
+ *
+ * `measure` is for micro-benchmarks; whole-benchmark repetition (the median of `--runs N` runs
+ * of loopback, sim, …) is the suite's job (main.ts, figures.ts). `formatTable` renders one
+ * module's detailed table (`tquic bench --detail`).
  */
-import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 export interface Measurement {
@@ -20,6 +23,19 @@ export interface Measurement {
   bytesPerOp?: number;
   rounds: number;
   opsPerRound: number;
+  /**
+   * Exact numbers behind some label columns (a label is rounded text), keyed like the label:
+   * what the suite's summary (figures.ts) reads when it picks a module's headline figures.
+   */
+  values?: Record<string, number>;
+}
+
+/**
+ * Thrown by a benchmark that cannot run here (a missing peer binary, say): the suite reports it
+ * as skipped instead of failed.
+ */
+export class BenchUnavailable extends Error {
+  override name = 'BenchUnavailable';
 }
 
 export interface BenchOptions {
@@ -109,14 +125,4 @@ export function formatTable(r: BenchReport): string {
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.map(line),
   ].join('\n');
-}
-
-export function emit(r: BenchReport, opts: { json?: boolean; out?: string }): void {
-  const json = JSON.stringify(r, null, 2);
-  if (opts.out) writeFileSync(opts.out, json + '\n');
-  if (opts.json) {
-    process.stdout.write(json + '\n');
-    return;
-  }
-  process.stdout.write(formatTable(r) + '\n\n' + json + '\n');
 }

@@ -7,22 +7,24 @@ import { handles } from '../io/helpers.js';
 describe('bench loopback', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('reports the dgram ceiling, a download per provider and handshakes per second, and closes every socket', async () => {
+  it('reports the dgram ceiling, a download and handshakes per second per provider, and closes every socket', async () => {
     const udpBefore = handles('UDPWrap');
-    const r = await run({ downloadBytes: 256_000, nobleBytes: 64_000, warmupBytes: 16_000, handshakes: 3, handshakeRounds: 1, blastMs: 100 });
+    const r = await run({ downloadBytes: 256_000, nobleBytes: 64_000, warmupBytes: 16_000, handshakes: 3, nobleHandshakes: 2, handshakeRounds: 1, blastMs: 100 });
     expect(r.bench).toBe('loopback');
     expect(r.note).toMatch(/one process/);
     expect(r.results.map((m) => `${m.name}/${m.labels.provider}`)).toEqual([
       'node:dgram blast (ceiling), one process/none (raw UDP)',
       'download, 1 stream, one process/noble',
       'download, 1 stream, one process/node',
+      'handshake: connect + close, one process/noble',
       'handshake: connect + close, one process/node',
     ]);
     // Every row has every column, in the same order.
     const keys = Object.keys(r.results[0]!.labels);
     for (const m of r.results) expect(Object.keys(m.labels)).toEqual(keys);
 
-    const [dgram, noble, node, hs] = r.results as [(typeof r.results)[0], (typeof r.results)[0], (typeof r.results)[0], (typeof r.results)[0]];
+    type M = (typeof r.results)[0];
+    const [dgram, noble, node, hsNoble, hs] = r.results as [M, M, M, M, M];
     for (const m of [dgram, noble, node]) {
       for (const k of ['Mbit/s', 'wall s', 'CPU ms/MB']) expect(Number(m.labels[k]), `${m.name} ${k}`).toBeGreaterThan(0);
       expect(parseFloat(m.labels['vs dgram']!), m.name).toBeGreaterThan(0);
@@ -43,17 +45,19 @@ describe('bench loopback', () => {
     expect(Number(hs.labels['wall s'])).toBeGreaterThan(0);
     expect(hs.opsPerRound).toBe(3);
     expect(hs.opsPerSec).toBeGreaterThan(0);
+    expect(hsNoble.opsPerRound).toBe(2);
+    expect(Number(hsNoble.labels['handshakes/s'])).toBeGreaterThan(0);
 
     expect(handles('UDPWrap')).toBe(udpBefore);
   }, 30_000);
 
   it('is registered as `tquic bench loopback`', async () => {
-    let err = '';
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      err += String(chunk);
+    let out = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out += String(chunk);
       return true;
     });
-    expect(await bench({}, [])).toBe(1);
-    expect(err).toMatch(/^ {2}loopback +real UDP sockets/m);
+    expect(await bench({ list: true }, [])).toBe(0);
+    expect(out).toMatch(/^ {2}loopback +real UDP sockets/m);
   });
 });
