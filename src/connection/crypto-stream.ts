@@ -5,8 +5,13 @@
  */
 import { RangeSet } from '../util/rangeset.js';
 
+const NONE = new Uint8Array(0);
+/** The first allocation: a ClientHello or a ticket fits, a server's first flight grows it once or twice. */
+const FIRST_SIZE = 512;
+
 export class CryptoSendStream {
-  private buf = new Uint8Array(4096);
+  /** Allocated on the first write: most spaces carry a few hundred bytes, some none at all. */
+  private buf = NONE;
   private length = 0;
   /** Next never-sent offset. */
   private sendOffset = 0;
@@ -15,7 +20,7 @@ export class CryptoSendStream {
 
   write(data: Uint8Array): void {
     if (this.length + data.length > this.buf.length) {
-      let n = this.buf.length * 2;
+      let n = Math.max(FIRST_SIZE, this.buf.length * 2);
       while (n < this.length + data.length) n *= 2;
       const b = new Uint8Array(n);
       b.set(this.buf.subarray(0, this.length));

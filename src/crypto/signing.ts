@@ -17,7 +17,8 @@
  * for a key type or curve this stack does not implement, bad_certificate for a malformed or too
  * weak key.
  */
-import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { certificateCache, type ParsedCertificate } from './certificate-cache.js';
 import { AlertDescription, tlsAlert } from './tls/alert.js';
 import { SignatureScheme } from './tls/constants.js';
 
@@ -230,22 +231,32 @@ export function verifyKeyFromPublicKey(keyObject: KeyObject): VerifyKey {
 /**
  * The verify key of a DER certificate (RFC 9846 §4.4.2: the end-entity certificate's key).
  * Unparseable DER → decode_error; otherwise as `verifyKeyFromPublicKey`. No chain or name check:
- * see tls/certificates.ts for that.
+ * see tls/certificates.ts for that. The parse and the key are cached by the exact DER
+ * (certificate-cache.ts).
  */
 export function verifyKeyFromCertificate(der: Uint8Array): VerifyKey {
-  let cert: X509Certificate;
+  let cert: ParsedCertificate;
   try {
-    cert = new X509Certificate(der);
+    cert = certificateCache.get(der);
   } catch (e) {
     throw tlsAlert(AlertDescription.DECODE_ERROR, `certificate does not parse: ${(e as Error).message}`);
   }
+  return verifyKeyOfCertificate(cert);
+}
+
+/**
+ * The verify key of a parsed certificate, computed once per parse (the key depends on the
+ * certificate's bytes alone). Alerts as `verifyKeyFromCertificate`; failures are not remembered.
+ */
+export function verifyKeyOfCertificate(cert: ParsedCertificate): VerifyKey {
+  if (cert.verifyKey !== undefined) return cert.verifyKey;
   let pub: KeyObject;
   try {
-    pub = cert.publicKey;
+    pub = cert.x509.publicKey;
   } catch (e) {
     throw tlsAlert(AlertDescription.UNSUPPORTED_CERTIFICATE, `certificate key cannot be read: ${(e as Error).message}`);
   }
-  return verifyKeyFromPublicKey(pub);
+  return (cert.verifyKey = verifyKeyFromPublicKey(pub));
 }
 
 /** Shared argument check of `sign`: the scheme must be one the key can produce. */

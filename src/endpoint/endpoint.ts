@@ -290,8 +290,10 @@ export class Endpoint {
 
   pollTimeout(): Instant | undefined {
     let t: Instant | undefined;
-    for (const c of this.connections) {
-      const x = c.pollTimeout();
+    // `rr` holds exactly the connections; indexing it allocates no iterator (called every round).
+    const rr = this.rr;
+    for (let i = 0; i < rr.length; i++) {
+      const x = rr[i]!.pollTimeout();
       if (x !== undefined && (t === undefined || x < t)) t = x;
     }
     return t;

@@ -499,9 +499,11 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
     const hs = this.onHandshakeResult;
     this.onHandshakeResult = undefined;
     hs?.(new QuicError(`handshake failed: connection ${describeClose(info)}`, 'ERR_QUIC_HANDSHAKE_FAILED', info));
-    const err = this.closedError();
+    // Built only for waiters: an Error captures a stack, which every close would pay for.
+    let err: QuicError | undefined;
     for (const q of [this.openWaiters.bidi, this.openWaiters.uni]) {
       for (const w of q.splice(0)) {
+        err ??= this.closedError();
         if (w.onAbort) w.options.signal?.removeEventListener('abort', w.onAbort);
         w.reject(err);
       }

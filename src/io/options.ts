@@ -12,7 +12,8 @@ import { getProvider } from '../crypto/index.js';
 import { isSupportedSuite, type CipherSuite, type CryptoProvider } from '../crypto/provider.js';
 import { SUPPORTED_VERSIONS } from '../wire/version.js';
 import type { DriverWarning } from './udp.js';
-import { loadTrustAnchors, type PemSource } from './files.js';
+import { loadTrustAnchors, readPem, type PemSource } from './files.js';
+import { loadCertificateChain } from '../crypto/tls/certificates.js';
 
 export type { PemSource } from './files.js';
 export type { DriverWarning } from './udp.js';
@@ -146,9 +147,30 @@ export function providerOf(name: string | undefined): CryptoProvider {
 
 let systemRoots: Uint8Array[] | undefined;
 
+/**
+ * Trust anchors by the PEM text they were loaded from (files are read again on every connect,
+ * so a changed file is seen). One array per text, so the verifier recognises the set and reuses
+ * its parses (crypto/certificate-cache.ts `anchorSet`, which still compares the bytes).
+ */
+const anchorsByPem = new Map<string, Uint8Array[]>();
+const MAX_ANCHOR_TEXTS = 16;
+
 /** The trust anchors for a client: `ca` if given, else Node's bundled root certificates. */
 export function trustAnchors(ca: PemSource | readonly PemSource[] | undefined): Uint8Array[] {
-  if (ca !== undefined) return loadTrustAnchors(ca);
-  systemRoots ??= loadTrustAnchors(rootCertificates);
-  return systemRoots;
+  if (ca === undefined) {
+    systemRoots ??= loadTrustAnchors(rootCertificates);
+    return systemRoots;
+  }
+  const list = Array.isArray(ca) ? (ca as readonly PemSource[]) : [ca as PemSource];
+  if (list.length === 0) return loadTrustAnchors(list); // its error
+  const texts = list.map((c) => readPem(c, 'ca'));
+  const text = texts.length === 1 ? texts[0]! : texts.join('\0');
+  let anchors = anchorsByPem.get(text);
+  if (anchors === undefined) {
+    // As loadTrustAnchors, from the texts just read.
+    anchors = texts.flatMap((t) => loadCertificateChain(t));
+    if (anchorsByPem.size >= MAX_ANCHOR_TEXTS) anchorsByPem.clear();
+    anchorsByPem.set(text, anchors);
+  }
+  return anchors;
 }

@@ -86,6 +86,27 @@ describe.each(EACH_PROVIDER)('%s provider primitives', (_name, p) => {
     expect(toHex(p.randomBytes(16))).not.toBe(toHex(p.randomBytes(16)));
   });
 
+  it('random draws of every size are fresh arrays of their own, never repeated (the node pool included)', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 100; i++) {
+      for (const n of [32, 12, 4, 1, 64, 65, 200]) {
+        const r = p.randomBytes(n);
+        expect(r.length).toBe(n);
+        expect(r.byteOffset).toBe(0);
+        if (n >= 12) {
+          const hex = toHex(r);
+          expect(seen.has(hex)).toBe(false);
+          seen.add(hex);
+        }
+      }
+    }
+    expect(p.randomBytes(0).length).toBe(0);
+    // A draw is not a view into shared storage: changing it changes no later draw.
+    const a = p.randomBytes(32);
+    a.fill(0);
+    expect(toHex(p.randomBytes(32))).not.toBe(toHex(a));
+  });
+
   it('checks key lengths', () => {
     expect(() => p.aead(CipherSuite.TLS_AES_128_GCM_SHA256, new Uint8Array(32))).toThrow(RangeError);
     expect(() => p.aead(CipherSuite.TLS_CHACHA20_POLY1305_SHA256, new Uint8Array(16))).toThrow(RangeError);

@@ -17,14 +17,18 @@
  * | a certificate on the path outside its validity at timeMs    | certificate_expired     |
  * | host name / IP address not in the leaf's subjectAltName      | bad_certificate ("host name mismatch") |
  *
+ * Parses are cached by the exact DER bytes (crypto/certificate-cache.ts) with what follows from
+ * those bytes alone (validity period, leaf key, host matches, issuer signatures); the validity
+ * period is compared with `timeMs` on every call.
+ *
  * Scope (documented limits): no revocation (CRL/OCSP), no name constraints or pathLen checks,
  * no extended key usage check, and signature algorithms of certificates are not inspected
  * (node 20's X509Certificate does not expose them), so §4.4.2.4's MD5/SHA-1 rejection relies on
  * the trust anchors not issuing such certificates.
  */
-import { X509Certificate, type KeyObject } from 'node:crypto';
-import { equalBytes } from '../../util/bytes.js';
-import { loadSigningKey, verifyKeyFromPublicKey, type SigningKey, type VerifyKey } from '../signing.js';
+import { X509Certificate } from 'node:crypto';
+import { anchorSet, certificateCache, parseUncached, type CertificateCache, type ParsedCertificate } from '../certificate-cache.js';
+import { loadSigningKey, verifyKeyOfCertificate, type SigningKey, type VerifyKey } from '../signing.js';
 import { AlertDescription, tlsAlert } from './alert.js';
 
 export type { SigningKey, VerifyKey } from '../signing.js';
@@ -66,11 +70,31 @@ export function loadCertificateChain(pem: string): Uint8Array[] {
   if (blocks.length === 0) throw new RangeError('certificate chain: no "-----BEGIN CERTIFICATE-----" block in PEM');
   return blocks.map((block, i) => {
     try {
-      return new Uint8Array(new X509Certificate(block).raw);
+      return new Uint8Array(pemBlockDer(block) ?? new X509Certificate(block).raw);
     } catch (e) {
       throw new RangeError(`certificate chain: certificate #${i + 1} does not parse (${(e as Error).message})`);
     }
   });
+}
+
+const PEM_BODY = /^-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/\r\n]+={0,2}\r?\n)-----END CERTIFICATE-----$/;
+
+/**
+ * The DER of a plain PEM certificate block (RFC 7468 §2: base64 lines, nothing else), parsed
+ * through the certificate cache, so the same PEM (trust anchors loaded per connection) is
+ * parsed once. Undefined for a block of any other shape or whose DER is not exactly one
+ * certificate: X509Certificate's own PEM reader then handles it (and words any error) as before.
+ */
+function pemBlockDer(block: string): Uint8Array | undefined {
+  const m = PEM_BODY.exec(block);
+  if (m === null) return undefined;
+  const der = Buffer.from(m[1]!, 'base64');
+  try {
+    const cert = certificateCache.get(der);
+    return cert.der.length === der.length ? cert.der : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -80,35 +104,35 @@ export function loadCertificateChain(pem: string): Uint8Array[] {
 export function loadCredentials(certPem: string, keyPem: string): TlsCredentials {
   const chain = loadCertificateChain(certPem);
   const key = loadSigningKey(keyPem);
-  const leaf = new X509Certificate(chain[0]!);
+  const leaf = certificateCache.get(chain[0]!).x509;
   if (!leaf.checkPrivateKey(key.keyObject)) {
     throw new RangeError(`credentials: the private key does not match the certificate ${leaf.subject.replace(/\n/g, ', ')}`);
   }
   return { chain, key };
 }
 
-/** Parses one certificate of a peer's chain: TLS alerts only. */
-function parsePeer(der: Uint8Array, index: number): X509Certificate {
+/** Parses one certificate of a peer's chain (through the cache): TLS alerts only. */
+function parsePeer(der: Uint8Array, index: number): ParsedCertificate {
   if (!(der instanceof Uint8Array) || der.length === 0) throw tlsAlert(AlertDescription.DECODE_ERROR, `certificate #${index} is empty`);
   if (der.length > MAX_CERTIFICATE_SIZE) {
     throw tlsAlert(AlertDescription.BAD_CERTIFICATE, `certificate #${index} is ${der.length} bytes (limit ${MAX_CERTIFICATE_SIZE})`);
   }
-  let cert: X509Certificate;
+  let cert: ParsedCertificate;
   try {
-    cert = new X509Certificate(der);
+    cert = certificateCache.get(der);
   } catch (e) {
     throw tlsAlert(AlertDescription.DECODE_ERROR, `certificate #${index} does not parse: ${(e as Error).message}`);
   }
   // cert_data is exactly one DER certificate (RFC 9846 §4.4.2): no trailing bytes, and no PEM
-  // text (which X509Certificate would otherwise accept).
-  if (cert.raw.length !== der.length) throw tlsAlert(AlertDescription.DECODE_ERROR, `certificate #${index} is not a single DER certificate`);
+  // text (which X509Certificate would otherwise accept). Such input is never cached.
+  if (cert.der.length !== der.length) throw tlsAlert(AlertDescription.DECODE_ERROR, `certificate #${index} is not a single DER certificate`);
   return cert;
 }
 
-/** Parses a local trust anchor: RangeError (configuration). */
-function parseAnchor(der: Uint8Array, index: number): X509Certificate {
+/** Parses a local trust anchor (through `cache` when given): RangeError (configuration). */
+function parseAnchor(der: Uint8Array, index: number, cache: CertificateCache | undefined): ParsedCertificate {
   try {
-    return new X509Certificate(der);
+    return cache !== undefined ? cache.get(der) : parseUncached(der);
   } catch (e) {
     throw new RangeError(`trust anchor #${index} does not parse (${(e as Error).message})`);
   }
@@ -117,8 +141,13 @@ function parseAnchor(der: Uint8Array, index: number): X509Certificate {
 /**
  * Whether `issuer` issued `cert`: issuer/subject names and key identifiers match
  * (`cert.checkIssued(issuer)`, i.e. OpenSSL's X509_check_issued) and the signature verifies.
+ * Remembered per pair of parses: it depends on the two certificates' bytes alone.
  */
-function issued(issuer: X509Certificate, cert: X509Certificate): boolean {
+function issued(issuer: ParsedCertificate, cert: ParsedCertificate): boolean {
+  return cert.issuedBy(issuer, checkIssued);
+}
+
+function checkIssued(issuer: X509Certificate, cert: X509Certificate): boolean {
   try {
     return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
   } catch {
@@ -126,15 +155,13 @@ function issued(issuer: X509Certificate, cert: X509Certificate): boolean {
   }
 }
 
-/** The certificate's validity period in ms since the epoch (node ≥ 22.10 has Date getters). */
-function validity(cert: X509Certificate): [number, number] {
-  const c = cert as X509Certificate & { validFromDate?: Date; validToDate?: Date };
-  const from = c.validFromDate?.getTime() ?? Date.parse(cert.validFrom);
-  const to = c.validToDate?.getTime() ?? Date.parse(cert.validTo);
-  if (!Number.isFinite(from) || !Number.isFinite(to)) {
-    throw tlsAlert(AlertDescription.BAD_CERTIFICATE, `certificate has an unusable validity period (${cert.validFrom} – ${cert.validTo})`);
+/** The certificate's validity period in ms since the epoch. */
+function validity(cert: ParsedCertificate): readonly [number, number] {
+  const period = cert.validity;
+  if (!Number.isFinite(period[0]) || !Number.isFinite(period[1])) {
+    throw tlsAlert(AlertDescription.BAD_CERTIFICATE, `certificate has an unusable validity period (${cert.x509.validFrom} – ${cert.x509.validTo})`);
   }
-  return [from, to];
+  return period;
 }
 
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
@@ -150,7 +177,11 @@ function ipLiteral(host: string): string | undefined {
  * (a wildcard only as the whole left-most label) or, for an IP literal, an iPAddress entry. The
  * subject common name is not consulted.
  */
-function matchesHost(leaf: X509Certificate, host: string): boolean {
+function matchesHost(leaf: ParsedCertificate, host: string): boolean {
+  return leaf.hostMatch(host, matchHost);
+}
+
+function matchHost(leaf: X509Certificate, host: string): boolean {
   try {
     const ip = ipLiteral(host);
     if (ip !== undefined) return leaf.checkIP(ip) !== undefined;
@@ -187,51 +218,46 @@ export function verifyCertificateChain(chain: readonly Uint8Array[], opts: Certi
   }
   const certs = chain.map((der, i) => parsePeer(der, i));
   const leaf = certs[0]!;
-  let leafKey: KeyObject;
-  try {
-    leafKey = leaf.publicKey;
-  } catch (e) {
-    throw tlsAlert(AlertDescription.UNSUPPORTED_CERTIFICATE, `certificate key cannot be read: ${(e as Error).message}`);
-  }
-  const key = verifyKeyFromPublicKey(leafKey);
+  const key = verifyKeyOfCertificate(leaf);
   if (opts.mode === 'insecure') return key;
   if (opts.mode !== 'ca') throw new RangeError(`certificate verification: unknown mode ${(opts as { mode: unknown }).mode}`);
   if (!Number.isFinite(opts.timeMs)) throw new RangeError('certificate verification: timeMs must be a finite number (ms since the Unix epoch)');
 
-  const anchors = opts.ca.map((der, i) => parseAnchor(der, i));
+  const anchors = anchorSet(opts.ca, parseAnchor);
   const path = buildPath(certs, anchors);
   for (const cert of path) {
     const [from, to] = validity(cert);
     if (opts.timeMs < from || opts.timeMs > to) {
       throw tlsAlert(
         AlertDescription.CERTIFICATE_EXPIRED,
-        `certificate ${oneLine(cert.subject)} is not valid at ${new Date(opts.timeMs).toISOString()} (valid ${cert.validFrom} – ${cert.validTo})`,
+        `certificate ${oneLine(cert.x509.subject)} is not valid at ${new Date(opts.timeMs).toISOString()} (valid ${cert.x509.validFrom} – ${cert.x509.validTo})`,
       );
     }
   }
   if (!matchesHost(leaf, opts.host)) {
-    throw tlsAlert(AlertDescription.BAD_CERTIFICATE, `host name mismatch: "${opts.host}" is not in the certificate's subjectAltName (${leaf.subjectAltName ?? 'none'})`);
+    throw tlsAlert(AlertDescription.BAD_CERTIFICATE, `host name mismatch: "${opts.host}" is not in the certificate's subjectAltName (${leaf.x509.subjectAltName ?? 'none'})`);
   }
   return key;
 }
 
 /** The certification path from the leaf to a trust anchor (both included), or unknown_ca. */
-function buildPath(certs: readonly X509Certificate[], anchors: readonly X509Certificate[]): X509Certificate[] {
-  const path: X509Certificate[] = [certs[0]!];
+function buildPath(certs: readonly ParsedCertificate[], anchors: readonly ParsedCertificate[]): ParsedCertificate[] {
+  const path: ParsedCertificate[] = [certs[0]!];
   const used = new Set<number>([0]);
   for (;;) {
     const cur = path[path.length - 1]!;
-    if (anchors.some((a) => equalBytes(a.raw, cur.raw))) return path;
-    const anchor = anchors.find((a) => a.ca && issued(a, cur));
+    // Byte-identical (the keys are the DER in base64).
+    if (anchors.some((a) => a.key === cur.key)) return path;
+    const anchor = anchors.find((a) => a.isCa && issued(a, cur));
     if (anchor !== undefined) {
       path.push(anchor);
       return path;
     }
     let next = -1;
     for (let i = 1; i < certs.length && next < 0; i++) if (!used.has(i) && issued(certs[i]!, cur)) next = i;
-    if (next < 0) throw tlsAlert(AlertDescription.UNKNOWN_CA, `no trusted issuer for ${oneLine(cur.subject)} (issuer ${oneLine(cur.issuer)})`);
+    if (next < 0) throw tlsAlert(AlertDescription.UNKNOWN_CA, `no trusted issuer for ${oneLine(cur.x509.subject)} (issuer ${oneLine(cur.x509.issuer)})`);
     const issuer = certs[next]!;
-    if (!issuer.ca) throw tlsAlert(AlertDescription.BAD_CERTIFICATE, `intermediate ${oneLine(issuer.subject)} is not a CA certificate`);
+    if (!issuer.isCa) throw tlsAlert(AlertDescription.BAD_CERTIFICATE, `intermediate ${oneLine(issuer.x509.subject)} is not a CA certificate`);
     used.add(next);
     path.push(issuer);
   }

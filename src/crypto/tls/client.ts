@@ -341,6 +341,7 @@ export class TlsClient extends TlsEngine {
     this.transcript.add(this.send('handshake', { kind: 'finished', verifyData: fin }));
     this.emitSecret('application', 'write', this.suite!, ap.client, TlsEngine.label('application', 'client'));
     this.resumptionSecret = ks.resumptionMasterSecret(this.transcript.hash(this.provider, hash));
+    this.transcript.release();
     this.state = 'connected';
     this.completeHandshake({
       suite: this.suite!,

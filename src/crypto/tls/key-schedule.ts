@@ -19,26 +19,43 @@ import { deriveSecret, emptyHash, hkdfExpandLabel } from '../hkdf.js';
 import { HASH_LENGTH, type CryptoProvider, type HashName } from '../provider.js';
 import { encodeMessageHash } from './messages.js';
 
+const EMPTY = new Uint8Array(0);
+
 /**
  * The running transcript. Messages are kept whole rather than fed to an incremental hash: the
  * hash function is unknown until the ServerHello picks a suite, a HelloRetryRequest replaces
  * ClientHello1 by its hash (§4.4.1), and a handshake is a few kilobytes hashed a handful of times.
+ * They are appended to one growing buffer, so hashing the transcript so far copies nothing.
  */
 export class Transcript {
-  private parts: Uint8Array[] = [];
+  private buf = new Uint8Array(2048);
+  private length = 0;
 
   add(raw: Uint8Array): void {
-    this.parts.push(raw);
+    const need = this.length + raw.length;
+    if (need > this.buf.length) {
+      const grown = new Uint8Array(Math.max(need, 2 * this.buf.length));
+      grown.set(this.buf.subarray(0, this.length));
+      this.buf = grown;
+    }
+    this.buf.set(raw, this.length);
+    this.length = need;
   }
 
   /** Transcript-Hash of everything added so far. */
   hash(provider: CryptoProvider, hash: HashName): Uint8Array {
-    return provider.hash(hash, concatBytes(...this.parts));
+    return provider.hash(hash, this.buf.subarray(0, this.length));
   }
 
   /** Transcript-Hash of everything added so far followed by `extra` (e.g. a truncated ClientHello). */
   hashWith(provider: CryptoProvider, hash: HashName, extra: Uint8Array): Uint8Array {
-    return provider.hash(hash, concatBytes(...this.parts, extra));
+    return provider.hash(hash, concatBytes(this.buf.subarray(0, this.length), extra));
+  }
+
+  /** Drops the messages once the handshake is over (nothing hashes them afterwards). */
+  release(): void {
+    this.buf = EMPTY;
+    this.length = 0;
   }
 
   /**
@@ -47,14 +64,43 @@ export class Transcript {
    */
   replaceWithMessageHash(provider: CryptoProvider, hash: HashName): void {
     const ch1 = this.hash(provider, hash);
-    this.parts = [encodeMessageHash(ch1)];
+    this.length = 0;
+    this.add(encodeMessageHash(ch1));
   }
 }
 
 const ZERO = new Uint8Array(64);
 
+/**
+ * What the key schedule computes the same way in every handshake, per provider and hash: Hash("")
+ * and, without a PSK, the Early Secret HKDF-Extract(0, 0) and its Derive-Secret(., "derived", "")
+ * (RFC 8446 §7.1). Shared read-only.
+ */
+interface Constants {
+  readonly emptyHash: Uint8Array;
+  readonly earlyNoPsk: Uint8Array;
+  readonly derivedNoPsk: Uint8Array;
+}
+
+const CONSTANTS = new WeakMap<CryptoProvider, Partial<Record<HashName, Constants>>>();
+
+function constants(provider: CryptoProvider, hash: HashName): Constants {
+  let byHash = CONSTANTS.get(provider);
+  if (byHash === undefined) CONSTANTS.set(provider, (byHash = {}));
+  let c = byHash[hash];
+  if (c === undefined) {
+    const zeros = ZERO.subarray(0, HASH_LENGTH[hash]);
+    const empty = emptyHash(provider, hash);
+    const earlyNoPsk = provider.hkdfExtract(hash, zeros, zeros);
+    c = { emptyHash: empty, earlyNoPsk, derivedNoPsk: deriveSecret(provider, hash, earlyNoPsk, 'derived', empty) };
+    byHash[hash] = c;
+  }
+  return c;
+}
+
 export class KeySchedule {
   readonly hashLength: number;
+  private readonly constants: Constants;
   private earlySecret: Uint8Array;
   private handshakeSecret: Uint8Array | undefined;
   private masterSecret: Uint8Array | undefined;
@@ -66,17 +112,17 @@ export class KeySchedule {
     psk?: Uint8Array,
   ) {
     this.hashLength = HASH_LENGTH[hash];
-    const zeros = ZERO.subarray(0, this.hashLength);
-    this.earlySecret = provider.hkdfExtract(hash, zeros, psk ?? zeros);
+    this.constants = constants(provider, hash);
+    this.earlySecret = psk === undefined ? this.constants.earlyNoPsk : provider.hkdfExtract(hash, ZERO.subarray(0, this.hashLength), psk);
   }
 
   get early(): Uint8Array {
-    return this.earlySecret;
+    return this.earlySecret.slice();
   }
 
   /** binder_key = Derive-Secret(Early, "res binder" | "ext binder", "") (§7.1). */
   binderKey(resumption = true): Uint8Array {
-    return deriveSecret(this.provider, this.hash, this.earlySecret, resumption ? 'res binder' : 'ext binder', emptyHash(this.provider, this.hash));
+    return deriveSecret(this.provider, this.hash, this.earlySecret, resumption ? 'res binder' : 'ext binder', this.constants.emptyHash);
   }
 
   /** client_early_traffic_secret = Derive-Secret(Early, "c e traffic", ClientHello). */
@@ -86,9 +132,10 @@ export class KeySchedule {
 
   /** Handshake Secret = HKDF-Extract(Derive-Secret(Early, "derived", ""), (EC)DHE). */
   setSharedSecret(ecdhe: Uint8Array): void {
-    const derived = deriveSecret(this.provider, this.hash, this.earlySecret, 'derived', emptyHash(this.provider, this.hash));
+    const c = this.constants;
+    const derived = this.earlySecret === c.earlyNoPsk ? c.derivedNoPsk : deriveSecret(this.provider, this.hash, this.earlySecret, 'derived', c.emptyHash);
     this.handshakeSecret = this.provider.hkdfExtract(this.hash, derived, ecdhe);
-    const derived2 = deriveSecret(this.provider, this.hash, this.handshakeSecret, 'derived', emptyHash(this.provider, this.hash));
+    const derived2 = deriveSecret(this.provider, this.hash, this.handshakeSecret, 'derived', c.emptyHash);
     this.masterSecret = this.provider.hkdfExtract(this.hash, derived2, ZERO.subarray(0, this.hashLength));
   }
 
@@ -130,7 +177,7 @@ export class KeySchedule {
 
   /** §4.4.4: finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length). */
   finishedKey(baseKey: Uint8Array): Uint8Array {
-    return hkdfExpandLabel(this.provider, this.hash, baseKey, 'finished', new Uint8Array(0), this.hashLength);
+    return hkdfExpandLabel(this.provider, this.hash, baseKey, 'finished', EMPTY, this.hashLength);
   }
 
   /** §4.4.4: verify_data = HMAC(finished_key, Transcript-Hash(...)). */

@@ -300,6 +300,7 @@ export class TlsServer extends TlsEngine {
     this.expectDrained('handshake');
     this.emitSecret('application', 'read', this.suite!, this.appClientSecret!, TlsEngine.label('application', 'client'));
     this.resumptionSecret = ks.resumptionMasterSecret(this.transcript.hash(this.provider, hash));
+    this.transcript.release();
     this.state = 'connected';
     this.completeHandshake({
       suite: this.suite!,

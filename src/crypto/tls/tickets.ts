@@ -25,10 +25,11 @@ export interface TicketState {
 }
 
 const AAD = new TextEncoder().encode('tquic ticket v1');
+const UTF8 = new TextEncoder();
 const NONCE = 12;
 
 export function sealTicket(provider: CryptoProvider, key: Uint8Array, s: TicketState): Uint8Array {
-  const alpn = new TextEncoder().encode(s.alpn);
+  const alpn = UTF8.encode(s.alpn);
   const w = ByteWriter.alloc(2 + 1 + s.psk.length + 8 + 12 + 1 + alpn.length + 2 + s.appData.length);
   w.u16(s.suite).u8(s.psk.length).bytes(s.psk);
   w.u32(Math.floor(s.issuedAtMs / 0x100000000)).u32(s.issuedAtMs >>> 0);

@@ -77,4 +77,26 @@ describe.each(EACH_PROVIDER)('RFC 8448 key schedule with %s', (_name, p) => {
     const expected = p.hash('sha256', concatBytes(fromHex('fe000020'), p.hash('sha256', fromHex(T.CH1_HRR)), fromHex(T.HRR), fromHex(T.CH2_HRR)));
     expect(toHex(t.hash(p, 'sha256'))).toBe(toHex(expected));
   });
+
+  it('the per-provider constants (Early Secret without PSK) are shared read-only', () => {
+    const a = new KeySchedule(p, 'sha256');
+    a.early.fill(0); // a copy: the shared secret is untouched
+    const b = new KeySchedule(p, 'sha256');
+    expect(toHex(b.early)).toBe('33ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a');
+    b.setSharedSecret(SHARED);
+    expect(toHex(b.handshake)).toBe('1dc826e93606aa6fdc0aadc12f741b01046aa6b99f691ed221a9f0ca043fbeac');
+    // With a PSK the Early Secret is the PSK's own.
+    expect(toHex(new KeySchedule(p, 'sha256', new Uint8Array(32).fill(1)).early)).not.toBe(toHex(b.early));
+  });
+
+  it('a transcript grows past its first buffer and restarts after release', () => {
+    const t = new Transcript();
+    const big = new Uint8Array(5000).map((_, i) => i & 0xff);
+    t.add(fromHex(T.CH));
+    t.add(big);
+    expect(toHex(t.hash(p, 'sha256'))).toBe(toHex(p.hash('sha256', concatBytes(fromHex(T.CH), big))));
+    t.release();
+    t.add(fromHex(T.SH));
+    expect(toHex(t.hash(p, 'sha256'))).toBe(toHex(p.hash('sha256', fromHex(T.SH))));
+  });
 });
