@@ -96,6 +96,18 @@ function newBuilt(space: SpaceId): Built {
   return { space, start: 0, pnOffset: 0, payloadEnd: 0, pn: 0, long: false, lengthFieldSize: 2, sent: UNSET, tokenCount: 0, ackEliciting: false, frames: undefined, zeroRtt: false };
 }
 
+/**
+ * A path whose 3× limit towards an unvalidated peer address leaves no room: as during the
+ * handshake (RFC 9002 §6.2.2.1), no PTO is armed until the peer's next datagram raises the
+ * limit, since a probe could not be sent and the backoff would only grow. Not with multipath:
+ * there a path's PTO also moves its data to the other paths (failover) and counts towards
+ * abandoning it, whether or not a probe can go out.
+ */
+function blocked(conn: Connection, path: Path): undefined {
+  if (conn.mp === undefined) path.recovery.amplificationLimited = true;
+  return undefined;
+}
+
 export function buildDatagram(conn: Connection, now: Instant, path: Path = conn.path): Datagram | undefined {
   // RFC 9000 §8.2: PATH_CHALLENGE / PATH_RESPONSE owed on another path go first (in the
   // packet-number space of path 0: these are RFC 9000 paths, not multipath ones).
@@ -120,14 +132,15 @@ export function buildDatagram(conn: Connection, now: Instant, path: Path = conn.
   // (§3.1.2: nor to a path's new peer address after a migration, `ampLimited`).
   if (!conn.isClient && path.ampLimited) {
     const budget = 3 * path.ampReceived - path.ampSent;
-    if (budget < MIN_PACKET_ROOM + TAG + 32) return undefined;
+    if (budget < MIN_PACKET_ROOM + TAG + 32) return blocked(conn, path);
     limit = Math.min(limit, budget);
   }
-  // RFC 9000 §9.3: the same 3× limit towards a new peer address until it is validated.
-  const pv = conn.pathValidation;
+  // RFC 9000 §9.3: the same 3× limit towards a new peer address until it is validated (the
+  // address of the connection's own path: with multipath, the other paths are not limited).
+  const pv = path === conn.path ? conn.pathValidation : undefined;
   if (pv !== undefined && pv.previousLocal === undefined) {
     const budget = 3 * pv.received - pv.sent;
-    if (budget < MIN_PACKET_ROOM + TAG + 32) return undefined;
+    if (budget < MIN_PACKET_ROOM + TAG + 32) return blocked(conn, path);
     limit = Math.min(limit, budget);
   }
 

@@ -415,8 +415,12 @@ function abandon(conn: Connection, now: Instant, mp: Multipath, path: Path, by: 
   // What the path still had in flight goes out again on the others (§5.? Retransmissions).
   const removed = path.recovery.discardSpace(APPDATA);
   if (removed.length > 0) conn.onLost(now, removed, APPDATA, path);
-  // The connection's own path moves to another when it is the one closing.
+  // The connection's own path moves to another when it is the one closing. A validation of
+  // that path's new peer address (RFC 9000 §9.3, `conn.pathValidation`) ends with it: left
+  // running, its 3× limit would hold back every datagram on the other paths, and its failure
+  // would put the closing path's previous address on the path taking over.
   if (conn.path === path) {
+    conn.pathValidation = undefined;
     for (const p of mp.paths.values()) {
       if (p.state === 'active') {
         conn.switchPath(p);

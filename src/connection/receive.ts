@@ -174,6 +174,9 @@ function handlePacket(conn: Connection, now: Instant, d: Datagram, h: PacketHead
   path.datagramsReceived++;
   path.bytesReceived += h.packetLength;
   if (path.ampLimited) path.ampReceived += d.data.length;
+  // RFC 9002 §6.2.2.1: the peer sent more, so a PTO held back by a 3× limit may be armed again
+  // (the builder sets the flag anew if the limit still leaves no room).
+  path.recovery.amplificationLimited = false;
   conn.rxPath = path;
   // RFC 9000 §9: only 1-RTT packets after the handshake may come from a new peer address; a
   // client never follows a server to a new address (§9.6 preferred address aside).

@@ -14,23 +14,28 @@ import { onFecTimeout } from './fec.js';
 import { isResendable, onTokenLost } from './tokens.js';
 import { APPDATA, HANDSHAKE, INITIAL, type SpaceId } from './types.js';
 
+/**
+ * The earliest deadline. Called for every connection of an endpoint on every service round, so
+ * it allocates nothing (no closure per call; DESIGN §4 rule 2).
+ */
 export function pollTimeout(conn: Connection): Instant | undefined {
   if (conn.state === 'closed') return undefined;
-  let t: Instant | undefined = conn.closeDeadline;
-  const min = (x: Instant | undefined): void => {
-    if (x !== undefined && (t === undefined || x < t)) t = x;
-  };
-  if (conn.state === 'closing' || conn.state === 'draining') return t;
-  min(conn.idleDeadline);
-  min(conn.recovery.timeout());
-  for (let i = 0; i < 3; i++) if (!conn.spaces[i]!.discarded) min(conn.spaces[i]!.ack.deadline);
-  min(conn.pacingDeadline);
-  min(conn.pathValidation?.deadline);
-  min(conn.pathProbe?.deadline);
-  min(multipathTimeout(conn));
-  min(conn.fec?.blockDeadline);
-  if (conn.keyPhase !== undefined && conn.keyPhase.hasPrevious) min(conn.keyPhase.previousUntil);
+  if (conn.state === 'closing' || conn.state === 'draining') return conn.closeDeadline;
+  let t = earlier(conn.closeDeadline, conn.idleDeadline);
+  t = earlier(t, conn.recovery.timeout());
+  for (let i = 0; i < 3; i++) if (!conn.spaces[i]!.discarded) t = earlier(t, conn.spaces[i]!.ack.deadline);
+  t = earlier(t, conn.pacingDeadline);
+  t = earlier(t, conn.pathValidation?.deadline);
+  t = earlier(t, conn.pathProbe?.deadline);
+  t = earlier(t, multipathTimeout(conn));
+  t = earlier(t, conn.fec?.blockDeadline);
+  if (conn.keyPhase !== undefined && conn.keyPhase.hasPrevious) t = earlier(t, conn.keyPhase.previousUntil);
   return t;
+}
+
+/** The earlier of two optional deadlines (undefined = none). */
+function earlier(a: Instant | undefined, b: Instant | undefined): Instant | undefined {
+  return b === undefined || (a !== undefined && a <= b) ? a : b;
 }
 
 export function handleTimeout(conn: Connection, now: Instant): void {
@@ -79,7 +84,10 @@ function armProbe(conn: Connection, space: SpaceId, count: number): void {
     if (conn.spaces[alt].seal && !conn.spaces[alt].discarded) conn.spaces[alt].probes = count;
     return;
   }
-  sp.probes = count;
+  // 1-RTT probes belong to the packet-number space of the path whose PTO fired (the builder
+  // counts them down there): with multipath, the path in use may no longer be path 0, whose
+  // space is the connection's (multipath-21 §2.1).
+  (space === APPDATA ? conn.path.space : sp).probes = count;
   if (space !== APPDATA) sp.cryptoSend.requeueUnacked();
   else if (!conn.streams.hasPendingData()) {
     // RFC 9002 §6.2.4: with no new data, the probes carry data still unacknowledged, so a

@@ -259,7 +259,7 @@ const PRESET_LIST: Scenario[] = [
  * The multipath presets' network: path A 10 Mbps / 10 ms one-way, path B 10 Mbps / 30 ms
  * one-way, both with the default 25-packet queues; `a` and `b` add to each path's links.
  */
-function mpPaths(a: Partial<LinkConfig> = {}, b: Partial<LinkConfig> = {}): Scenario['topology'] {
+export function mpPaths(a: Partial<LinkConfig> = {}, b: Partial<LinkConfig> = {}): Scenario['topology'] {
   return {
     type: 'multihomed',
     paths: [

@@ -21,6 +21,7 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import type { TlsCredentials } from '../crypto/tls/certificates.js';
 import type { ConnectionConfig, TransportSettings } from '../connection/config.js';
 import type { Connection, ConnectionStats } from '../connection/connection.js';
+import type { CloseInfo } from '../connection/types.js';
 import type { MultipathConfig } from '../connection/multipath.js';
 import type { FecConfig } from '../connection/fec.js';
 import type { QlogSink } from '../qlog/index.js';
@@ -87,6 +88,13 @@ export interface NetworkEvent {
   address?: SocketAddress;
   every?: Duration;
   oldBinding?: 'keep' | 'drop';
+  /**
+   * rebind-port / rebind-addr: the first rebinding waits, in 10 ms steps from `at`, until every
+   * open connection of the client host has confirmed its handshake (a rebinding mid-transfer
+   * rather than mid-handshake, where RFC 9000 §9 lets the server drop the packets from the new
+   * address); `every` counts from when it happened. Default false.
+   */
+  afterHandshake?: boolean;
   /** key-update: which end starts it. */
   side?: 'client' | 'server';
 }
@@ -200,6 +208,25 @@ export interface RunOptions {
   trace?: boolean;
   /** Sees every datagram handed to a host (by host name), after NAT rewriting; must not modify it. */
   onDeliver?: (host: string, d: Datagram, at: Instant) => void;
+  /**
+   * End the run as soon as every flow has either finished or seen all its client connections
+   * closed (state 'closed', e.g. after an idle timeout or a CONNECTION_CLOSE), instead of playing
+   * on until `maxTime` (periodic events such as NAT rebinding keep the clock going). For
+   * single-connection workloads (bulk, streams, requests, datagrams); default false.
+   */
+  stopOnClose?: boolean;
+  /** Stop after this many engine events (a guard against a livelock in virtual time; default none). */
+  maxEvents?: number;
+}
+
+/** How one connection of a flow ended (FlowResult.closes). */
+export interface FlowClose {
+  /** Index of the flow's client connection (0 for single-connection workloads). */
+  conn: number;
+  role: 'client' | 'server';
+  /** The connection's state when the run stopped ('closing', 'draining' or 'closed'). */
+  state: string;
+  info: CloseInfo;
 }
 
 export interface FlowResult {
@@ -231,6 +258,12 @@ export interface FlowResult {
   handshakes: HandshakeStats;
   /** 1-RTT key updates the flow's client connections went through (RFC 9001 §6). */
   keyUpdates: number;
+  /**
+   * Every connection of the flow that has closed or is closing, and why (RFC 9000 §10: its
+   * CONNECTION_CLOSE, sent or received, or an idle timeout or stateless reset), in connection
+   * order, client before server.
+   */
+  closes: FlowClose[];
   /** The QUIC versions the flow's client connections ended up in. */
   versions: number[];
   /** Client connections whose handshake resumed a session (RFC 9001 §4.5). */
@@ -514,13 +547,19 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
     let nat = nats.get(c);
     if (!nat) nats.set(c, (nat = net.addNat(host)));
     const kind = ev.type === 'rebind-port' ? 'port' : 'addr';
-    const fire = (t: Instant): void => {
+    const waiting = (): boolean =>
+      flows.some((f) => f.client === c && !f.driver.finished && f.driver.conns.some((fc) => fc.active && !fc.client.handshakeConfirmed && fc.client.state !== 'closed' && fc.client.state !== 'draining' && fc.client.state !== 'closing'));
+    const fire = (t: Instant, first: boolean): void => {
       net.engine.schedule(t, () => {
+        if (first && ev.afterHandshake === true && (waiting() || flows.every((f) => f.client !== c || f.driver.conns.length === 0))) {
+          if (!flows.every((f) => f.driver.finished)) fire(t + 10_000, true);
+          return;
+        }
         net.rebind(nat, kind, ev.oldBinding !== 'drop');
-        if (ev.every !== undefined) fire(t + ev.every);
+        if (ev.every !== undefined) fire(t + ev.every, false);
       });
     };
-    fire(ev.at);
+    fire(ev.at, true);
   }
 
   // Multipath: clients open a path from each other address of their host once permitted.
@@ -604,7 +643,8 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
   }
 
   const maxTime = scenario.maxTime ?? 300_000_000;
-  net.engine.runUntil(() => flows.every((f) => f.driver.finished), maxTime);
+  const over = (f: Flow): boolean => f.driver.finished || (opts.stopOnClose === true && f.driver.conns.length > 0 && f.driver.conns.every((c) => c.client.state === 'closed'));
+  net.engine.runUntil(() => flows.every(over), maxTime, opts.maxEvents);
   const end = net.engine.now;
 
   const flowResults: FlowResult[] = flows.map((f) => {
@@ -630,6 +670,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
       goodput: duration > 0 ? (o.bytes * 8 * 1_000_000) / duration : 0,
       retransmissions: o.retransmissions,
       handshakes: o.handshakes,
+      closes: closesOf(f.driver.conns),
       keyUpdates: f.driver.conns.reduce((n, c) => n + c.client.stats().keyUpdates.local + c.client.stats().keyUpdates.remote, 0),
       versions: [...new Set(f.driver.conns.map((c) => c.client.version))],
       resumed: f.driver.conns.filter((c) => c.client.resumed === true).length,
@@ -694,6 +735,16 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
   };
   if (opts.trace) result.trace = net.trace;
   return result;
+}
+
+function closesOf(conns: readonly FlowConn[]): FlowClose[] {
+  const out: FlowClose[] = [];
+  for (const c of conns) {
+    for (const [role, conn] of [['client', c.client], ['server', c.server]] as const) {
+      if (conn?.closeInfo !== undefined) out.push({ conn: c.index, role, state: conn.state, info: { ...conn.closeInfo } });
+    }
+  }
+  return out;
 }
 
 /** Per-flow goodput over [latest start, earliest finish], when there are several flows and that window is not empty. */

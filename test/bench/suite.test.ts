@@ -9,6 +9,7 @@ import type { BenchReport, Measurement } from '../../src/bench/harness.js';
 import { buildSuite, formatSummary } from '../../src/bench/summary.js';
 import bench from '../../src/bench/main.js';
 import { main } from '../../src/cli/main.js';
+import { capture } from '../support/capture.js';
 
 // The suite's bookkeeping on fake reports: no benchmark runs here, and no timing is asserted.
 
@@ -202,14 +203,6 @@ describe('bench --compare', () => {
 
 describe('tquic bench (CLI)', () => {
   afterEach(() => vi.restoreAllMocks());
-
-  function capture(): { out: () => string; err: () => string } {
-    let out = '';
-    let err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-    return { out: () => out, err: () => err };
-  }
 
   it('exits non-zero for an unknown benchmark, naming it and listing the others', async () => {
     const c = capture();
