@@ -26,7 +26,7 @@ import type { Connection } from './connection.js';
 import { APPDATA, HANDSHAKE, INITIAL, type RecoveryToken, type SpaceId } from './types.js';
 import { zeroRttWriteKeys } from './early-data.js';
 import { mtuProbeSize, ptoProbeLimit } from './pmtu.js';
-import { hasMultipathFrames, pathFailing, writeMultipathFrames } from './multipath.js';
+import { hasMultipathFrames, onPathChallengeSent, pathFailing, writeMultipathFrames } from './multipath.js';
 import type { Path } from './path.js';
 import type { PacketSpace } from './space.js';
 import { logRepairSent, onProtectedPacket, protecting, repairsFor, sidFrame, sidLength, takeSymbolAck, writeRepairs } from './fec.js';
@@ -480,6 +480,7 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
         put(fw, p, { kind: 'path_challenge', data: tp.challenge }, { kind: 'path_challenge', data: tp.challenge }, true);
         tp.challengePending = false;
         conn.tx.pathChallengeSent = true;
+        onPathChallengeSent(conn, now, tp);
       }
       while (tp.responses.length > 0 && fw.remaining >= 9) {
         put(fw, p, { kind: 'path_response', data: tp.responses.shift()! }, undefined, true);

@@ -206,11 +206,62 @@ function newPath(conn: Connection, id: number, local: SocketAddress, remote: Soc
 
 function startValidation(conn: Connection, now: Instant, path: Path): void {
   path.state = 'validating';
+  clearChallenge(path);
   path.challenge = conn.prng.bytes(8);
   path.challengePending = true;
   const pto = conn.path.recovery.rtt.pto(conn.path.recovery.maxAckDelay, true);
-  // RFC 9000 §8.2.4: give up after max(3 PTO, 6 × kInitialRtt).
-  path.validationDeadline = now + Math.max(3 * pto, 6 * conn.settings.initialRtt);
+  // RFC 9000 §8.2.4: give up after three times the larger of the current PTO and the new
+  // path's (from kInitialRtt when it has no RTT sample yet), and at least 6 × kInitialRtt.
+  const own = path.recovery.rtt.pto(path.recovery.maxAckDelay, true);
+  path.validationDeadline = now + Math.max(3 * pto, 3 * own, 6 * conn.settings.initialRtt);
+}
+
+/** The validation of `path` ended (validated, failed, abandoned): no challenge outstanding. */
+function clearChallenge(path: Path): void {
+  path.challenge = undefined;
+  path.challengePending = false;
+  path.pastChallenges.length = 0;
+  path.challengeResendAt = Infinity;
+  path.challengesSent = 0;
+}
+
+/** Earlier challenges whose late PATH_RESPONSE still validates the path. */
+const PAST_CHALLENGES = 3;
+
+/**
+ * RFC 9000 §8.2.1 / §13.3: a new PATH_CHALLENGE (new data; the earlier ones stay acceptable)
+ * for the validation in progress on `path`, sent with the path's next packet.
+ */
+function renewChallenge(conn: Connection, path: Path): void {
+  if (path.challenge === undefined) return;
+  path.pastChallenges.push(path.challenge);
+  if (path.pastChallenges.length > PAST_CHALLENGES) path.pastChallenges.shift();
+  path.challenge = conn.prng.bytes(8);
+  path.challengePending = true;
+  path.challengeResendAt = Infinity;
+}
+
+/** Whether `data` echoes a challenge of the validation in progress on `path`. */
+function matchesChallenge(path: Path, data: Uint8Array): boolean {
+  if (path.challenge === undefined) return false;
+  if (equalBytes(path.challenge, data)) return true;
+  for (const c of path.pastChallenges) if (equalBytes(c, data)) return true;
+  return false;
+}
+
+/**
+ * The builder sent the PATH_CHALLENGE of `path`. Acknowledging its packet does not end the
+ * validation (the PATH_RESPONSE may be lost), so a new one goes out every PTO of the path, about
+ * three before the deadline (RFC 9000 §8.2.1: "MAY send multiple PATH_CHALLENGE frames", no
+ * more often than an Initial would be), until a PATH_RESPONSE arrives or the deadline (§8.2.4).
+ */
+export function onPathChallengeSent(conn: Connection, now: Instant, path: Path): void {
+  // The path's own PTO: from kInitialRtt on a new path (as an Initial would be re-sent), never
+  // shorter than the PTO of the connection's path.
+  const base = conn.path.recovery.rtt.pto(conn.path.recovery.maxAckDelay, true);
+  const own = path.recovery.rtt.pto(path.recovery.maxAckDelay, true);
+  path.challengeResendAt = now + Math.max(base, own);
+  path.challengesSent++;
 }
 
 function logPath(conn: Connection, now: Instant, path: Path, state: string): void {
@@ -276,9 +327,8 @@ export function onMultipathResponse(conn: Connection, now: Instant, data: Uint8A
   const mp = conn.mp;
   if (mp === undefined) return false;
   for (const p of mp.paths.values()) {
-    if (p.challenge === undefined || !equalBytes(p.challenge, data)) continue;
-    p.challenge = undefined;
-    p.challengePending = false;
+    if (p.state === 'closing' || !matchesChallenge(p, data)) continue;
+    clearChallenge(p);
     p.validationDeadline = Infinity;
     if (p.previousRemote !== undefined) {
       // §3.1.2: a migrated path's new peer address is validated (RFC 9000 §9.3).
@@ -289,6 +339,9 @@ export function onMultipathResponse(conn: Connection, now: Instant, data: Uint8A
       return true;
     }
     if (p.state === 'validating') p.state = 'active';
+    // The connection's own path was abandoned while this one validated (§3.4: a client MAY
+    // open a new path when its only open path is abandoned): this one takes over.
+    if (conn.path.state === 'closing') conn.switchPath(p);
     logPath(conn, now, p, 'active');
     conn.emit({ type: 'path_validated', pathId: p.id });
     return true;
@@ -319,7 +372,10 @@ export function rotatePathCid(conn: Connection, id: number): boolean {
 export function onMultipathChallengeLost(conn: Connection, data: Uint8Array): void {
   const mp = conn.mp;
   if (mp === undefined) return;
-  for (const p of mp.paths.values()) if (p.challenge !== undefined && p.state !== 'closing' && equalBytes(p.challenge, data)) p.challengePending = true;
+  for (const p of mp.paths.values()) {
+    // RFC 9000 §13.3: not retransmitted as such; a new one, unless a newer one is on its way.
+    if (p.state !== 'closing' && !p.challengePending && matchesChallenge(p, data)) renewChallenge(conn, p);
+  }
 }
 
 /**
@@ -370,8 +426,7 @@ function pathMigrationFailed(conn: Connection, now: Instant, path: Path): void {
   const failed = path.remote;
   path.remote = path.previousRemote!;
   path.previousRemote = undefined;
-  path.challenge = undefined;
-  path.challengePending = false;
+  clearChallenge(path);
   path.validationDeadline = Infinity;
   logPath(conn, now, path, 'active');
   conn.emit({ type: 'peer_address_changed', address: path.remote, previous: failed, state: 'reverted', pathId: path.id });
@@ -404,14 +459,18 @@ function abandon(conn: Connection, now: Instant, mp: Multipath, path: Path, by: 
   path.state = 'closing';
   mp.abandoned++;
   mp.cids.close(path.id);
-  path.challenge = undefined;
-  path.challengePending = false;
+  clearChallenge(path);
   // No validation runs on a closing path (its deadline would fire for ever: nothing clears it).
   path.validationDeadline = Infinity;
   path.previousRemote = undefined;
   path.responses.length = 0;
-  // §3.4: kept for 3 PTOs (the largest of all paths) to acknowledge late packets.
-  path.discardAt = now + 3 * largestPto(conn);
+  // §3.4: kept for 3 PTOs (the largest of all paths) after the peer's PATH_ABANDON, to
+  // acknowledge late packets. Abandoned by us: kept until the peer knows (our PATH_ABANDON
+  // acknowledged, or theirs received; `pathAbandonSettled`), then 3 PTOs: "If a peer sends a
+  // PATH_ABANDON frame but never receives a corresponding PATH_ABANDON frame, it might not be
+  // able to remove path state". Forgetting the path's connection IDs before the peer stops
+  // using them would answer its packets with a Stateless Reset, which closes the connection.
+  path.discardAt = by === 'remote' ? now + 3 * largestPto(conn) : Infinity;
   // What the path still had in flight goes out again on the others (§5.? Retransmissions).
   const removed = path.recovery.discardSpace(APPDATA);
   if (removed.length > 0) conn.onLost(now, removed, APPDATA, path);
@@ -439,6 +498,7 @@ export function onPathAbandon(conn: Connection, now: Instant, f: Extract<Frame, 
   const path = mp.paths.get(f.pathId);
   if (path === undefined || path.state === 'closing') {
     if (path === undefined) mp.cids.close(f.pathId);
+    else pathAbandonSettled(conn, now, path);
     return;
   }
   let others = 0;
@@ -523,6 +583,20 @@ export function hasMultipathFrames(conn: Connection): boolean {
   return false;
 }
 
+/**
+ * The peer knows path `path` is abandoned (§3.4): our PATH_ABANDON was acknowledged or theirs
+ * arrived. Its state goes 3 PTOs later (late packets still acknowledged meanwhile).
+ */
+function pathAbandonSettled(conn: Connection, now: Instant, path: Path): void {
+  if (path.state === 'closing' && path.discardAt === Infinity) path.discardAt = now + 3 * largestPto(conn);
+}
+
+/** Our PATH_ABANDON for a path was acknowledged: the peer stops using the path (§3.4). */
+export function onPathAbandonAcked(conn: Connection, now: Instant, pathId: number): void {
+  const path = conn.mp?.paths.get(pathId);
+  if (path !== undefined) pathAbandonSettled(conn, now, path);
+}
+
 /** A lost PATH_ABANDON or PATH_STATUS frame: sent again while still current (RFC 9000 §13.3 by analogy). */
 export function onMultipathFrameLost(conn: Connection, t: Extract<RecoveryToken, { kind: 'path_abandon' | 'path_status' }>): void {
   const path = conn.mp?.paths.get(t.pathId);
@@ -550,6 +624,7 @@ export function multipathTimeout(conn: Connection): Instant | undefined {
       if (a !== undefined && a < t) t = a;
     }
     if (p.validationDeadline < t) t = p.validationDeadline;
+    if (p.challenge !== undefined && !p.challengePending && p.challengeResendAt < t) t = p.challengeResendAt;
     if (p.discardAt < t) t = p.discardAt;
   }
   return t === Infinity ? undefined : t;
@@ -570,12 +645,23 @@ export function onMultipathTimeout(conn: Connection, now: Instant): void {
       pathMigrationFailed(conn, now, p);
     } else if (p.validationDeadline <= now) {
       p.validationDeadline = Infinity;
+      if (openPathsBesides(mp, p) === 0) {
+        // §3.1: a path that failed validation is not used; §3.4: with no other open path left
+        // the connection closes (a client MAY open a new path first; this one was it). Not
+        // abandoned and left to the idle timeout: the close tells both ends why.
+        clearChallenge(p);
+        conn.emit({ type: 'path_failed', pathId: p.id });
+        conn.close(now, ErrorCode.NO_ERROR, 'path validation failed on the last path', false);
+        return;
+      }
       p.abandonCode = MultipathError.PATH_UNSTABLE_OR_POOR;
       p.abandonPending = true;
       conn.emit({ type: 'path_failed', pathId: p.id });
       abandon(conn, now, mp, p, 'local');
       continue;
     }
+    // A new PATH_CHALLENGE while the validation is pending (onPathChallengeSent).
+    if (p.challenge !== undefined && !p.challengePending && p.challengeResendAt <= now) renewChallenge(conn, p);
     if (p !== conn.path) {
       const lt = p.recovery.timeout();
       if (lt !== undefined && now >= lt) {
@@ -594,6 +680,13 @@ export function onMultipathTimeout(conn: Connection, now: Instant): void {
       abandon(conn, now, mp, p, 'local');
     }
   }
+}
+
+/** Paths other than `path` that are open (not abandoned). */
+function openPathsBesides(mp: Multipath, path: Path): number {
+  let n = 0;
+  for (const p of mp.paths.values()) if (p !== path && p.state !== 'closing') n++;
+  return n;
 }
 
 function closePathAllowed(mp: Multipath, path: Path): boolean {

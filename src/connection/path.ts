@@ -65,6 +65,19 @@ export class Path {
   /** Our outstanding PATH_CHALLENGE on this path, to be sent when `challengePending`. */
   challenge: Uint8Array | undefined = undefined;
   challengePending = false;
+  /**
+   * Earlier PATH_CHALLENGE data of the validation in progress: a PATH_CHALLENGE is never
+   * retransmitted as such (RFC 9000 §13.3, new data each time), so a late PATH_RESPONSE to an
+   * earlier one still validates the path (§8.2.3). A few at most; cleared with `challenge`.
+   */
+  readonly pastChallenges: Uint8Array[] = [];
+  /**
+   * RFC 9000 §8.2.1 ("MAY send multiple PATH_CHALLENGE frames"): when a new PATH_CHALLENGE goes
+   * out while the validation is pending (the packet with the last one may have been acknowledged
+   * and its PATH_RESPONSE lost), and how many went out (the interval doubles, like a PTO).
+   */
+  challengeResendAt: number = Infinity;
+  challengesSent = 0;
   validationDeadline: number = Infinity;
   /** PATH_RESPONSE data owed on this path (§3.1: on the path the challenge came on). */
   readonly responses: Uint8Array[] = [];

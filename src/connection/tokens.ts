@@ -7,7 +7,7 @@ import type { Instant } from '../util/time.js';
 import type { Connection } from './connection.js';
 import type { RecoveryToken, SpaceId } from './types.js';
 import { onNewTokenLost } from './address-token.js';
-import { onMultipathFrameLost } from './multipath.js';
+import { onMultipathFrameLost, onPathAbandonAcked } from './multipath.js';
 
 export function onTokenAcked(conn: Connection, _now: Instant, t: RecoveryToken): void {
   switch (t.kind) {
@@ -34,8 +34,10 @@ export function onTokenAcked(conn: Connection, _now: Instant, t: RecoveryToken):
     case 'datagram':
     case 'path_challenge':
     case 'new_token':
-    case 'path_abandon':
     case 'path_status':
+      return;
+    case 'path_abandon':
+      onPathAbandonAcked(conn, _now, t.pathId);
       return;
     case 'fec_repair':
       if (conn.fec !== undefined) conn.fec.repairsAcked++;

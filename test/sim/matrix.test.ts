@@ -237,4 +237,26 @@ describe('bugs the fault matrix found', () => {
       expect(run.outcome, `${run.name}, seed ${run.seed}: ${run.detail}`).toBe('completed');
     }
   }, 30_000);
+
+  it('a multipath path whose PATH_RESPONSE was lost is validated by a new PATH_CHALLENGE (loss 5% + blackhole + multipath + fec, seed 21)', async () => {
+    // The server's PATH_RESPONSE to the client's first challenge was lost, but the packet with
+    // the challenge was acknowledged, so the challenge was never sent again: the client
+    // abandoned the new path after 2 s although path 0 was gone by then, and idled out.
+    // RFC 9000 §8.2.1: new PATH_CHALLENGEs on a timer until the validation ends.
+    const opts = await simOptions();
+    const cell = allCells().find((c) => matchesFilter(c, parseFilter('loss=5 reorder=off duplicate=off corrupt=off blackhole=on rebind=off multipath=on fec=on'.split(' '))))!;
+    const run = runCell(cell, 21, opts);
+    expect(run.outcome, `${run.name}, seed ${run.seed}: ${run.detail}`).toBe('completed');
+  }, 30_000);
+
+  it('a PATH_ABANDON lost until its path state was gone: re-sent, the state kept until the peer knows (loss 10% + reorder + blackhole + rebind + multipath, seed 3)', async () => {
+    // The server abandoned path 0; its PATH_ABANDON was lost after the path's state (3 PTOs)
+    // was gone, so it was never sent again; the client kept path 0 and its next packet there
+    // drew a stateless reset that closed the connection. multipath-21 §3.4.
+    const opts = await simOptions();
+    const cell = allCells().find((c) => matchesFilter(c, parseFilter('loss=10 reorder=on duplicate=off corrupt=off blackhole=on rebind=on multipath=on fec=off'.split(' '))))!;
+    const run = runCell(cell, 3, opts);
+    expect(run.outcome, `${run.name}, seed ${run.seed}: ${run.detail}`).toBe('completed');
+  }, 30_000);
 });
+
