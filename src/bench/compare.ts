@@ -32,14 +32,7 @@ export interface Comparison {
   notRun: string[];
 }
 
-interface Comparable {
-  key: string;
-  bench: string;
-  name: string;
-  value: number;
-  unit: string;
-  better: Better;
-}
+type Comparable = Pick<Figure, 'key' | 'bench' | 'name' | 'value' | 'unit' | 'better'>;
 
 /** A figure and, when it has one, its ratio as a figure of its own. */
 function comparables(f: Figure): Comparable[] {

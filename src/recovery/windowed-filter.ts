@@ -16,6 +16,16 @@ export class WindowedMaxFilter {
     return this.v0;
   }
 
+  /** The best sample ages out: each sub-window takes the next one's, the newest takes (t, v). */
+  private shift(t: number, v: number): void {
+    this.t0 = this.t1;
+    this.v0 = this.v1;
+    this.t1 = this.t2;
+    this.v1 = this.v2;
+    this.t2 = t;
+    this.v2 = v;
+  }
+
   reset(t: number, v: number): number {
     this.t0 = this.t1 = this.t2 = t;
     this.v0 = this.v1 = this.v2 = v;
@@ -36,20 +46,8 @@ export class WindowedMaxFilter {
     // Sub-window bookkeeping: age the best samples out as the window passes over them.
     const dt = t - this.t0;
     if (dt > win) {
-      this.t0 = this.t1;
-      this.v0 = this.v1;
-      this.t1 = this.t2;
-      this.v1 = this.v2;
-      this.t2 = t;
-      this.v2 = v;
-      if (t - this.t0 > win) {
-        this.t0 = this.t1;
-        this.v0 = this.v1;
-        this.t1 = this.t2;
-        this.v1 = this.v2;
-        this.t2 = t;
-        this.v2 = v;
-      }
+      this.shift(t, v);
+      if (t - this.t0 > win) this.shift(t, v);
     } else if (this.t1 === this.t0 && dt > win / 4) {
       this.t1 = this.t2 = t;
       this.v1 = this.v2 = v;
