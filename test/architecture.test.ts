@@ -27,6 +27,8 @@ const RANK: Record<string, number> = {
   sim: 6,
   http: 7,
   bench: 8,
+  fuzz: 8, // the coverage-guided fuzzer and its targets
+  stress: 8, // live abuse of a running endpoint, loopback soak
   cli: 9,
   '.': 10, // src/index.ts, the public API
 };

@@ -41,7 +41,7 @@ function logClosed(conn: Connection, now: Instant, info: CloseInfo): void {
     data.error_code = info.code;
     data.trigger = 'application';
   } else {
-    data.trigger = info.kind === 'idle_timeout' ? 'idle_timeout' : info.kind === 'stateless_reset' ? 'stateless_reset' : 'unspecified';
+    data.trigger = info.kind === 'idle_timeout' || info.kind === 'handshake_timeout' ? 'idle_timeout' : info.kind === 'stateless_reset' ? 'stateless_reset' : 'unspecified';
   }
   conn.qlog.event(now, { name: 'quic:connection_closed', data });
 }

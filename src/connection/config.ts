@@ -67,6 +67,12 @@ export interface TransportSettings {
    * ECN counts of received packets are reported either way (§13.4.1).
    */
   ecn: boolean;
+  /**
+   * The handshake must complete within this many ms of the connection's start, else the
+   * connection is closed silently, like an idle timeout (a slow or stalled peer cannot hold a
+   * half-open connection with a packet now and then; RFC 9000 §21.6). 0 disables. Default 10 s.
+   */
+  handshakeTimeoutMs: number;
 }
 
 export const DEFAULT_TRANSPORT: Readonly<TransportSettings> = {
@@ -90,6 +96,7 @@ export const DEFAULT_TRANSPORT: Readonly<TransportSettings> = {
   maxDatagramFrameSize: 0,
   datagramSendQueue: 64,
   ecn: false,
+  handshakeTimeoutMs: 10_000,
 };
 
 export interface ConnectionConfig {

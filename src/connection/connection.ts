@@ -260,6 +260,8 @@ export class Connection {
   /** Idle timeout in µs once negotiated (RFC 9000 §10.1); 0 = none. */
   idleTimeout: Duration;
   idleDeadline: Instant | undefined;
+  /** Until when the handshake may take (TransportSettings.handshakeTimeoutMs); cleared once it completes. */
+  handshakeDeadline: Instant | undefined;
   /** An ack-eliciting packet was sent since the last packet was received (§10.1 timer restart rule). */
   sentElicitingSinceReceive = false;
   pacingDeadline: Instant | undefined;
@@ -401,6 +403,7 @@ export class Connection {
     });
     this.idleTimeout = s.maxIdleTimeoutMs * 1000;
     if (this.idleTimeout > 0) this.idleDeadline = init.now + this.idleTimeout;
+    if (s.handshakeTimeoutMs > 0) this.handshakeDeadline = init.now + s.handshakeTimeoutMs * 1000;
     this.cidHost = init.cidHost;
     this.localCids = new LocalCids(this, init.cidHost, init.localCid);
     this.peerCids = new PeerCids(this, init.cidHost, init.remoteCid);

@@ -158,6 +158,7 @@ export function drainTls(conn: Connection, now: Instant): void {
         break;
       case 'handshake_complete':
         conn.handshakeComplete = true;
+        conn.handshakeDeadline = undefined;
         conn.handshakeInfo = e.info;
         if (conn.state === 'handshake') conn.state = 'established';
         startConnectionIds(conn);

@@ -22,6 +22,7 @@ export function pollTimeout(conn: Connection): Instant | undefined {
   if (conn.state === 'closed') return undefined;
   if (conn.state === 'closing' || conn.state === 'draining') return conn.closeDeadline;
   let t = earlier(conn.closeDeadline, conn.idleDeadline);
+  t = earlier(t, conn.handshakeDeadline);
   t = earlier(t, conn.recovery.timeout());
   for (let i = 0; i < 3; i++) if (!conn.spaces[i]!.discarded) t = earlier(t, conn.spaces[i]!.ack.deadline);
   t = earlier(t, conn.pacingDeadline);
@@ -49,6 +50,12 @@ export function handleTimeout(conn: Connection, now: Instant): void {
   if (conn.idleDeadline !== undefined && now >= conn.idleDeadline) {
     // RFC 9000 §10.1: the connection is silently closed.
     conn.finishClose(now, { kind: 'idle_timeout', code: 0, reason: 'idle timeout', initiator: 'none' });
+    return;
+  }
+  if (conn.handshakeDeadline !== undefined && now >= conn.handshakeDeadline) {
+    // A handshake that has not completed in time ends silently like an idle timeout: a peer
+    // sending a packet now and then cannot hold a half-open connection (RFC 9000 §21.6).
+    conn.finishClose(now, { kind: 'handshake_timeout', code: 0, reason: 'handshake not complete in time', initiator: 'none' });
     return;
   }
   for (let i = 0; i < 3; i++) if (!conn.spaces[i]!.discarded) conn.spaces[i]!.ack.onTimeout(now);

@@ -6,6 +6,7 @@
  */
 import { DatagramPool, type Datagram, type SocketAddress } from '../util/datagram.js';
 import { Prng } from '../util/prng.js';
+import { ErrorCode } from '../util/transport-error.js';
 import type { Instant } from '../util/time.js';
 import { Connection } from '../connection/connection.js';
 import type { ConnectionConfig } from '../connection/config.js';
@@ -14,7 +15,7 @@ import { encodeVersionNegotiation } from '../wire/header.js';
 import { DEFAULT_STATELESS_RESET_RATE, StatelessReset } from './stateless-reset.js';
 import { SUPPORTED_VERSIONS, greaseVersion, longPacketTypeFromBits } from '../wire/version.js';
 import { MemoryTokenStore, queueNewToken } from '../connection/address-token.js';
-import { AddressValidation, initialTokenOf, invalidTokenClose, logRetrySent, type AddressValidationStats, type RetryMode } from './retry.js';
+import { AddressValidation, initialTokenOf, statelessInitialClose, logRetrySent, type AddressValidationStats, type RetryMode } from './retry.js';
 import { MemorySessionStore } from '../connection/session-cache.js';
 
 export interface EndpointOptions {
@@ -40,11 +41,24 @@ export interface EndpointOptions {
   statelessResetRate?: number;
   /**
    * Server: when to answer an Initial without a valid token with a Retry (RFC 9000 §8.1.2):
-   * 'always', 'auto' (once `retryAbove` handshakes are under way) or 'never' (default).
+   * 'always', 'auto' (default: once `retryAbove` handshakes are under way, so a flood of
+   * Initials from spoofed addresses costs no state, §21.1.1) or 'never'.
    */
   retry?: RetryMode;
   /** 'auto' Retry threshold: server handshakes under way (default 100). */
   retryAbove?: number;
+  /**
+   * Server: connections held at most (default 10 000). An Initial that would create one more is
+   * answered, without creating state, with CONNECTION_CLOSE (CONNECTION_REFUSED, RFC 9000
+   * §5.2.2). Client connections count too.
+   */
+  maxConnections?: number;
+  /**
+   * Server: handshakes under way at most, validated or not (default 1000; RFC 9000 §21.1.1).
+   * Beyond it a new Initial is refused like one beyond `maxConnections`; below it, 'auto'
+   * Retry (`retryAbove`) makes the unvalidated ones prove their address first.
+   */
+  maxHandshakes?: number;
   /**
    * Server: the secret address validation tokens (Retry and NEW_TOKEN, RFC 9000 §8.1) are
    * encrypted and authenticated with, at least 16 bytes; default: random from the crypto provider.
@@ -62,6 +76,8 @@ export type EndpointEvent = { type: 'connection'; connection: Connection };
 /** RFC 9000 §14.1: a server drops Initial packets in datagrams below 1200 bytes. */
 const MIN_INITIAL_DATAGRAM = 1200;
 const MAX_VN_QUEUE = 16;
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+export const DEFAULT_MAX_HANDSHAKES = 1000;
 
 export class Endpoint {
   readonly local: SocketAddress;
@@ -88,6 +104,10 @@ export class Endpoint {
   readonly tokens = new MemoryTokenStore();
   /** Server address validation: Retry, tokens (RFC 9000 §8.1; retry.ts). */
   private readonly validation: AddressValidation;
+  /** Server connections whose handshake is under way (for `maxHandshakes` and 'auto' Retry). */
+  private readonly handshaking = new Set<Connection>();
+  private readonly maxConnections: number;
+  private readonly maxHandshakes: number;
   /** Server connections that get a NEW_TOKEN frame once their handshake is confirmed. */
   private readonly awaitingToken = new Set<Connection>();
   /** The connection of the last short-header datagram and its CID: most datagrams repeat it. */
@@ -95,6 +115,8 @@ export class Endpoint {
   private lastCid = new Uint8Array(0);
   /** Datagrams dropped before reaching a connection (§5.2), by reason. */
   readonly dropped = { short: 0, unknownConnection: 0, unsupportedVersion: 0, malformed: 0 };
+  /** New connections refused with CONNECTION_REFUSED: at `maxConnections`, at `maxHandshakes`. */
+  readonly refused = { connections: 0, handshakes: 0 };
   /** Stateless reset (RFC 9000 §10.3): tokens, resets sent, resets detected. */
   private readonly reset: StatelessReset;
   /** What connections ask of the endpoint about connection IDs (connection/cids.ts). */
@@ -116,6 +138,10 @@ export class Endpoint {
     this.cidLength = opts.cidLength ?? 8;
     if (!Number.isInteger(this.cidLength) || this.cidLength < 0 || this.cidLength > 20) throw new RangeError('cidLength must be 0..20');
     this.prng = new Prng(opts.seed ?? 0x5eed);
+    this.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    this.maxHandshakes = opts.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES;
+    if (!(this.maxConnections >= 1)) throw new RangeError('maxConnections must be at least 1');
+    if (!(this.maxHandshakes >= 1)) throw new RangeError('maxHandshakes must be at least 1');
     this.reset = new StatelessReset(opts.statelessResetKey, opts.statelessResetRate ?? DEFAULT_STATELESS_RESET_RATE);
     this.validation = new AddressValidation({
       ...(opts.retry !== undefined ? { mode: opts.retry } : {}),
@@ -229,14 +255,25 @@ export class Endpoint {
     // RFC 9000 §8.1: address validation by token, or a Retry (retry.ts).
     const token = initialTokenOf(b, dcid.length, slen);
     if (token === undefined) return void this.dropped.malformed++;
-    const decision = this.validation.decide(now, d.from, dcid, token, () => this.halfOpen());
+    const decision = this.validation.decide(now, d.from, dcid, token, () => this.handshaking.size);
     if (decision.action !== 'accept') {
       if (this.stateless.length >= MAX_VN_QUEUE) return;
       const reply =
         decision.action === 'retry'
           ? this.validation.retryPacket(server.provider, now, version, d.from, dcid, scid, this.newCid(), this.prng)
-          : invalidTokenClose(server.provider, version, dcid, scid, decision.reason);
+          : statelessInitialClose(server.provider, version, dcid, scid, ErrorCode.INVALID_TOKEN, decision.reason);
       this.stateless.push({ data: reply, from: this.local, to: d.from });
+      return;
+    }
+    // RFC 9000 §5.2.2, §21.1.1: refuse, statelessly, what would exceed the endpoint's limits.
+    const full = this.connections.size >= this.maxConnections;
+    if (full || this.handshaking.size >= this.maxHandshakes) {
+      if (full) this.refused.connections++;
+      else this.refused.handshakes++;
+      if (this.stateless.length < MAX_VN_QUEUE) {
+        const reply = statelessInitialClose(server.provider, version, dcid, scid, ErrorCode.CONNECTION_REFUSED, full ? 'server busy' : 'too many handshakes');
+        this.stateless.push({ data: reply, from: this.local, to: d.from });
+      }
       return;
     }
     const retry = decision.validated ? decision.retry : undefined;
@@ -259,6 +296,7 @@ export class Endpoint {
     // The client keeps sending to its original DCID (after a Retry: the Retry's SCID) until it
     // sees our SCID (§7.2).
     this.register(c, [c.localCid, c.retry.initialDcid]);
+    this.handshaking.add(c);
     if (retry !== undefined) logRetrySent(c, now, version, scid, retry.retryScid, token.length);
     if (this.validation.newTokens) this.awaitingToken.add(c);
     c.handleDatagram(now, d);
@@ -356,11 +394,9 @@ export class Endpoint {
     }
   }
 
-  /** Server handshakes under way (for the 'auto' Retry threshold). */
-  private halfOpen(): number {
-    let n = 0;
-    for (const c of this.connections) if (!c.isClient && !c.handshakeComplete) n++;
-    return n;
+  /** Server handshakes under way (`maxHandshakes`, the 'auto' Retry threshold). */
+  get handshakesInProgress(): number {
+    return this.handshaking.size;
   }
 
   /** Address validation counters (RFC 9000 §8.1): Retry packets sent, tokens accepted and rejected. */
@@ -370,6 +406,7 @@ export class Endpoint {
 
   /** Forgets connections that reached the closed state; gives confirmed ones their NEW_TOKEN. */
   private afterActivity(conn: Connection): void {
+    if (this.handshaking.size > 0 && (conn.handshakeComplete || conn.isClosed)) this.handshaking.delete(conn);
     if (this.awaitingToken.size > 0 && conn.handshakeConfirmed && this.awaitingToken.delete(conn) && !conn.isClosed && conn.state === 'established') {
       // RFC 9000 §8.1.3: a token for future connections from this client's address.
       queueNewToken(conn, this.validation.tokens.newToken(conn.lastNow, conn.remote));

@@ -24,7 +24,7 @@ import { AddressTokens, type AddressTokenOptions, type RetryTokenContents } from
 export type RetryMode = 'always' | 'never' | 'auto';
 
 export interface RetryOptions extends AddressTokenOptions {
-  /** 'always': every Initial without a valid token; 'auto': above `retryAbove` half-open handshakes; 'never' (default). */
+  /** 'always': every Initial without a valid token; 'auto' (default): above `retryAbove` half-open handshakes; 'never'. */
   mode?: RetryMode;
   /** 'auto': Retry once this many server handshakes are under way (default 100). */
   retryAbove?: number;
@@ -81,7 +81,7 @@ export class AddressValidation {
 
   constructor(o: RetryOptions = {}) {
     this.tokens = new AddressTokens(o);
-    this.mode = o.mode ?? 'never';
+    this.mode = o.mode ?? 'auto';
     if (this.mode !== 'always' && this.mode !== 'never' && this.mode !== 'auto') throw new RangeError(`retry must be 'always', 'never' or 'auto'`);
     this.retryAbove = o.retryAbove ?? DEFAULT_RETRY_ABOVE;
     if (!(this.retryAbove >= 0)) throw new RangeError('retryAbove must be a non-negative number');
@@ -137,16 +137,18 @@ export class AddressValidation {
 }
 
 /**
- * RFC 9000 §8.1.3, §10.2.3: an Initial packet with CONNECTION_CLOSE (INVALID_TOKEN), protected
- * with the server's Initial keys from the client's DCID, for an Initial whose Retry token did
- * not validate. No connection is created for it.
+ * RFC 9000 §10.2.3: an Initial packet with CONNECTION_CLOSE, protected with the server's Initial
+ * keys from the client's DCID, sent without creating any connection state: INVALID_TOKEN for an
+ * Initial whose Retry token did not validate (§8.1.3), CONNECTION_REFUSED for one the server
+ * will not take (§5.2.2). Smaller than the 1200-byte Initial that triggers it (§8: no
+ * amplification).
  */
-export function invalidTokenClose(provider: CryptoProvider, version: number, clientDcid: Uint8Array, clientScid: Uint8Array, reason: string): Uint8Array {
+export function statelessInitialClose(provider: CryptoProvider, version: number, clientDcid: Uint8Array, clientScid: Uint8Array, errorCode: number, reason: string): Uint8Array {
   const keys = initialKeys(provider, version, clientDcid, true);
   const w = ByteWriter.alloc(256);
   const pnOffset = writeLongHeader(w, { type: 'initial', version, dcid: clientScid, scid: clientDcid, packetNumber: 0, pnLength: 1 });
   const payloadStart = w.offset;
-  encodeFrame(w, { kind: 'connection_close', errorCode: ErrorCode.INVALID_TOKEN, frameType: 0, reason: new TextEncoder().encode(reason.slice(0, 100)) });
+  encodeFrame(w, { kind: 'connection_close', errorCode, frameType: 0, reason: new TextEncoder().encode(reason.slice(0, 100)) });
   // RFC 9001 §5.4.2: room for the header protection sample.
   while (w.offset - payloadStart < 4) w.u8(0);
   const payloadEnd = w.offset;

@@ -70,6 +70,9 @@ export async function connect(o: ConnectOptions): Promise<QuicConnection> {
   if (o.version !== undefined) checkVersion(o.version, 'version');
   const config: ConnectionConfig = {
     ...base,
+    // The core's handshake deadline backs up the timer below (which a 0-RTT connection clears
+    // when it settles early).
+    transport: { handshakeTimeoutMs: timeoutMs, ...base.transport },
     ...(o.version !== undefined ? { version: o.version } : {}),
     serverName,
     verify: o.insecure === true ? { mode: 'insecure' } : { mode: 'ca', ca: trustAnchors(o.ca) },

@@ -498,7 +498,7 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
     this.closeInfo = info;
     const hs = this.onHandshakeResult;
     this.onHandshakeResult = undefined;
-    hs?.(new QuicError(`handshake failed: connection ${describeClose(info)}`, 'ERR_QUIC_HANDSHAKE_FAILED', info));
+    hs?.(new QuicError(`handshake failed: connection ${describeClose(info)}`, info.kind === 'handshake_timeout' ? 'ERR_QUIC_HANDSHAKE_TIMEOUT' : 'ERR_QUIC_HANDSHAKE_FAILED', info));
     // Built only for waiters: an Error captures a stack, which every close would pay for.
     let err: QuicError | undefined;
     for (const q of [this.openWaiters.bidi, this.openWaiters.uni]) {

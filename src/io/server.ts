@@ -9,6 +9,7 @@ import type { Connection } from '../connection/connection.js';
 import type { ConnectionConfig } from '../connection/config.js';
 import type { SocketAddress } from '../util/datagram.js';
 import { ErrorCode } from '../util/transport-error.js';
+import { DEFAULT_MAX_CONNECTIONS } from '../endpoint/endpoint.js';
 import { Channel } from './channel.js';
 import type { QuicConnection } from './connection.js';
 import type { QuicError } from './errors.js';
@@ -27,11 +28,16 @@ export interface ListenOptions extends CommonOptions {
   /** Certificate chain (leaf first) and private key: PEM text or file paths. */
   cert: PemSource;
   key: PemSource;
-  /** Connections (including those still in their handshake) beyond which new ones are refused with CONNECTION_REFUSED (RFC 9000 §5.2.2). */
-  maxConnections?: number;
   /**
-   * Address validation with Retry (RFC 9000 §8.1.2): 'always', 'auto' (once `retryAbove`
-   * handshakes are under way, default 100) or 'never' (the default). Clients also get a
+   * Connections (including those still in their handshake) beyond which new ones are refused
+   * with CONNECTION_REFUSED (RFC 9000 §5.2.2), without creating state (default 10 000).
+   */
+  maxConnections?: number;
+  /** Handshakes under way beyond which new connections are refused likewise (default 1000; RFC 9000 §21.1.1). */
+  maxHandshakes?: number;
+  /**
+   * Address validation with Retry (RFC 9000 §8.1.2): 'always', 'auto' (the default: once
+   * `retryAbove` handshakes are under way, default 100) or 'never'. Clients also get a
    * NEW_TOKEN token for their next connection (§8.1.3).
    */
   retry?: 'always' | 'never' | 'auto';
@@ -230,8 +236,9 @@ export class QuicServer extends EventEmitter<QuicServerEvents> implements AsyncI
 export async function listen(o: ListenOptions): Promise<QuicServer> {
   const base = baseConfig(o);
   const credentials = loadServerCredentials(o.cert, o.key);
-  const maxConnections = o.maxConnections ?? Infinity;
+  const maxConnections = o.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   if (!(maxConnections > 0)) throw new RangeError('maxConnections must be positive');
+  if (o.maxHandshakes !== undefined && !(o.maxHandshakes > 0)) throw new RangeError('maxHandshakes must be positive');
   const bindHost = await resolveLocal(o.host ?? '127.0.0.1');
   const provider = providerOf(o.crypto);
   let server: QuicServer | undefined;
@@ -285,6 +292,8 @@ export async function listen(o: ListenOptions): Promise<QuicServer> {
       ...(o.cidLength !== undefined ? { cidLength: o.cidLength } : {}),
       ...(o.retry !== undefined ? { retry: o.retry } : {}),
       ...(o.retryAbove !== undefined ? { retryAbove: o.retryAbove } : {}),
+      maxConnections: Number.isFinite(maxConnections) ? maxConnections : Number.MAX_SAFE_INTEGER,
+      ...(o.maxHandshakes !== undefined ? { maxHandshakes: o.maxHandshakes } : {}),
     }),
     onWarning: (w) => {
       o.onWarning?.(w);
