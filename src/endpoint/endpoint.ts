@@ -42,7 +42,7 @@ export interface EndpointOptions {
   /**
    * Server: when to answer an Initial without a valid token with a Retry (RFC 9000 §8.1.2):
    * 'always', 'auto' (default: once `retryAbove` handshakes are under way, so a flood of
-   * Initials from spoofed addresses costs no state, §21.1.1) or 'never'.
+   * Initials from spoofed addresses costs no state, §21.2) or 'never'.
    */
   retry?: RetryMode;
   /** 'auto' Retry threshold: server handshakes under way (default 100). */
@@ -54,7 +54,7 @@ export interface EndpointOptions {
    */
   maxConnections?: number;
   /**
-   * Server: handshakes under way at most, validated or not (default 1000; RFC 9000 §21.1.1).
+   * Server: handshakes under way at most, validated or not (default 1000; RFC 9000 §21.2).
    * Beyond it a new Initial is refused like one beyond `maxConnections`; below it, 'auto'
    * Retry (`retryAbove`) makes the unvalidated ones prove their address first.
    */
@@ -265,7 +265,7 @@ export class Endpoint {
       this.stateless.push({ data: reply, from: this.local, to: d.from });
       return;
     }
-    // RFC 9000 §5.2.2, §21.1.1: refuse, statelessly, what would exceed the endpoint's limits.
+    // RFC 9000 §5.2.2, §21.2: refuse, statelessly, what would exceed the endpoint's limits.
     const full = this.connections.size >= this.maxConnections;
     if (full || this.handshaking.size >= this.maxHandshakes) {
       if (full) this.refused.connections++;

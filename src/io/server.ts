@@ -33,7 +33,7 @@ export interface ListenOptions extends CommonOptions {
    * with CONNECTION_REFUSED (RFC 9000 §5.2.2), without creating state (default 10 000).
    */
   maxConnections?: number;
-  /** Handshakes under way beyond which new connections are refused likewise (default 1000; RFC 9000 §21.1.1). */
+  /** Handshakes under way beyond which new connections are refused likewise (default 1000; RFC 9000 §21.2). */
   maxHandshakes?: number;
   /**
    * Address validation with Retry (RFC 9000 §8.1.2): 'always', 'auto' (the default: once

@@ -1,5 +1,5 @@
 /**
- * The endpoint's own limits against floods of new connections (RFC 9000 §5.2.2, §8.1, §21.1.1,
+ * The endpoint's own limits against floods of new connections (RFC 9000 §5.2.2, §8.1, §21.2,
  * §21.6): 'auto' Retry by default once handshakes pile up, so spoofed Initials cost no state; a
  * hard cap on handshakes under way and on connections, refused statelessly with
  * CONNECTION_REFUSED; and the handshake timeout, which ends a half-open connection that a peer
