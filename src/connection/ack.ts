@@ -7,7 +7,11 @@ import { RangeSet } from '../util/rangeset.js';
 import type { Duration, Instant } from '../util/time.js';
 import type { AckFrame, AckRange, PathAckFrame } from '../wire/frame.js';
 
-/** Upper bound on ACK ranges we keep and send (bounded memory and ACK frame size). */
+/**
+ * Upper bound on ACK ranges we keep and send (bounded memory and ACK frame size; RFC 9000
+ * §13.2.3 lets a receiver forget the oldest; a peer leaving a gap after every packet cannot grow
+ * them). Packets below the forgotten ranges are dropped as possible duplicates (§12.3).
+ */
 export const MAX_ACK_RANGES = 64;
 
 export class AckManager {
@@ -39,9 +43,13 @@ export class AckManager {
   /** Packet numbers below this are no longer tracked and are treated as duplicates (§13.2.4). */
   private ignoreBelow = 0;
 
-  /** True if `pn` was already received (a duplicate to drop, §12.3). */
+  /**
+   * True if `pn` was already received, or may have been (a duplicate to drop, §12.3: "MUST
+   * discard ... unless it is certain that it has not processed another packet with the same
+   * packet number"): below the ranges forgotten at MAX_ACK_RANGES nothing is certain.
+   */
   isDuplicate(pn: number): boolean {
-    return pn < this.ignoreBelow || this.received.has(pn);
+    return pn < this.ignoreBelow || pn < this.received.forgottenBelow || this.received.has(pn);
   }
 
   get largest(): number | undefined {

@@ -330,7 +330,7 @@ function hasElicitingWork(conn: Connection): boolean {
 function openPacket(conn: Connection, w: ByteWriter, space: SpaceId, dcid: Uint8Array = conn.tx.path!.dcid): Built {
   const sp = conn.spaces[space];
   const ps = pnSpace(conn, space);
-  const pn = ps.nextPn++;
+  const pn = space === APPDATA && sp.seal !== undefined ? nextOneRttPn(conn, ps) : ps.nextPn++;
   const pnLength = packetNumberLength(pn, conn.tx.path!.recovery.largestAcked(space));
   const start = w.offset;
   const zeroRtt = space === APPDATA && !sp.seal;
@@ -364,6 +364,29 @@ function openPacket(conn: Connection, w: ByteWriter, space: SpaceId, dcid: Uint8
   b.frames = undefined;
   b.zeroRtt = zeroRtt;
   return b;
+}
+
+/**
+ * The number of the next 1-RTT packet of the path being built for. RFC 9000 §21.4 (optimistic
+ * ACK): now and then one number is skipped, never sent, and registered with the path's loss
+ * recovery, for which an ACK of it is a PROTOCOL_VIOLATION. The intervals are drawn uniformly
+ * from [period, 8·period) (`skipPacketNumberPeriod`) with the connection's seeded PRNG, so a
+ * peer cannot predict them; each path (multipath) has its own schedule in its own space.
+ */
+function nextOneRttPn(conn: Connection, ps: PacketSpace): number {
+  let pn = ps.nextPn;
+  const period = conn.settings.skipPacketNumberPeriod;
+  if (period > 0) {
+    if (ps.skipPn < 0) {
+      ps.skipPn = pn + period + conn.skipPrng.nextInt(7 * period);
+    } else if (pn >= ps.skipPn) {
+      conn.tx.path!.recovery.skipPacketNumber(APPDATA, pn);
+      pn++;
+      ps.skipPn = pn + period + conn.skipPrng.nextInt(7 * period);
+    }
+  }
+  ps.nextPn = pn + 1;
+  return pn;
 }
 
 /** Finishes a packet's payload, or undoes it when nothing was written. */

@@ -324,6 +324,10 @@ export class PeerCids {
   readonly retirePending: number[] = [];
   /** Retired and not yet acknowledged (§5.1.2 "SHOULD limit"). */
   private readonly retiring = new Set<number>();
+  /** Connection IDs retired and not yet acknowledged as such (at most 2 × limit + 2, §5.1.2). */
+  get retiringCount(): number {
+    return this.retiring.size;
+  }
 
   /** `handshakeCid` undefined: an empty multipath set (path IDs ≥ 1, multipath-21 §5.1). */
   constructor(
@@ -432,7 +436,8 @@ export class PeerCids {
       // §5.1.1: more active connection IDs than our limit, after retiring.
       if (this.active.size > limit) throw new TransportError(ErrorCode.CONNECTION_ID_LIMIT_ERROR, ft, `more than ${limit} active connection IDs`);
     }
-    // §5.1.2: a bounded number of retirements in flight.
+    // §5.1.2: a bounded number of retirements in flight; beyond it CONNECTION_ID_LIMIT_ERROR
+    // (§5.1.2 "MAY choose to treat ... as a connection error").
     if (this.retiring.size > 2 * limit + 2) throw new TransportError(ErrorCode.CONNECTION_ID_LIMIT_ERROR, ft, 'too many connection IDs waiting to be retired');
     if (this.current < 0 || this.active.has(this.current)) return undefined;
     return this.switchToUnused();

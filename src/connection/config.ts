@@ -73,6 +73,41 @@ export interface TransportSettings {
    * half-open connection with a packet now and then; RFC 9000 §21.6). 0 disables. Default 10 s.
    */
   handshakeTimeoutMs: number;
+  /**
+   * Optimistic-ACK defence (RFC 9000 §21.4): one 1-RTT packet number (per path with multipath)
+   * is skipped, never sent, at intervals drawn uniformly from [period, 8·period) packets with
+   * the connection's seeded PRNG; an ACK of a skipped number is a PROTOCOL_VIOLATION
+   * (recovery/loss.ts). 0 disables. Default 128 (a skip every 128–1023 packets).
+   */
+  skipPacketNumberPeriod: number;
+  /**
+   * Path validations the peer can make us start (RFC 9000 §9.3, §21.5.4 "Request Forgery with
+   * Spoofed Migration"): following a new peer address, on the connection's path or, with
+   * multipath, on any path, takes a token from a bucket of this many that refills at this many
+   * per second. When it is empty the packet is processed but the address is not followed (a
+   * later packet from it may be, §9.3 lets an endpoint decline to migrate). 0: no limit.
+   * Default 4.
+   */
+  pathValidationsPerSecond: number;
+  /**
+   * Out-of-order STREAM data chunks buffered per stream (RFC 9000 §21.7): beyond it adjacent
+   * chunks are merged, and if that leaves more than half of it (so many gaps), the connection
+   * closes with FLOW_CONTROL_ERROR (streams/reassembly.ts). Default 2048.
+   */
+  maxStreamChunks: number;
+  /**
+   * Out-of-order STREAM data chunks buffered across all streams of the connection (RFC 9000
+   * §21.7: flow control bounds the bytes, not the number of fragments they arrive in, nor the
+   * per-fragment overhead). Beyond it the stream receiving data merges its adjacent chunks, and
+   * if the total is still above it the connection closes with FLOW_CONTROL_ERROR. Default 16384.
+   */
+  maxConnectionChunks: number;
+  /**
+   * Received DATAGRAM frames (RFC 9221 §5) waiting as 'datagram' events for the application at
+   * most; a new one beyond this drops the oldest (DATAGRAMs are unreliable, §5: "an endpoint
+   * MAY drop"). Counted in `datagramsReceiveDropped`. 0: no limit. Default 128.
+   */
+  datagramReceiveQueue: number;
 }
 
 export const DEFAULT_TRANSPORT: Readonly<TransportSettings> = {
@@ -97,6 +132,11 @@ export const DEFAULT_TRANSPORT: Readonly<TransportSettings> = {
   datagramSendQueue: 64,
   ecn: false,
   handshakeTimeoutMs: 10_000,
+  skipPacketNumberPeriod: 128,
+  pathValidationsPerSecond: 4,
+  maxStreamChunks: 2048,
+  maxConnectionChunks: 16384,
+  datagramReceiveQueue: 128,
 };
 
 export interface ConnectionConfig {
@@ -194,6 +234,13 @@ export function transportSettings(c: ConnectionConfig): TransportSettings {
   if (t.maxUdpPayloadSize < 1200) throw new RangeError('maxUdpPayloadSize must be at least 1200');
   if (!(Number.isInteger(t.maxDatagramFrameSize) && t.maxDatagramFrameSize >= 0)) throw new RangeError('maxDatagramFrameSize must be a non-negative integer');
   if (t.activeConnectionIdLimit < 2) throw new RangeError('activeConnectionIdLimit must be at least 2');
+  for (const k of ['skipPacketNumberPeriod', 'pathValidationsPerSecond', 'datagramReceiveQueue'] as const) {
+    if (!(Number.isInteger(t[k]) && t[k] >= 0)) throw new RangeError(`${k} must be a non-negative integer`);
+  }
+  if (t.skipPacketNumberPeriod > 1 << 24) throw new RangeError('skipPacketNumberPeriod must be at most 2^24');
+  for (const k of ['maxStreamChunks', 'maxConnectionChunks'] as const) {
+    if (!(Number.isInteger(t[k]) && t[k] >= 1)) throw new RangeError(`${k} must be a positive integer`);
+  }
   return t;
 }
 

@@ -56,7 +56,7 @@ import { newController, Path } from './path.js';
 import { checkFecConfig, type FecState, type FecStats } from './fec.js';
 import { largestPto, closePath, pollMultipath, openPath, pathStats, setPathStatus, type Multipath, type PathStats } from './multipath.js';
 import { type PathProbe } from './path-probe.js';
-import { encodePreferredAddress, maybeUsePreferredAddress, startClientMigration, type MigrationReason } from './migration.js';
+import { encodePreferredAddress, maybeUsePreferredAddress, startClientMigration, ValidationBudget, type MigrationReason } from './migration.js';
 import type { PreferredAddress } from '../wire/transport-params.js';
 
 const SPACE_PTYPE = ['initial', 'handshake', '1rtt'] as const;
@@ -139,6 +139,8 @@ export class Connection {
   readonly provider: CryptoProvider;
   readonly settings: TransportSettings;
   readonly prng: Prng;
+  /** @internal Draws the skipped 1-RTT packet numbers (RFC 9000 §21.4; builder.ts), seeded from `config.seed`. */
+  readonly skipPrng: Prng;
   readonly qlog: QlogSink | undefined;
   readonly spaces: [PacketSpace, PacketSpace, PacketSpace];
   /** Replaced when a client restarts its handshake after Version Negotiation. */
@@ -252,6 +254,10 @@ export class Connection {
   datagramsLost = 0;
   /** Queued DATAGRAMs dropped because they no longer fit (the path's datagram size shrank). */
   datagramsDropped = 0;
+  /** Received DATAGRAMs dropped unread, the oldest first, at `datagramReceiveQueue` (RFC 9221 §5). */
+  datagramsReceiveDropped = 0;
+  /** Received DATAGRAMs waiting in the event queue. */
+  datagramEventsQueued = 0;
   /** Client: the latest session ticket received (also in the session store and a 'session' event). */
   session: ClientSession | undefined;
   /** @internal 0-RTT and resumption state (early-data.ts). */
@@ -289,6 +295,8 @@ export class Connection {
     | undefined;
   /** Peer address changes followed (stats). */
   migrations = 0;
+  /** @internal Path validations the peer's new addresses may start (RFC 9000 §21.5.4; migration.ts). */
+  readonly validationBudget: ValidationBudget;
   /** Data of PATH_CHALLENGE frames to answer (RFC 9000 §8.2.2). */
   readonly pathResponses: Uint8Array[] = [];
   /**
@@ -367,6 +375,8 @@ export class Connection {
     this.settings = transportSettings(c);
     if (c.fec !== undefined) checkFecConfig(c.fec);
     this.prng = new Prng(c.seed ?? 1);
+    this.skipPrng = new Prng(((c.seed ?? 1) ^ 0x736b6970) >>> 0);
+    this.validationBudget = new ValidationBudget(this.settings.pathValidationsPerSecond);
     this.qlog = c.qlog ?? c.qlogFor?.({ isClient: init.isClient, originalDcid: init.isClient ? init.remoteCid : (init.originalDcid ?? init.localCid) });
     this.pool = init.pool ?? new DatagramPool();
     this.localCid = init.localCid;
@@ -399,6 +409,8 @@ export class Connection {
         initialMaxData: s.initialMaxData,
         maxConnectionWindow: s.maxConnectionWindow,
         sendBufferSize: s.sendBufferSize,
+        maxStreamChunks: s.maxStreamChunks,
+        maxConnectionChunks: s.maxConnectionChunks,
       },
     });
     this.idleTimeout = s.maxIdleTimeoutMs * 1000;
@@ -469,6 +481,7 @@ export class Connection {
     this.pumpStreamEvents();
     if (this.eventHead >= this.events.length) return undefined;
     const e = this.events[this.eventHead++]!;
+    if (e.type === 'datagram') this.datagramEventsQueued--;
     if (this.eventHead === this.events.length) {
       this.events.length = 0;
       this.eventHead = 0;
@@ -600,8 +613,20 @@ export class Connection {
   /** @internal A DATAGRAM frame arrived (already checked against our limit). */
   onDatagram(data: Uint8Array): void {
     this.datagramsReceived++;
+    // RFC 9221 §5: a bounded receive queue (datagramReceiveQueue); the oldest waiting goes first.
+    const max = this.settings.datagramReceiveQueue;
+    if (max > 0 && this.datagramEventsQueued >= max) {
+      for (let i = this.eventHead; i < this.events.length; i++) {
+        if (this.events[i]!.type !== 'datagram') continue;
+        this.events.splice(i, 1);
+        this.datagramEventsQueued--;
+        this.datagramsReceiveDropped++;
+        break;
+      }
+    }
     // Copied: the frame is a view into the received datagram, whose buffer may be reused.
     this.emit({ type: 'datagram', data: data.slice() });
+    this.datagramEventsQueued++;
   }
 
   private checkUsable(): void {

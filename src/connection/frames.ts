@@ -17,7 +17,7 @@ import { onNewToken } from './address-token.js';
 import { APPDATA, type SpaceId } from './types.js';
 import { startServerProbe } from './path-probe.js';
 import { onMultipathChallenge, onPathAbandon, onPathStatus, pathAckTarget } from './multipath.js';
-import type { Path } from './path.js';
+import { MAX_PATH_RESPONSES, type Path } from './path.js';
 import { onRepairFrame, onSymbolAck } from './fec.js';
 
 function violation(f: Frame, reason: string): TransportError {
@@ -33,7 +33,7 @@ function onAck(conn: Connection, now: Instant, space: SpaceId, f: Extract<Frame,
   // RFC 9000 §19.3: ACK Delay is scaled by the peer's exponent (Initial/Handshake use the
   // default, RFC 9002 §5.3 ignores it there anyway).
   const exponent = space === APPDATA ? conn.peerAckDelayExponent : 3;
-  const r = path.recovery.onAckReceived(now, space, f.ranges, f.ackDelay * 2 ** exponent, f.ecn);
+  const r = path.recovery.onAckReceived(now, space, f.ranges, f.ackDelay * 2 ** exponent, f.ecn, frameTypeOf(f));
   // RFC 9000 §13.4.2.1: validate the ECN counts before the acknowledged records are released.
   if (f.ranges.length > 0) path.ecn.onAckReceived(now, space, f.ranges[0]!.largest, r.acked, f.ecn);
   // RFC 9001 §4.1.2: a client may treat an acknowledged 1-RTT packet (not a 0-RTT one) as confirmation.
@@ -130,12 +130,12 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
     case 'path_challenge':
       // multipath-21 §3.1: answered on the path (path ID) it arrived on.
       if (conn.mp !== undefined && conn.rxPath !== undefined && conn.rxPath !== conn.path) return onMultipathChallenge(conn.rxPath, f.data);
-      // RFC 9000 §8.2.2: echo the data in PATH_RESPONSE (bounded queue).
+      // RFC 9000 §8.2.2: echo the data in PATH_RESPONSE (bounded queues, MAX_PATH_RESPONSES).
       // (Copied: frames are views into the received datagram, whose buffer may be reused.)
       // §8.2.2: on the path the challenge arrived on; another path's answer goes out there.
       if (conn.rxFrom === undefined || conn.rxTo === undefined || (sameAddress(conn.rxFrom, conn.remote) && sameAddress(conn.rxTo, conn.local))) {
-        if (conn.pathResponses.length < 4) conn.pathResponses.push(f.data.slice());
-      } else if (conn.offPathResponses.length < 4) {
+        if (conn.pathResponses.length < MAX_PATH_RESPONSES) conn.pathResponses.push(f.data.slice());
+      } else if (conn.offPathResponses.length < MAX_PATH_RESPONSES) {
         conn.offPathResponses.push({ data: f.data.slice(), local: conn.rxTo, remote: conn.rxFrom, budget: Math.min(1200, 3 * conn.rxSize) });
         // §9.6.1: a server probes back from the address the client probes (its preferred address).
         if (!sameAddress(conn.rxTo, conn.local)) startServerProbe(conn, now, conn.rxTo, conn.rxFrom);

@@ -10,7 +10,8 @@
  * (§9.3.2). Congestion control and RTT restart unless only a port changed (§9.4).
  *
  * The server follows (`peerMigrated`): a non-probing packet with the largest packet
- * number from a new client address moves its remote address and starts its own validation; a
+ * number from a new client address moves its remote address and starts its own validation (at
+ * a bounded rate, `ValidationBudget`); a
  * non-probing packet that arrived on another of its own addresses (the preferred address) moves
  * its local address.
  */
@@ -30,6 +31,38 @@ import type { Connection } from './connection.js';
 export interface PreferredAddressConfig {
   ipv4?: SocketAddress;
   ipv6?: SocketAddress;
+}
+
+/**
+ * A token bucket of the path validations the peer can make us start by sending from new
+ * addresses (RFC 9000 §9.3; §21.5.4 "Request Forgery with Spoofed Migration": an attacker that
+ * rewrites or replays the source address of authenticated packets could otherwise have us
+ * validate, and send to, one address after another, each with fresh congestion state, §9.4).
+ * Holds `rate` tokens at most and gains `rate` per second (TransportSettings
+ * pathValidationsPerSecond); rate 0: no limit.
+ */
+export class ValidationBudget {
+  private tokens: number;
+  private last: Instant | undefined = undefined;
+  /** Validations refused for want of a token (stats, tests). */
+  refused = 0;
+
+  constructor(private readonly rate: number) {
+    this.tokens = rate;
+  }
+
+  /** Takes a token; false (counted in `refused`) when none is left. */
+  take(now: Instant): boolean {
+    if (this.rate === 0) return true;
+    if (this.last !== undefined && now > this.last) this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) * this.rate) / 1_000_000);
+    this.last = now;
+    if (this.tokens < 1) {
+      this.refused++;
+      return false;
+    }
+    this.tokens -= 1;
+    return true;
+  }
 }
 
 /** Why a client changes path. */
@@ -120,6 +153,9 @@ export function clientPathFailed(conn: Connection, now: Instant, previousLocal: 
  * port) changed, the congestion controller and RTT estimator start afresh (§9.4).
  */
 export function peerMigrated(conn: Connection, now: Instant, address: SocketAddress): void {
+  // §21.5.4: a bounded rate of new addresses; otherwise the packet was processed, and the
+  // connection stays where it is (a later packet from the address may move it).
+  if (!conn.validationBudget.take(now)) return;
   const previous = conn.pathValidation?.previous ?? conn.remote;
   const ipChanged = address.host !== conn.remote.host;
   conn.remote = address;

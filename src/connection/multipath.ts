@@ -23,7 +23,7 @@ import { ErrorCode, TransportError } from '../util/transport-error.js';
 import { PathErrorCode as MultipathError } from '../wire/errors.js';
 import type { Frame } from '../wire/frame.js';
 import type { Connection } from './connection.js';
-import { controllerNameOf, newController, Path } from './path.js';
+import { controllerNameOf, MAX_PATH_RESPONSES, newController, Path } from './path.js';
 import { PathCidSets } from './path-cids.js';
 import { applyPmtuChange } from './pmtu.js';
 import { PacketSpace } from './space.js';
@@ -391,6 +391,8 @@ export function onMultipathChallengeLost(conn: Connection, data: Uint8Array): vo
  */
 export function onPathAddressChange(conn: Connection, now: Instant, path: Path, from: SocketAddress, size: number): void {
   if (path.state === 'closing' || sameAddress(from, path.remote)) return;
+  // RFC 9000 §21.5.4: new addresses are followed at a bounded rate (migration.ts ValidationBudget).
+  if (!conn.validationBudget.take(now)) return;
   const old = path.remote;
   const ipChanged = from.host !== old.host;
   path.remote = from;
@@ -434,7 +436,7 @@ function pathMigrationFailed(conn: Connection, now: Instant, path: Path): void {
 
 /** A PATH_CHALLENGE that arrived on `path`: answered on the same path (§3.1). */
 export function onMultipathChallenge(path: Path, data: Uint8Array): void {
-  if (path.responses.length < 4) path.responses.push(data.slice());
+  if (path.responses.length < MAX_PATH_RESPONSES) path.responses.push(data.slice());
 }
 
 /**

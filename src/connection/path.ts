@@ -35,6 +35,14 @@ export function controllerNameOf(config: ConnectionConfig, s: TransportSettings,
   return (id !== 0 ? config.multipath?.congestionControlOf?.(id) : undefined) ?? s.congestionControl;
 }
 
+/**
+ * PATH_RESPONSE frames owed at most, per path and for other addresses (RFC 9000 §8.2.2); a
+ * PATH_CHALLENGE beyond them is not answered: a peer that sends many at once is not validating a
+ * path (it would wait for the answer), and each answer costs a padded datagram (§21.9: an
+ * endpoint MAY drop packets with non-productive frames). The peer sends new challenges as needed.
+ */
+export const MAX_PATH_RESPONSES = 4;
+
 export class Path {
   constructor(
     /** Path ID (multipath-21 §2; 0 for the handshake path and for single-path connections). */

@@ -35,8 +35,12 @@ export const PERSISTENT_CONGESTION_THRESHOLD = 3;
 export const DEFAULT_MAX_ACK_DELAY: Duration = 25_000;
 /** RFC 9002 §6.2.4: "MAY send up to two full-sized datagrams" on a PTO. */
 export const PTO_PROBES = 2;
-/** Skipped packet-number ranges remembered per space (oldest forgotten first). */
-const MAX_SKIPPED_RANGES = 64;
+/**
+ * Skipped packet-number ranges remembered per space, oldest forgotten first (RFC 9000 §21.4:
+ * the optimistic-ACK defence needs only recent ones; the memory stays bounded). At one skip
+ * per 128–1023 packets (`skipPacketNumberPeriod`) they span at least 8192 packets.
+ */
+export const MAX_SKIPPED_RANGES = 64;
 
 const FRAME_ACK = 0x02;
 const FRAME_ACK_ECN = 0x03;
@@ -221,6 +225,11 @@ export class LossRecovery<T> {
       this.cc.onPacketSent(now, p.size, this.bytesInFlight);
     }
     if (p.inFlight || p.ackEliciting) this.armedAt = now;
+  }
+
+  /** Skipped packet-number ranges remembered in `space` (at most MAX_SKIPPED_RANGES). */
+  skippedRanges(space: SpaceId): number {
+    return this.spaces[space].skipped.length >> 1;
   }
 
   /**
@@ -458,7 +467,7 @@ export class LossRecovery<T> {
     let n = 0;
     for (let i = h.first(); i < h.length && h.pnAt(i) <= la; i = h.live(i + 1)) {
       const p = h.at(i);
-      if (p.timeSent <= lostSendTime || la >= p.pn + PACKET_THRESHOLD) {
+      if (p.timeSent <= lostSendTime || (la >= p.pn + PACKET_THRESHOLD && this.sentAfter(sp, p.pn, la))) {
         h.removeLost(i);
         if (p.ackEliciting) sp.ackEliciting--;
         if (n < lost.length) {
@@ -565,6 +574,28 @@ export class LossRecovery<T> {
         throw new TransportError(ErrorCode.PROTOCOL_VIOLATION, frameType, `ACK of skipped packet ${pn} in space ${space}`);
       }
     }
+  }
+
+  /**
+   * §6.1.1 kPacketThreshold counts packets sent after `pn`: whether at least PACKET_THRESHOLD
+   * numbers in (pn, la] (la acknowledged, hence sent) were sent, not skipped. Walks the skipped
+   * ranges down from `la`, which meets only the few skipped near it.
+   */
+  private sentAfter(sp: Space<T>, pn: number, la: number): boolean {
+    const sk = sp.skipped;
+    let need = PACKET_THRESHOLD;
+    let top = la; // numbers in (pn, top] not yet looked at
+    for (let j = sk.length - 2; j >= 0 && top > pn; j -= 2) {
+      const s = sk[j]!;
+      const e = sk[j + 1]!;
+      if (s > top) continue;
+      const hi = e > pn ? e : pn;
+      const sentAbove = top > hi ? top - hi : 0;
+      if (sentAbove >= need) return true;
+      need -= sentAbove;
+      top = s - 1;
+    }
+    return top - pn >= need;
   }
 
   private addSkipped(sp: Space<T>, start: number, end: number): void {

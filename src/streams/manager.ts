@@ -34,6 +34,7 @@ import { RecvStream, type RecvState } from './recv-stream.js';
 import { Scheduler, URGENCY_LEVELS } from './scheduler.js';
 import { ACK_FINISHED, ACK_WRITABLE, SendStream, type SendSlice, type SendState } from './send-stream.js';
 import { StreamCounts } from './stream-counts.js';
+import { ChunkBudget } from './reassembly.js';
 import { ConnectionFlow } from './conn-flow.js';
 import type { ControlFrame, PeerStreamParams, StreamEvent, StreamLimits, StreamSlice, StreamToken } from './types.js';
 
@@ -78,6 +79,23 @@ export class StreamManager {
     this.limits = o.limits;
     this.conn = new ConnectionFlow(o.limits.initialMaxData, o.limits.maxConnectionWindow);
     this.counts = new StreamCounts(o.isClient, o.limits.maxStreamsBidi, o.limits.maxStreamsUni);
+    this.chunkLimits = {
+      ...(o.limits.maxStreamChunks !== undefined ? { maxChunks: o.limits.maxStreamChunks } : {}),
+      ...(o.limits.maxConnectionChunks !== undefined ? { budget: new ChunkBudget(o.limits.maxConnectionChunks) } : {}),
+    };
+  }
+
+  /** Reassembly chunk bounds of every receiving stream (RFC 9000 §21.7): per stream, and one budget for all. */
+  private readonly chunkLimits: { maxChunks?: number; budget?: ChunkBudget };
+
+  /** Streams held (open, or closed but not yet forgotten): bounded by the stream limits (§4.6). */
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  /** Out-of-order reassembly chunks held across the receiving streams (with a connection-wide bound; else 0). */
+  get chunksHeld(): number {
+    return this.chunkLimits.budget?.used ?? 0;
   }
 
   /** Once the peer's transport parameters are known. Credits only grow (0-RTT remembered values first). */
@@ -533,7 +551,7 @@ export class StreamManager {
     let recv: RecvStream | undefined;
     if (bidi || remote) {
       const initial = remote ? (bidi ? L.initialMaxStreamDataBidiRemote : L.initialMaxStreamDataUni) : L.initialMaxStreamDataBidiLocal;
-      recv = new RecvStream(initial, Math.max(initial, L.maxStreamWindow));
+      recv = new RecvStream(initial, Math.max(initial, L.maxStreamWindow), this.chunkLimits);
     }
     const s = new Stream(id, remote, send, recv);
     this.streams.set(id, s);
@@ -618,6 +636,7 @@ export class StreamManager {
   private maybeRemove(s: Stream): void {
     if ((s.send !== undefined && !s.send.isTerminal) || (s.recv !== undefined && !s.recv.isTerminal)) return;
     if (!this.streams.delete(s.id)) return;
+    s.recv?.buf.clear(); // anything still held leaves the connection's chunk budget
     this.ctrlStreams.delete(s.id);
     this.windowCheck.delete(s.id);
     if (s.remote) this.counts.onRemoteClosed(isBidi(s.id));

@@ -13,7 +13,8 @@
  * flow control never reaches it. The per-chunk overhead is bounded too: when the number of
  * chunks exceeds `maxChunks`, contiguous runs are merged (one copy); if that does not halve it
  * the peer is fragmenting data pathologically (gaps every few bytes) and the same error is
- * thrown.
+ * thrown. A `ChunkBudget` shared by several reassemblers (a connection's streams) bounds their
+ * chunks together the same way (RFC 9000 §21.7).
  *
  * Storage (DESIGN §4 rule 2: nothing allocated per packet in steady state): new bytes are
  * copied into a slab — a buffer that only ever grows at its end and is never rewritten — and a
@@ -26,6 +27,17 @@
  * afterwards (slab bytes are written once), so the caller may keep them.
  */
 import { TransportError } from '../util/transport-error.js';
+
+/**
+ * A bound on the chunks several reassemblers hold together: a connection's streams (RFC 9000
+ * §21.7 "Stream Fragmentation and Reassembly Attacks": flow control bounds the bytes a peer
+ * makes us hold, not the number of fragments they come in, and each fragment costs an object).
+ */
+export class ChunkBudget {
+  /** Chunks held by the reassemblers that share the budget. */
+  used = 0;
+  constructor(readonly max: number) {}
+}
 
 /** Bytes [offset, offset + len) of the stream, held at buf[pos, pos + len). */
 interface Chunk {
@@ -57,10 +69,15 @@ export class Reassembler {
   private slabFill = 0;
   private nextSlab = MIN_SLAB;
 
-  constructor(o: { maxBuffered: number; errorCode: number; maxChunks?: number }) {
+  /** The budget shared with other reassemblers, and the chunks this one has charged to it. */
+  private readonly budget: ChunkBudget | undefined;
+  private charged = 0;
+
+  constructor(o: { maxBuffered: number; errorCode: number; maxChunks?: number; budget?: ChunkBudget }) {
     this.maxBuffered = o.maxBuffered;
     this.errorCode = o.errorCode;
     this.maxChunks = o.maxChunks ?? Math.max(64, Math.ceil(o.maxBuffered / 256));
+    this.budget = o.budget;
   }
 
   /** Contiguous bytes ready to read. */
@@ -127,6 +144,23 @@ export class Reassembler {
         throw new TransportError(this.errorCode, frameType, 'reassembly: too many fragments');
       }
     }
+    const budget = this.budget;
+    if (budget !== undefined) {
+      this.charge();
+      if (budget.used > budget.max) {
+        // This stream's adjacent chunks merged first; the budget may be held by fragments of others.
+        this.defragment();
+        this.charge();
+        if (budget.used > budget.max) throw new TransportError(this.errorCode, frameType, `reassembly: more than ${budget.max} fragments across streams`);
+      }
+    }
+  }
+
+  /** Brings the shared budget up to date with the chunks held now. */
+  private charge(): void {
+    const n = this.chunks.length - this.head;
+    this.budget!.used += n - this.charged;
+    this.charged = n;
   }
 
   /**
@@ -164,6 +198,7 @@ export class Reassembler {
     this.bytes = 0;
     this.slab = undefined;
     this.slabFill = 0;
+    if (this.budget !== undefined) this.charge();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -257,6 +292,7 @@ export class Reassembler {
     }
     this.readOffset = target;
     this.bytes -= n;
+    if (this.budget !== undefined) this.charge();
     // Compact the consumed prefix once it dominates the array (amortised O(1)).
     if (this.head > 32 && this.head * 2 > chunks.length) {
       chunks.splice(0, this.head);

@@ -14,7 +14,7 @@
 import { RecvWindow } from '../flow/credit.js';
 import { ErrorCode, TransportError } from '../util/transport-error.js';
 import type { StreamId } from './id.js';
-import { Reassembler } from './reassembly.js';
+import { Reassembler, type ChunkBudget } from './reassembly.js';
 import type { ControlFrame } from './types.js';
 
 export type RecvState = 'recv' | 'size_known' | 'data_recvd' | 'data_read' | 'reset_recvd' | 'reset_read';
@@ -41,10 +41,18 @@ export class RecvStream {
   /** Offset up to which bytes were credited to the connection window as consumed. */
   creditedOffset = 0;
 
-  constructor(initialWindow: number, maxWindow: number) {
+  constructor(initialWindow: number, maxWindow: number, chunks?: { maxChunks?: number; budget?: ChunkBudget }) {
     this.window = new RecvWindow({ initial: initialWindow, max: maxWindow });
     // Flow control bounds what the peer may make us hold; reassembly enforces the same bound.
-    this.buf = new Reassembler({ maxBuffered: Math.max(initialWindow, maxWindow), errorCode: ErrorCode.FLOW_CONTROL_ERROR });
+    // The number of fragments is bounded per stream and, with a budget, per connection (§21.7);
+    // going beyond is reported as FLOW_CONTROL_ERROR too: the peer made us commit more receive
+    // resources than we granted (§4; §21.7 leaves the error open).
+    this.buf = new Reassembler({
+      maxBuffered: Math.max(initialWindow, maxWindow),
+      errorCode: ErrorCode.FLOW_CONTROL_ERROR,
+      ...(chunks?.maxChunks !== undefined ? { maxChunks: chunks.maxChunks } : {}),
+      ...(chunks?.budget !== undefined ? { budget: chunks.budget } : {}),
+    });
   }
 
   get isTerminal(): boolean {

@@ -21,6 +21,13 @@ export interface StreamLimits {
   maxConnectionWindow: number;
   /** Per-stream bytes the app may queue (unacknowledged) before write() accepts less. */
   sendBufferSize: number;
+  /**
+   * Out-of-order chunks reassembly holds per stream, and across the connection's streams
+   * (RFC 9000 §21.7; TransportSettings maxStreamChunks / maxConnectionChunks). Absent: the
+   * reassembler's default per stream, no connection-wide bound.
+   */
+  maxStreamChunks?: number;
+  maxConnectionChunks?: number;
 }
 
 /** The peer's transport parameters that govern what we may send and open (RFC 9000 §18.2). */

@@ -12,6 +12,12 @@
 export class RangeSet {
   private r: number[] = [];
 
+  /**
+   * Values below this were in ranges dropped at the `maxRanges` cap: whether one of them is a
+   * member is no longer known (0 until the cap dropped a range).
+   */
+  forgottenBelow = 0;
+
   constructor(readonly maxRanges: number = Infinity) {}
 
   get rangeCount(): number {
@@ -134,11 +140,13 @@ export class RangeSet {
   clone(): RangeSet {
     const c = new RangeSet(this.maxRanges);
     c.r = this.r.slice();
+    c.forgottenBelow = this.forgottenBelow;
     return c;
   }
 
   clear(): void {
     this.r.length = 0;
+    this.forgottenBelow = 0;
   }
 
   toArray(): Array<[number, number]> {
@@ -147,7 +155,10 @@ export class RangeSet {
 
   private trim(): void {
     const excess = this.r.length / 2 - this.maxRanges;
-    if (excess > 0) this.replace(0, 2 * excess, 0, 0, 0, 0, 0);
+    if (excess > 0) {
+      this.replace(0, 2 * excess, 0, 0, 0, 0, 0);
+      this.forgottenBelow = this.r[0]!;
+    }
   }
 
   /**

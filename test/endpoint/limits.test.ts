@@ -27,7 +27,7 @@ function drain(ep: Endpoint, now: number): Datagram[] {
 function packetType(d: Uint8Array): string {
   if ((d[0]! & 0x80) === 0) return 'short';
   const v = ((d[1]! << 24) | (d[2]! << 16) | (d[3]! << 8) | d[4]!) >>> 0;
-  return v === 0 ? 'version_negotiation' : longPacketTypeFromBits(v, (d[0]! >> 4) & 3);
+  return v === 0 ? 'version_negotiation' : (longPacketTypeFromBits(v, (d[0]! >> 4) & 3) ?? 'unknown');
 }
 
 async function server(extra: Partial<EndpointOptions> = {}): Promise<Endpoint> {
