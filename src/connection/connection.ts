@@ -252,6 +252,8 @@ export class Connection {
   datagramsSent = 0;
   datagramsReceived = 0;
   datagramsLost = 0;
+  /** Received packets that failed authentication, all keys together (RFC 9001 §6.6 integrity limit). */
+  authFailures = 0;
   /** Queued DATAGRAMs dropped because they no longer fit (the path's datagram size shrank). */
   datagramsDropped = 0;
   /** Received DATAGRAMs dropped unread, the oldest first, at `datagramReceiveQueue` (RFC 9221 §5). */

@@ -159,6 +159,11 @@ function handlePacket(conn: Connection, now: Instant, d: Datagram, h: PacketHead
   const payloadLength = aeadKeys !== undefined ? openPayload(aeadKeys, packet, hp.headerLength, hp.pn, pathId) : -1;
   if (payloadLength < 0) {
     reapplyHeaderProtection(keys.hp, packet, h.pnOffset);
+    // RFC 9001 §6.6: packets failing authentication are counted over the connection's whole life
+    // and all keys; beyond the AEAD's integrity limit the connection closes at once.
+    if (aeadKeys !== undefined && ++conn.authFailures > aeadKeys.suite.integrityLimit) {
+      throw new TransportError(ErrorCode.AEAD_LIMIT_REACHED, undefined, 'AEAD integrity limit reached');
+    }
     return conn.drop(now, aeadKeys !== undefined ? 'decryption_failure' : 'key_unavailable', `${SPACE_NAMES[space]} packet`, h.packetLength);
   }
   if (kp !== undefined) conn.onKeyPhaseOpened(now, kp, which, hp.pn, pathId);
