@@ -39,9 +39,13 @@ export class MemoryTokenStore implements TokenStore {
   }
 }
 
-/** The key a client's tokens are stored under: the server name, else its address. */
+/**
+ * The key a client's tokens are stored under: the server name and its address, so a token is
+ * sent only to the address it came from (RFC 9000 §21.5.3: a name that now resolves elsewhere
+ * must not turn the client's Initial into a request forgery with a server-chosen token).
+ */
 export function tokenStoreKey(conn: Connection): string {
-  return conn.config.serverName ?? `${conn.remote.host}:${conn.remote.port}`;
+  return `${conn.config.serverName ?? ''}@${conn.remote.host}:${conn.remote.port}`;
 }
 
 /** Client, as the connection starts: a stored NEW_TOKEN token for its first Initial (§8.1.3). */

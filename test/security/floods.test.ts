@@ -5,10 +5,10 @@
  * ACK per two (the ack-eliciting threshold).
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryTokenStore } from '../../src/connection/address-token.js';
+import { MemoryTokenStore, tokenStoreKey } from '../../src/connection/address-token.js';
 import { DEFAULT_TRANSPORT } from '../../src/connection/config.js';
 import type { Frame } from '../../src/wire/frame.js';
-import type { Pair } from '../support/pair.js';
+import { SERVER_ADDR, type Pair } from '../support/pair.js';
 import { closeOf, craft, drainEvents, established, fill, toClient, toServer } from './support.js';
 
 /** Drains the server endpoint's datagrams; returns how many there were. */
@@ -35,7 +35,21 @@ describe('other floods', () => {
     pair.runFor(100_000);
     expect(closeOf(pair.clientEvents)).toBeUndefined();
     expect(store.size).toBe(1);
-    expect(store.get('localhost')?.[0]).toBe(last);
+    expect(store.get(tokenStoreKey(pair.clientConn))?.[0]).toBe(last);
+  });
+
+  it('a token is kept for the server name and address it came from (RFC 9000 §21.5.3)', async () => {
+    const pair = await established();
+    toClient(pair, craft(pair.serverConn!, [{ kind: 'new_token', token: new Uint8Array(32).fill(7) }]));
+    pair.runFor(100_000);
+    const store = pair.clientConn.config.tokenStore as MemoryTokenStore;
+    expect(tokenStoreKey(pair.clientConn)).toBe(`localhost@${SERVER_ADDR.host}:${SERVER_ADDR.port}`);
+    expect(store.size).toBe(1);
+    // The same name at another address gets no token in its Initial.
+    const elsewhere = pair.client.connect(pair.now, { host: '10.9.9.9', port: 443 }, { ...pair.clientConn.config, tokenStore: store });
+    expect(elsewhere.retry.token.length).toBe(0);
+    const again = pair.client.connect(pair.now, SERVER_ADDR, { ...pair.clientConn.config, tokenStore: store });
+    expect(again.retry.token[0]).toBe(7);
   });
 
   it(`DATAGRAM flood: at most datagramReceiveQueue (${DEFAULT_TRANSPORT.datagramReceiveQueue}) wait for the application, the oldest dropped first`, async () => {
