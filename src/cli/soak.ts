@@ -13,6 +13,10 @@
  *
  * Exit status: 0 when no run hung, corrupted data, broke an invariant or crashed; 1 otherwise;
  * 2 for bad usage.
+ *
+ * `tquic soak --loopback` is another soak: concurrent connections over real UDP on loopback
+ * with their memory measured (`loopback` below, stress/loopback-soak.ts); exit 1 when a
+ * download failed or the end heap is above the tolerance.
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -34,6 +38,7 @@ import {
   type MatrixRun,
   type MatrixSummary,
 } from '../sim/matrix.js';
+import { formatLoopbackSoak, runLoopbackSoak, type LoopbackSoakOptions } from '../stress/loopback-soak.js';
 
 /** Default seeds per cell (`npm run soak`). */
 export const DEFAULT_SEEDS = 100;
@@ -49,6 +54,8 @@ export default async function soak(values: Record<string, unknown>, positionals:
     process.stderr.write(`tquic soak: ${msg}\n`);
     return 2;
   };
+  if (values.loopback === true) return loopback(values, positionals, fail);
+  for (const k of ['connections', 'bytes', 'client-sockets', 'heap-tolerance', 'timeout']) if (values[k] !== undefined) return fail(`--${k} goes with --loopback`);
   const int = (k: string, min: number): number | undefined => {
     const v = values[k];
     if (typeof v !== 'string') return undefined;
@@ -113,6 +120,54 @@ export default async function soak(values: Record<string, unknown>, positionals:
   process.stdout.write(json ? JSON.stringify(doc, null, 2) + '\n' : formatSummary(summary) + '\n');
   if (!json && typeof values.out === 'string') process.stdout.write(`summary written to ${values.out}\n`);
   return summary.ok ? 0 : 1;
+}
+
+/**
+ * `tquic soak --loopback [--connections N] [--bytes N] [--client-sockets shared|per-connection]
+ * [--heap-tolerance PCT] [--timeout S] [--crypto NAME] [--json] [--out FILE]`: N concurrent
+ * connections over real UDP on 127.0.0.1, every download checked, the heap back within the
+ * tolerance of its baseline at the end (stress/loopback-soak.ts).
+ */
+async function loopback(values: Record<string, unknown>, positionals: string[], fail: (msg: string) => number): Promise<number> {
+  if (positionals.length > 0) return fail(`unexpected argument '${positionals[0]}'`);
+  for (const k of ['seeds', 'seed', 'subset', 'filter', 'jobs']) if (values[k] !== undefined) return fail(`--${k} does not go with --loopback`);
+  const o: LoopbackSoakOptions = { log: (line) => void process.stderr.write(line + '\n') };
+  const num = (k: string, min: number, integer = true): number | undefined => {
+    const v = values[k];
+    if (typeof v !== 'string') return undefined;
+    const n = Number(v);
+    if (!(Number.isFinite(n) && n >= min) || (integer && !Number.isInteger(n))) throw new RangeError(`--${k} must be ${integer ? 'an integer' : 'a number'} >= ${min}`);
+    return n;
+  };
+  try {
+    const connections = num('connections', 1);
+    if (connections !== undefined) o.connections = connections;
+    const bytes = num('bytes', 1);
+    if (bytes !== undefined) o.bytes = bytes;
+    const tolerance = num('heap-tolerance', 0, false);
+    if (tolerance !== undefined) o.heapTolerance = tolerance / 100;
+    const timeout = num('timeout', 1, false);
+    if (timeout !== undefined) o.timeoutMs = timeout * 1000;
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  const sockets = values['client-sockets'];
+  if (sockets !== undefined && sockets !== 'shared' && sockets !== 'per-connection') return fail(`--client-sockets is shared or per-connection, not '${String(sockets)}'`);
+  if (sockets !== undefined) o.clientSockets = sockets;
+  const cryptoName = typeof values.crypto === 'string' ? values.crypto : 'node';
+  if (cryptoName !== 'node' && cryptoName !== 'noble') return fail(`unknown crypto provider '${cryptoName}'`);
+  o.crypto = cryptoName;
+  let report;
+  try {
+    report = await runLoopbackSoak(o);
+  } catch (e) {
+    process.stderr.write(`tquic soak: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const json = JSON.stringify(report, null, 2) + '\n';
+  if (typeof values.out === 'string') writeFileSync(values.out, json);
+  process.stdout.write(values.json === true ? json : formatLoopbackSoak(report) + '\n');
+  return report.ok ? 0 : 1;
 }
 
 /** A bar on a terminal, a line every 5% otherwise; failures as they happen (plain mode). */

@@ -1,0 +1,45 @@
+/**
+ * `tquic soak --loopback` in small: 50 concurrent connections × 256 KB over real UDP on
+ * 127.0.0.1 in this process, one shared client endpoint; every download complete and identical,
+ * nothing held by either endpoint afterwards, and the heap (heapUsed + arrayBuffers, after full
+ * GCs) back within 10% of its baseline.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { formatLoopbackSoak, runLoopbackSoak } from '../../src/stress/loopback-soak.js';
+import { main } from '../../src/cli/main.js';
+import { capture } from '../support/capture.js';
+
+describe('tquic soak --loopback', () => {
+  it('50 connections × 256 KB all complete; the heap returns within 10% of its baseline', async () => {
+    const r = await runLoopbackSoak({ connections: 50, bytes: 256 * 1024, seed: 1, timeoutMs: 40_000 });
+    const detail = `seed 1; replay: tquic soak --loopback --connections 50 --bytes ${256 * 1024}\n${formatLoopbackSoak(r)}`;
+    expect(r.failures, detail).toEqual([]);
+    expect(r.completed, detail).toBe(50);
+    expect(r.totalBytes).toBe(50 * 256 * 1024);
+    expect(r.held).toEqual({ serverConnections: 0, serverEndpointConnections: 0, clientHostConnections: 0, clientEndpointConnections: 0 });
+    expect(r.peak.total, detail).toBeGreaterThan(r.baseline.total);
+    expect(r.ratio, detail).toBeLessThanOrEqual(1.1);
+    expect(r.ok).toBe(true);
+  }, 60_000);
+
+  it('the command runs the loopback mode and rejects matrix options with it', async () => {
+    const c = capture();
+    try {
+      expect(await main(['soak', '--loopback', '--connections', '4', '--bytes', '20000', '--client-sockets', 'per-connection'])).toBe(0);
+      expect(c.out()).toMatch(/^tquic soak --loopback: 4 concurrent connections × 20000 bytes/);
+      expect(c.out()).toMatch(/^completed 4, failed 0;/m);
+      expect(c.out()).toContain('verdict: PASS');
+    } finally {
+      vi.restoreAllMocks();
+    }
+    for (const args of [['--loopback', '--seeds', '2'], ['--connections', '5'], ['--loopback', '--client-sockets', 'many'], ['--loopback', '--connections', '0']]) {
+      const e = capture();
+      try {
+        expect(await main(['soak', ...args]), args.join(' ')).toBe(2);
+        expect(e.err()).toContain('tquic soak:');
+      } finally {
+        vi.restoreAllMocks();
+      }
+    }
+  }, 60_000);
+});
