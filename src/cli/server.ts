@@ -29,12 +29,14 @@ export default async function server(values: Record<string, unknown>): Promise<n
   if (unknown.length > 0) return fail('server', `ALPN ${unknown.join(',')}: the server speaks ${H3_ALPN} and ${HQ_ALPN}`, 2);
   let port: number;
   let maxConnections: number | undefined;
+  let maxHandshakes: number | undefined;
   let common: CommonOptions;
   let preferred: { host: string; port: number } | undefined;
   try {
     if (typeof values['preferred-address'] === 'string') preferred = hostPort(values['preferred-address']);
     port = int(values.port, 'port', 4433);
     maxConnections = values['max-connections'] === undefined ? undefined : int(values['max-connections'], 'max-connections', 0);
+    maxHandshakes = values['max-handshakes'] === undefined ? undefined : int(values['max-handshakes'], 'max-handshakes', 0);
     common = commonOptions(values, alpn);
   } catch (e) {
     return fail('server', (e as Error).message, 2);
@@ -48,6 +50,7 @@ export default async function server(values: Record<string, unknown>): Promise<n
       key,
       ...common,
       ...(maxConnections !== undefined ? { maxConnections } : {}),
+      ...(maxHandshakes !== undefined ? { maxHandshakes } : {}),
       // RFC 9000 §8.1.2: every client proves its address with a Retry token first.
       ...(values.retry === true ? { retry: 'always' as const } : {}),
       ...(values['early-data'] === true ? { earlyData: true } : {}),
