@@ -4,7 +4,7 @@
  * target reads (targets.ts: selector byte first), so mutation starts from structures a peer
  * would really send. Everything here is deterministic: fixed bytes, no randomness.
  */
-import { ByteWriter } from '../util/bytes.js';
+import { ByteWriter, concatBytes } from '../util/bytes.js';
 import { encodeFrame, frameLength } from '../wire/frame-codec.js';
 import type { Frame } from '../wire/frame.js';
 import { encodeVersionNegotiation, patchLongHeaderLength, writeLongHeader, writeRetry, writeShortHeader } from '../wire/header.js';
@@ -20,15 +20,7 @@ import { fecFixture } from './targets.js';
 
 const bytes = (n: number, fill: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (fill + i * 7) & 0xff);
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
-const cat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
+const cat = concatBytes;
 
 export function encodeFrames(frames: readonly Frame[]): Uint8Array {
   const w = ByteWriter.alloc(frames.reduce((n, f) => n + frameLength(f), 0));
