@@ -31,6 +31,7 @@ export {
   type CommonOptions,
   type OpenStreamOptions,
   type QuicServerEvents,
+  type ServerStats,
   type QuicConnectionEvents,
   type PathChange,
   type PathEvent,

@@ -2,7 +2,7 @@
  * io/ (the edge, DESIGN §2): the node:dgram driver with the real clock, qlog and keylog files,
  * and the public async API (`listen`, `connect`, QuicServer, QuicConnection, QuicStream).
  */
-export { listen, QuicServer, DEFAULT_SHUTDOWN_TIMEOUT_MS, type ListenOptions, type QuicServerEvents, type ServerCloseOptions, type ShutdownHook } from './server.js';
+export { listen, QuicServer, DEFAULT_SHUTDOWN_TIMEOUT_MS, type ListenOptions, type QuicServerEvents, type ServerStats, type ServerCloseOptions, type ShutdownHook } from './server.js';
 export { connect, type ConnectOptions } from './client.js';
 export { MemorySessionStore, type SessionStore } from '../connection/session-cache.js';
 export { encodeSession, decodeSession, type ClientSession } from '../crypto/tls/engine.js';

@@ -9,7 +9,7 @@ import type { Connection } from '../connection/connection.js';
 import type { ConnectionConfig } from '../connection/config.js';
 import type { SocketAddress } from '../util/datagram.js';
 import { ErrorCode } from '../util/transport-error.js';
-import { DEFAULT_MAX_CONNECTIONS } from '../endpoint/endpoint.js';
+import { DEFAULT_MAX_CONNECTIONS, type Endpoint } from '../endpoint/endpoint.js';
 import { Channel } from './channel.js';
 import type { QuicConnection } from './connection.js';
 import type { QuicError } from './errors.js';
@@ -95,6 +95,26 @@ export interface QuicServerEvents {
   close: [];
 }
 
+/** `QuicServer.stats()`. */
+export interface ServerStats {
+  /** Connections the server holds (as `connectionCount`). */
+  connections: number;
+  /** Connections the endpoint routes datagrams to (also those refused and still closing). */
+  endpointConnections: number;
+  handshakesInProgress: number;
+  dropped: Endpoint['dropped'];
+  refused: Endpoint['refused'];
+  statelessResets: Endpoint['statelessResets'];
+  addressValidation: Endpoint['addressValidation'];
+  datagramsReceived: number;
+  datagramsSent: number;
+  bytesReceived: number;
+  bytesSent: number;
+  /** Datagrams the endpoint threw on (dropped; a bug if ever non-zero). */
+  receiveErrors: number;
+  sendErrors: number;
+}
+
 export class QuicServer extends EventEmitter<QuicServerEvents> implements AsyncIterable<QuicConnection> {
   /** The bound address (the real port when 0 was asked for). */
   readonly address: SocketAddress;
@@ -118,6 +138,31 @@ export class QuicServer extends EventEmitter<QuicServerEvents> implements AsyncI
   /** Connections the server holds (handshaking, established or closing). */
   get connectionCount(): number {
     return this.host.connections.size;
+  }
+
+  /**
+   * What the endpoint and its sockets have seen: datagrams dropped before reaching a connection
+   * (RFC 9000 §5.2), new connections refused (§5.2.2), stateless resets (§10.3), address
+   * validation (§8.1), handshakes under way, and the socket counters. A fresh object per call.
+   */
+  stats(): ServerStats {
+    const ep = this.host.endpoint;
+    const d = this.host.driver;
+    return {
+      connections: this.host.connections.size,
+      endpointConnections: ep.connectionCount,
+      handshakesInProgress: ep.handshakesInProgress,
+      dropped: { ...ep.dropped },
+      refused: { ...ep.refused },
+      statelessResets: { ...ep.statelessResets },
+      addressValidation: { ...ep.addressValidation },
+      datagramsReceived: d.datagramsReceived,
+      datagramsSent: d.datagramsSent,
+      bytesReceived: d.bytesReceived,
+      bytesSent: d.bytesSent,
+      receiveErrors: d.receiveErrors,
+      sendErrors: d.sendErrors,
+    };
   }
 
   /** Whether the sockets are closed. */

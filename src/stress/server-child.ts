@@ -13,9 +13,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { generateDevCertificate } from '../crypto/certgen.js';
-import type { Endpoint } from '../endpoint/endpoint.js';
 import { serveHq, HQ_ALPN } from '../http/index.js';
-import type { IoHost } from '../io/host.js';
 import { listen, type QuicServer } from '../io/index.js';
 import { sampleMemory, settledMemory, type MemorySample } from './memory.js';
 
@@ -38,11 +36,11 @@ export interface ServerCounters {
   connections: number;
   /** Connections the endpoint routes to (includes those refused and still closing). */
   endpointConnections: number;
-  /** Server handshakes under way, when the endpoint counts them. */
-  handshakesInProgress?: number;
+  /** Server handshakes under way. */
+  handshakesInProgress: number;
   /** The endpoint's drops before any connection (RFC 9000 §5.2), by reason. */
   dropped: Record<string, number>;
-  /** New connections refused at the endpoint's limits (CONNECTION_REFUSED), when it counts them. */
+  /** New connections refused at the endpoint's limits (CONNECTION_REFUSED). */
   refused: Record<string, number>;
   /** Stateless resets sent and withheld (RFC 9000 §10.3.3). */
   statelessResets: Record<string, number>;
@@ -81,36 +79,21 @@ export function childCommand(): { cmd: string; args: string[] } {
   return { cmd: process.execPath, args: [file] };
 }
 
-/** The endpoint and driver behind a QuicServer (which keeps its host private). */
-function internals(srv: QuicServer): { host: IoHost; endpoint: Endpoint } {
-  const host = (srv as unknown as { host: IoHost }).host;
-  return { host, endpoint: host.endpoint };
-}
-
 function counters(srv: QuicServer, hs: { established: number; errors: number }): ServerCounters {
-  const { host, endpoint } = internals(srv);
-  const d = host.driver;
-  // Read defensively: counters an endpoint of this version may not have are reported as absent.
-  const ep = endpoint as unknown as {
-    refused?: Record<string, number>;
-    statelessResets?: Record<string, number>;
-    reset?: { stats?: Record<string, number> };
-    handshakesInProgress?: number;
-    addressValidation?: Record<string, number>;
-  };
+  const st = srv.stats();
   return {
-    connections: srv.connectionCount,
-    endpointConnections: endpoint.connectionCount,
-    ...(ep.handshakesInProgress !== undefined ? { handshakesInProgress: ep.handshakesInProgress } : {}),
-    dropped: { ...endpoint.dropped },
-    refused: { ...(ep.refused ?? {}) },
-    statelessResets: { ...(ep.statelessResets ?? ep.reset?.stats ?? {}) },
-    addressValidation: { ...(ep.addressValidation ?? {}) },
-    datagramsReceived: d.datagramsReceived,
-    datagramsSent: d.datagramsSent,
-    bytesReceived: d.bytesReceived,
-    bytesSent: d.bytesSent,
-    receiveErrors: d.receiveErrors,
+    connections: st.connections,
+    endpointConnections: st.endpointConnections,
+    handshakesInProgress: st.handshakesInProgress,
+    dropped: st.dropped,
+    refused: st.refused,
+    statelessResets: st.statelessResets,
+    addressValidation: st.addressValidation,
+    datagramsReceived: st.datagramsReceived,
+    datagramsSent: st.datagramsSent,
+    bytesReceived: st.bytesReceived,
+    bytesSent: st.bytesSent,
+    receiveErrors: st.receiveErrors,
     established: hs.established,
     handshakeErrors: hs.errors,
   };
