@@ -28,6 +28,8 @@ import { zeroRttWriteKeys } from './early-data.js';
 import { mtuProbeSize, ptoProbeLimit } from './pmtu.js';
 import { hasMultipathFrames, onPathChallengeSent, pathFailing, writeMultipathFrames } from './multipath.js';
 import type { Path } from './path.js';
+import { onValidationChallengeSent } from './migration.js';
+import { challengeSent } from './path-probe.js';
 import type { PacketSpace } from './space.js';
 import { logRepairSent, onProtectedPacket, protecting, repairsFor, sidFrame, sidLength, takeSymbolAck, writeRepairs } from './fec.js';
 
@@ -491,8 +493,9 @@ function writePacket(conn: Connection, now: Instant, w: ByteWriter, space: Space
         const pv = conn.pathValidation;
         if (pv !== undefined && pv.challengePending && fw.remaining >= 9) {
           put(fw, p, { kind: 'path_challenge', data: pv.challenge }, { kind: 'path_challenge', data: pv.challenge }, true);
-          pv.challengePending = false;
           conn.tx.pathChallengeSent = true;
+          // RFC 9000 §8.2.1, §9.4: a new one on a PTO timer unless a PATH_RESPONSE arrives (migration.ts).
+          onValidationChallengeSent(conn, now);
         }
         while (conn.pathResponses.length > 0 && fw.remaining >= 9) {
           put(fw, p, { kind: 'path_response', data: conn.pathResponses.shift()! }, undefined, true);
@@ -590,7 +593,8 @@ function buildOffPathDatagram(conn: Connection, now: Instant): Datagram | undefi
   if (probe !== undefined && probe.challengePending) {
     ({ local, remote, cid: dcid } = probe);
     challenge = probe.challenge;
-    probe.challengePending = false;
+    // RFC 9000 §8.2.1, §9.4: a new one on a PTO timer unless a PATH_RESPONSE arrives (path-probe.ts).
+    challengeSent(probe, now);
     limit = MIN_INITIAL_DATAGRAM;
     // A response owed on the same path rides along.
     const i = conn.offPathResponses.findIndex((r) => sameAddress(r.remote, remote) && sameAddress(r.local, local));

@@ -56,7 +56,7 @@ import { newController, Path } from './path.js';
 import { checkFecConfig, type FecState, type FecStats } from './fec.js';
 import { largestPto, closePath, pollMultipath, openPath, pathStats, setPathStatus, type Multipath, type PathStats } from './multipath.js';
 import { type PathProbe } from './path-probe.js';
-import { encodePreferredAddress, maybeUsePreferredAddress, startClientMigration, ValidationBudget, type MigrationReason } from './migration.js';
+import { encodePreferredAddress, maybeUsePreferredAddress, startClientMigration, ValidationBudget, type MigrationReason, type PathValidation } from './migration.js';
 import type { PreferredAddress } from '../wire/transport-params.js';
 
 const SPACE_PTYPE = ['initial', 'handshake', '1rtt'] as const;
@@ -279,22 +279,11 @@ export class Connection {
   closePending = false;
   /**
    * RFC 9000 §9.3: validation of the peer's new address after it migrated (a NAT rebinding, as
-   * far as this endpoint can tell). Until the PATH_RESPONSE, sending to it is limited to 3× what
-   * arrived from it (§9.3, §8.1); on failure the previous address is restored (§9.3.2).
+   * far as this endpoint can tell), or of a client's own migration (migration.ts). Until the
+   * PATH_RESPONSE, sending to it is limited to 3× what arrived from it (§9.3, §8.1); on failure
+   * the previous address is restored (§9.3.2).
    */
-  pathValidation:
-    | {
-        challenge: Uint8Array;
-        previous: SocketAddress;
-        deadline: Instant;
-        received: number;
-        sent: number;
-        challengePending: boolean;
-        /** Client migration (migration.ts): our previous local address; no 3× limit then. */
-        previousLocal?: SocketAddress;
-        reason?: MigrationReason;
-      }
-    | undefined;
+  pathValidation: PathValidation | undefined;
   /** Peer address changes followed (stats). */
   migrations = 0;
   /** @internal Path validations the peer's new addresses may start (RFC 9000 §21.5.4; migration.ts). */

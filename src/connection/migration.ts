@@ -15,15 +15,14 @@
  * non-probing packet that arrived on another of its own addresses (the preferred address) moves
  * its local address.
  */
-import { equalBytes } from '../util/bytes.js';
 import { onMultipathChallengeLost, onMultipathResponse } from './multipath.js';
-import { onProbeResponse, startProbe } from './path-probe.js';
+import { challengeResendAt, challengeSent, matchesChallenge, newChallenge, onChallengeLost, onProbeResponse, probeFailed, probePto, renewChallenge, startProbe, type ChallengeState } from './path-probe.js';
 
 import { pmtuNewPath } from './pmtu.js';
 import { newController } from './path.js';
 import { qlogEndpoint } from '../qlog/common.js';
 import type { SocketAddress } from '../util/datagram.js';
-import type { Instant } from '../util/time.js';
+import type { Duration, Instant } from '../util/time.js';
 import type { PreferredAddress } from '../wire/transport-params.js';
 import type { Connection } from './connection.js';
 
@@ -68,20 +67,50 @@ export class ValidationBudget {
 /** Why a client changes path. */
 export type MigrationReason = 'active' | 'preferred_address';
 
-/** RFC 9000 §8.2.4: give up validation after max(3 PTO, 6 × kInitialRtt). */
-export function validationDeadline(conn: Connection, now: Instant): Instant {
-  const pto = conn.recovery.rtt.pto(conn.recovery.maxAckDelay, true);
-  return now + Math.max(3 * pto, 6 * conn.settings.initialRtt);
+/**
+ * RFC 9000 §9.3: the validation of the connection's new path (a client's migration, or the
+ * peer's new address as the server sees it). Until a PATH_RESPONSE echoes one of its challenges
+ * (ChallengeState: a new one on a PTO-like timer), a server sends to the new address at most 3× what
+ * arrived from it (§9.3, §8.1); on failure the previous addresses are restored (§9.3.2).
+ */
+export interface PathValidation extends ChallengeState {
+  previous: SocketAddress;
+  deadline: Instant;
+  /** Bytes received from and sent to the new address (the 3× limit). */
+  received: number;
+  sent: number;
+  /** Client migration: our previous local address; no 3× limit then. */
+  previousLocal?: SocketAddress;
+  reason?: MigrationReason;
+}
+
+/** The PTO of the connection's path, without backoff (RFC 9002 §6.2.1). */
+function currentPto(conn: Connection): Duration {
+  return conn.recovery.rtt.pto(conn.recovery.maxAckDelay, true);
+}
+
+/**
+ * RFC 9000 §8.2.4: give up validation after three times the larger of the current PTO and the
+ * PTO of the path being validated (`pathPto`; the connection's own when the path moved, a probed
+ * path's from kInitialRtt), and at least 6 × kInitialRtt: as multipath.ts does per path.
+ */
+export function validationDeadline(conn: Connection, now: Instant, pathPto: Duration = currentPto(conn)): Instant {
+  return now + Math.max(3 * currentPto(conn), 3 * pathPto, 6 * conn.settings.initialRtt);
 }
 
 /**
  * §9.4: a fresh congestion controller and RTT estimator for a path whose IP address changed,
  * and path MTU discovery from BASE_PLPMTU again (§14.2: the PMTU belongs to an address pair).
+ * The PTO backoff goes too: RFC 9002 §6.2.1 doubles the PTO for each unanswered probe on the
+ * path it measures, and pto_count multiplies the fresh estimator's PTO (§6.2.2: from
+ * kInitialRtt); kept, the old path's backoff (a blackhole, say) would hold the new path's first
+ * probe back for 2^pto_count PTOs although nothing was sent on it yet.
  */
 export function resetPathState(conn: Connection, now: Instant): void {
   pmtuNewPath(conn, now);
   conn.recovery.cc = newController(conn.config, conn.settings, conn.pmtud.current, conn.path.id);
   conn.recovery.rtt.reset();
+  conn.recovery.ptoCount = 0;
 }
 
 /**
@@ -104,16 +133,7 @@ export function startClientMigration(conn: Connection, now: Instant, local: Sock
   if (local.host !== previousLocal.host || remote.host !== previous.host) resetPathState(conn, now);
   // RFC 9000 §13.4.2: ECN is validated afresh on a new path.
   conn.ecn.reset(now);
-  conn.pathValidation = {
-    challenge: conn.prng.bytes(8),
-    previous,
-    previousLocal,
-    deadline: validationDeadline(conn, now),
-    received: 0,
-    sent: 0,
-    challengePending: true,
-    reason,
-  };
+  conn.pathValidation = { ...newChallenge(conn), previous, previousLocal, deadline: validationDeadline(conn, now), received: 0, sent: 0, reason };
   conn.qlog?.event(now, {
     name: 'quic:migration_state_updated',
     data: { new: 'migration_started', tuple_local: qlogEndpoint(local), tuple_remote: qlogEndpoint(remote) },
@@ -165,10 +185,7 @@ export function peerMigrated(conn: Connection, now: Instant, address: SocketAddr
   if (ipChanged) resetPathState(conn, now);
   // RFC 9000 §13.4.2: ECN is validated afresh on a new path.
   conn.ecn.reset(now);
-  const pto = conn.recovery.rtt.pto(conn.recovery.maxAckDelay, true);
-  // §8.2.4: give up after max(3 PTO, 6 × kInitialRtt).
-  const deadline = now + Math.max(3 * pto, 6 * conn.settings.initialRtt);
-  conn.pathValidation = { challenge: conn.prng.bytes(8), previous, deadline, received: 0, sent: 0, challengePending: true };
+  conn.pathValidation = { ...newChallenge(conn), previous, deadline: validationDeadline(conn, now), received: 0, sent: 0 };
   conn.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_started', tuple_remote: qlogEndpoint(address) } });
   conn.emit({ type: 'peer_address_changed', address, previous, state: 'validating' });
 }
@@ -178,21 +195,70 @@ export function onPathResponse(conn: Connection, now: Instant, data: Uint8Array)
   if (conn.mp !== undefined && onMultipathResponse(conn, now, data)) return;
   if (conn.pathProbe !== undefined && onProbeResponse(conn, now, data)) return;
   const pv = conn.pathValidation;
-  if (!pv || !equalBytes(pv.challenge, data)) return;
+  // §8.2.3: the latest challenge or one of the few before it (ChallengeState); others are ignored.
+  if (!pv || !matchesChallenge(pv, data)) return;
   conn.pathValidation = undefined;
   if (pv.previousLocal !== undefined) return clientPathValidated(conn, now, pv.previousLocal, pv.previous, pv.reason ?? 'active');
   conn.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'migration_complete' } });
   conn.emit({ type: 'peer_address_changed', address: conn.remote, previous: pv.previous, state: 'validated' });
 }
 
-/** A packet with PATH_CHALLENGE was lost: send it again while its validation runs. */
+/**
+ * A packet with PATH_CHALLENGE was lost: a new challenge (RFC 9000 §13.3: new data, not a
+ * retransmission) while its validation runs.
+ */
 export function onPathChallengeLost(conn: Connection, data: Uint8Array): void {
   // multipath-21 §3.1: a multipath path's own PATH_CHALLENGE goes out again too.
   if (conn.mp !== undefined) onMultipathChallengeLost(conn, data);
-  const probe = conn.pathProbe;
-  if (probe !== undefined && equalBytes(probe.challenge, data)) probe.challengePending = true;
+  if (conn.pathProbe !== undefined) onChallengeLost(conn, conn.pathProbe, data);
+  if (conn.pathValidation !== undefined) onChallengeLost(conn, conn.pathValidation, data);
+}
+
+/** The builder sent the PATH_CHALLENGE of `conn.pathValidation` on the connection's path. */
+export function onValidationChallengeSent(conn: Connection, now: Instant): void {
+  if (conn.pathValidation !== undefined) challengeSent(conn.pathValidation, now);
+}
+
+/**
+ * The next deadline of the single-path validation and of the probe: giving up (§8.2.4) or the
+ * next PATH_CHALLENGE (ChallengeState: a PTO of the path being validated after the last, with
+ * backoff; the connection's path for `pathValidation`, which already moved there). Allocates nothing.
+ */
+export function validationTimeout(conn: Connection): Instant | undefined {
+  let t: Instant | undefined;
   const pv = conn.pathValidation;
-  if (pv && equalBytes(pv.challenge, data)) pv.challengePending = true;
+  if (pv !== undefined) {
+    t = pv.deadline;
+    const r = challengeResendAt(pv, currentPto(conn));
+    if (r !== undefined && r < t) t = r;
+  }
+  const probe = conn.pathProbe;
+  if (probe !== undefined) {
+    if (t === undefined || probe.deadline < t) t = probe.deadline;
+    const r = challengeResendAt(probe, probePto(conn));
+    if (r !== undefined && r < t) t = r;
+  }
+  return t;
+}
+
+/**
+ * The timers of `validationTimeout`: a validation past its deadline fails (§8.2.4); one still
+ * running whose last PATH_CHALLENGE has gone unanswered for its (backed-off) PTO gets a new one
+ * (§8.2.1, §9.4, §13.3).
+ * Re-sending a challenge starts no new validation: `ValidationBudget` is not charged, and the
+ * builder keeps a server's datagrams to an unvalidated address within 3× what arrived (§8.1).
+ */
+export function onValidationTimeout(conn: Connection, now: Instant): void {
+  const pv = conn.pathValidation;
+  if (pv !== undefined) {
+    if (now >= pv.deadline) peerPathValidationFailed(conn, now);
+    else if ((challengeResendAt(pv, currentPto(conn)) ?? Infinity) <= now) renewChallenge(conn, pv);
+  }
+  const probe = conn.pathProbe;
+  if (probe !== undefined) {
+    if (now >= probe.deadline) probeFailed(conn, now);
+    else if ((challengeResendAt(probe, probePto(conn)) ?? Infinity) <= now) renewChallenge(conn, probe);
+  }
 }
 
 /** §9.3.2: validation failed; go back to the last validated address. */

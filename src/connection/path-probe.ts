@@ -13,21 +13,114 @@
  * (builder.ts).
  */
 import { qlogEndpoint } from '../qlog/common.js';
+import { GRANULARITY } from '../recovery/rtt.js';
 import { equalBytes } from '../util/bytes.js';
 import { sameAddress, type SocketAddress } from '../util/datagram.js';
-import type { Instant } from '../util/time.js';
+import type { Duration, Instant } from '../util/time.js';
 import type { Connection } from './connection.js';
 import { resetPathState, validationDeadline, type MigrationReason } from './migration.js';
 
-export interface PathProbe {
+/**
+ * The PATH_CHALLENGE side of a validation in progress (RFC 9000 §8.2): the single-path
+ * validation of a new address (`conn.pathValidation`, migration.ts) and a probed path
+ * (`conn.pathProbe`). A PATH_CHALLENGE is never retransmitted as such (§13.3): while no
+ * PATH_RESPONSE arrived, a new one with fresh data goes out when a timer set like the PTO of
+ * the path being validated expires (§8.2.1: "MAY send multiple PATH_CHALLENGE frames", no more
+ * often than an Initial would be re-sent; §9.4: the timer of RFC 9002 §6.2.1, "MUST NOT be more
+ * aggressive", restarted "for a longer period of time": it doubles after each challenge, as the
+ * PTO backs off), whether the packet of the last one was lost or acknowledged (its
+ * PATH_RESPONSE may be what was lost), until the validation's deadline (§8.2.4).
+ */
+export interface ChallengeState {
+  /** The latest PATH_CHALLENGE data. */
+  challenge: Uint8Array;
+  /**
+   * Earlier PATH_CHALLENGE data of this validation, oldest first, PAST_CHALLENGES at most: a
+   * late PATH_RESPONSE to one of them still validates the path (§8.2.3).
+   */
+  pastChallenges: Uint8Array[];
+  /** `challenge` is to be sent with the path's next packet. */
+  challengePending: boolean;
+  /** When `challenge` was sent (undefined while it is pending). */
+  challengeSentAt: Instant | undefined;
+  /** PATH_CHALLENGE frames sent for this validation (stats, tests). */
+  challengesSent: number;
+}
+
+/** Earlier challenges whose late PATH_RESPONSE is still accepted (as multipath.ts does per path). */
+export const PAST_CHALLENGES = 3;
+
+/** The challenge fields of a new validation: fresh data from the connection's seeded PRNG, to be sent. */
+export function newChallenge(conn: Connection): ChallengeState {
+  return { challenge: conn.prng.bytes(8), pastChallenges: [], challengePending: true, challengeSentAt: undefined, challengesSent: 0 };
+}
+
+/** Whether `data` echoes the latest challenge of `s` or one of the PAST_CHALLENGES before it. */
+export function matchesChallenge(s: ChallengeState, data: Uint8Array): boolean {
+  if (equalBytes(s.challenge, data)) return true;
+  for (const c of s.pastChallenges) if (equalBytes(c, data)) return true;
+  return false;
+}
+
+/** The builder sent the challenge of `s`. */
+export function challengeSent(s: ChallengeState, now: Instant): void {
+  s.challengePending = false;
+  s.challengeSentAt = now;
+  s.challengesSent++;
+}
+
+/**
+ * RFC 9000 §13.3: a new PATH_CHALLENGE (new data) replaces the last one, which stays acceptable
+ * among the PAST_CHALLENGES; sent with the path's next packet.
+ */
+export function renewChallenge(conn: Connection, s: ChallengeState): void {
+  s.pastChallenges.push(s.challenge);
+  if (s.pastChallenges.length > PAST_CHALLENGES) s.pastChallenges.shift();
+  s.challenge = conn.prng.bytes(8);
+  s.challengePending = true;
+  s.challengeSentAt = undefined;
+}
+
+/**
+ * The PATH_CHALLENGE carried by a lost packet: a new one, when it was the latest and no newer
+ * one waits to be sent (an earlier one was already followed by another).
+ */
+export function onChallengeLost(conn: Connection, s: ChallengeState, data: Uint8Array): void {
+  if (!s.challengePending && equalBytes(s.challenge, data)) renewChallenge(conn, s);
+}
+
+/**
+ * When the next PATH_CHALLENGE of `s` is due: `pto` (the path's, without backoff) after the
+ * first, doubled for each one sent since (RFC 9002 §6.2.1 backoff); undefined while one is pending.
+ */
+export function challengeResendAt(s: ChallengeState | undefined, pto: Duration): Instant | undefined {
+  return s === undefined || s.challengeSentAt === undefined ? undefined : s.challengeSentAt + pto * 2 ** (s.challengesSent - 1);
+}
+
+/**
+ * The PTO of a path without an RTT sample (RFC 9002 §6.2.2: from kInitialRtt, the connection's
+ * `initialRtt` setting), as for an Initial packet on it: smoothed_rtt + max(4 × rttvar,
+ * kGranularity) + max_ack_delay with smoothed_rtt = kInitialRtt and rttvar = kInitialRtt / 2.
+ */
+export function newPathPto(conn: Connection): Duration {
+  const rtt = conn.settings.initialRtt;
+  return rtt + Math.max(2 * rtt, GRANULARITY) + conn.recovery.maxAckDelay;
+}
+
+/**
+ * The interval between a probe's PATH_CHALLENGE frames: the probed path's PTO, from kInitialRtt
+ * since it has no RTT sample of its own, and never shorter than the current path's.
+ */
+export function probePto(conn: Connection): Duration {
+  return Math.max(conn.recovery.rtt.pto(conn.recovery.maxAckDelay, true), newPathPto(conn));
+}
+
+export interface PathProbe extends ChallengeState {
   local: SocketAddress;
   remote: SocketAddress;
   /** The peer's connection ID reserved for the path, and its sequence number (-1: the one in use, a server's probe). */
   cid: Uint8Array;
   cidSeq: number;
-  challenge: Uint8Array;
-  /** A PATH_CHALLENGE is to be sent (first, or again after a loss). */
-  challengePending: boolean;
   deadline: Instant;
   reason: MigrationReason;
 }
@@ -40,7 +133,7 @@ export function startProbe(conn: Connection, now: Instant, local: SocketAddress,
   if (conn.pathProbe !== undefined || conn.pathValidation !== undefined || conn.state !== 'established') return false;
   const r = conn.peerCids.reserve();
   if (r === undefined) return false;
-  conn.pathProbe = { local, remote, cid: r.cid, cidSeq: r.seq, challenge: conn.prng.bytes(8), challengePending: true, deadline: validationDeadline(conn, now), reason };
+  conn.pathProbe = { local, remote, cid: r.cid, cidSeq: r.seq, ...newChallenge(conn), deadline: validationDeadline(conn, now, newPathPto(conn)), reason };
   conn.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'probing_started', tuple_local: qlogEndpoint(local), tuple_remote: qlogEndpoint(remote) } });
   conn.emit({ type: 'path_changed', local, remote, previousLocal: conn.local, previousRemote: conn.remote, reason, state: 'probing' });
   return true;
@@ -55,7 +148,7 @@ export function startProbe(conn: Connection, now: Instant, local: SocketAddress,
 export function startServerProbe(conn: Connection, now: Instant, local: SocketAddress, remote: SocketAddress): void {
   if (conn.isClient || conn.pathProbe !== undefined || conn.state !== 'established') return;
   if (conn.validatedLocal !== undefined && sameAddress(conn.validatedLocal, local)) return;
-  conn.pathProbe = { local, remote, cid: conn.remoteCid, cidSeq: -1, challenge: conn.prng.bytes(8), challengePending: true, deadline: validationDeadline(conn, now), reason: 'preferred_address' };
+  conn.pathProbe = { local, remote, cid: conn.remoteCid, cidSeq: -1, ...newChallenge(conn), deadline: validationDeadline(conn, now, newPathPto(conn)), reason: 'preferred_address' };
   conn.qlog?.event(now, { name: 'quic:migration_state_updated', data: { new: 'probing_started', tuple_local: qlogEndpoint(local), tuple_remote: qlogEndpoint(remote) } });
 }
 
@@ -80,7 +173,8 @@ function moveLocal(conn: Connection, now: Instant, local: SocketAddress): void {
 /** A PATH_RESPONSE: true when it answers the probe, which then becomes the path (§8.2.3). */
 export function onProbeResponse(conn: Connection, now: Instant, data: Uint8Array): boolean {
   const probe = conn.pathProbe;
-  if (probe === undefined || !equalBytes(probe.challenge, data)) return false;
+  // §8.2.3: the latest challenge or one of the few before it (ChallengeState).
+  if (probe === undefined || !matchesChallenge(probe, data)) return false;
   // §8.2.3: the response must come over the probed path (we sent the challenge from `local`).
   if (conn.rxFrom !== undefined && !sameAddress(conn.rxFrom, probe.remote)) return false;
   conn.pathProbe = undefined;

@@ -7,9 +7,8 @@
 import { toMs } from '../qlog/common.js';
 import type { Instant } from '../util/time.js';
 import type { Connection } from './connection.js';
-import { peerPathValidationFailed } from './migration.js';
+import { onValidationTimeout, validationTimeout } from './migration.js';
 import { failoverRequeue, multipathTimeout, onMultipathTimeout } from './multipath.js';
-import { probeFailed } from './path-probe.js';
 import { onFecTimeout } from './fec.js';
 import { isResendable, onTokenLost } from './tokens.js';
 import { APPDATA, HANDSHAKE, INITIAL, type SpaceId } from './types.js';
@@ -26,8 +25,8 @@ export function pollTimeout(conn: Connection): Instant | undefined {
   t = earlier(t, conn.recovery.timeout());
   for (let i = 0; i < 3; i++) if (!conn.spaces[i]!.discarded) t = earlier(t, conn.spaces[i]!.ack.deadline);
   t = earlier(t, conn.pacingDeadline);
-  t = earlier(t, conn.pathValidation?.deadline);
-  t = earlier(t, conn.pathProbe?.deadline);
+  // RFC 9000 §8.2: path validation and probes (their deadlines and PATH_CHALLENGE re-sends).
+  if (conn.pathValidation !== undefined || conn.pathProbe !== undefined) t = earlier(t, validationTimeout(conn));
   t = earlier(t, multipathTimeout(conn));
   t = earlier(t, conn.fec?.blockDeadline);
   if (conn.keyPhase !== undefined && conn.keyPhase.hasPrevious) t = earlier(t, conn.keyPhase.previousUntil);
@@ -60,8 +59,7 @@ export function handleTimeout(conn: Connection, now: Instant): void {
   }
   for (let i = 0; i < 3; i++) if (!conn.spaces[i]!.discarded) conn.spaces[i]!.ack.onTimeout(now);
   if (conn.pacingDeadline !== undefined && now >= conn.pacingDeadline) conn.pacingDeadline = undefined;
-  if (conn.pathValidation !== undefined && now >= conn.pathValidation.deadline) peerPathValidationFailed(conn, now);
-  if (conn.pathProbe !== undefined && now >= conn.pathProbe.deadline) probeFailed(conn, now);
+  if (conn.pathValidation !== undefined || conn.pathProbe !== undefined) onValidationTimeout(conn, now);
   // RFC 9001 §6.5: the previous read keys go 3×PTO after the update.
   conn.keyPhase?.onTimeout(now);
   if (conn.fec !== undefined) onFecTimeout(conn, now);
