@@ -77,7 +77,9 @@ export class BulkDriver extends FlowDriver {
 
   outcome(): WorkloadOutcome {
     const c = this.conns[0];
-    const intact = this.receiver ? this.receiver.intact : this.w.bytes === 0;
+    // No stream was ever received (say the handshake never completed): nothing delivered,
+    // nothing corrupted; whether the transfer completed is `completed`'s business.
+    const intact = this.receiver ? this.receiver.intact : true;
     const o = this.base(this.doneAt !== undefined, lost(this.download ? c?.server : c?.client));
     o.dataIntact = intact && this.intact;
     return o;

@@ -258,5 +258,13 @@ describe('bugs the fault matrix found', () => {
     const run = runCell(cell, 3, opts);
     expect(run.outcome, `${run.name}, seed ${run.seed}: ${run.detail}`).toBe('completed');
   }, 30_000);
-});
 
+  it('a handshake that never completes ends in a clean handshake_timeout, not in corrupted data (loss 30% + blackhole, seed 13)', async () => {
+    // Nothing was delivered because no stream was ever opened; that is no corruption.
+    const opts = await simOptions();
+    const cell = allCells().find((c) => matchesFilter(c, parseFilter('loss=30 reorder=off duplicate=off corrupt=off blackhole=on rebind=off multipath=off fec=off'.split(' '))))!;
+    const run = runCell(cell, 13, opts);
+    expect(run.outcome, `${run.name}, seed ${run.seed}: ${run.detail}`).toBe('error');
+    expect(run.error).toBe('handshake_timeout');
+  }, 30_000);
+});
