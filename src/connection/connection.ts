@@ -196,16 +196,19 @@ export class Connection {
    * now (multipath not negotiated, handshake not confirmed, no path ID with connection IDs).
    */
   openPath(now: Instant, local: SocketAddress, remote?: SocketAddress): number | undefined {
+    this.onWake?.();
     return openPath(this, now, local, remote);
   }
 
   /** Multipath (§3.4): abandons path `id` with PATH_ABANDON. False for an unknown or the last path. */
   closePath(now: Instant, id: number, errorCode?: number): boolean {
+    this.onWake?.();
     return closePath(this, now, id, errorCode);
   }
 
   /** Multipath (§3.3): the status we announce for path `id`. */
   setPathStatus(id: number, status: 'available' | 'backup'): boolean {
+    this.onWake?.();
     return setPathStatus(this, id, status);
   }
 
@@ -348,6 +351,21 @@ export class Connection {
   private readonly events: ConnectionEvent[] = [];
   private eventHead = 0;
 
+  /**
+   * @internal Set by the endpoint: called by every call that may give the connection something
+   * to send or an event to report (the public API below, `handleDatagram`, `handleTimeout`), so
+   * that the endpoint polls only connections that may have work (endpoint.ts).
+   */
+  onWake: (() => void) | undefined = undefined;
+
+  /**
+   * Tells the endpoint that this connection may have something to send: for code that changes
+   * the connection's state other than through its methods (e.g. `streams.amendReset`).
+   */
+  wake(): void {
+    this.onWake?.();
+  }
+
   // Counters (DESIGN §4 rule 6: plain numbers on the owner).
   packetsSent = 0;
   packetsReceived = 0;
@@ -445,6 +463,7 @@ export class Connection {
    */
   migrate(now: Instant, local: SocketAddress): boolean {
     this.lastNow = now;
+    this.onWake?.();
     return startClientMigration(this, now, local, this.remote, 'active');
   }
 
@@ -488,35 +507,43 @@ export class Connection {
   /** Opens a stream; undefined when the peer's stream limit is reached (wait for 'streams_available'). */
   openStream(bidi = true): StreamId | undefined {
     this.checkUsable();
+    this.onWake?.();
     return this.streams.open(bidi);
   }
 
   /** Queues data on a stream; returns the bytes accepted (less under backpressure). */
   streamWrite(id: StreamId, data: Uint8Array, fin = false): number {
     this.checkUsable();
+    this.onWake?.();
     return this.streams.write(id, data, fin);
   }
 
   streamFinish(id: StreamId): void {
     this.checkUsable();
+    this.onWake?.();
     this.streams.finish(id);
   }
 
   streamRead(id: StreamId, max?: number): { data: Uint8Array; fin: boolean } | undefined {
+    // Reading frees flow-control credit: MAX_STREAM_DATA / MAX_DATA may follow (RFC 9000 §4.2).
+    this.onWake?.();
     return this.streams.read(id, max);
   }
 
   streamReset(id: StreamId, code: number): void {
     this.checkUsable();
+    this.onWake?.();
     this.streams.reset(id, code);
   }
 
   streamStopSending(id: StreamId, code: number): void {
     this.checkUsable();
+    this.onWake?.();
     this.streams.stopSending(id, code);
   }
 
   setStreamUrgency(id: StreamId, urgency: number): void {
+    this.onWake?.();
     this.streams.setUrgency(id, urgency);
   }
 
@@ -526,6 +553,7 @@ export class Connection {
    */
   close(now: Instant, code = 0, reason = '', application = true): void {
     if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return;
+    this.onWake?.();
     enterClosing(this, now, { kind: application ? 'application' : 'transport', code, reason, initiator: 'local' });
   }
 
@@ -538,6 +566,7 @@ export class Connection {
   setCongestionController(name: string): void {
     newController(this.config, this.settings, 1200, 0, name); // an unknown name throws before anything changes
     this.settings.congestionControl = name;
+    this.onWake?.();
     for (const p of this.mp?.paths.values() ?? [this.path]) p.recovery.cc = newController(this.config, this.settings, p.pmtud.current, p.id);
   }
 
@@ -597,6 +626,7 @@ export class Connection {
     if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return false;
     if (data.length > this.maxDatagramPayload()) return false;
     if (this.datagramQueue.length >= this.settings.datagramSendQueue) return false;
+    this.onWake?.();
     this.datagramQueue.push(data.slice());
     return true;
   }
@@ -628,6 +658,7 @@ export class Connection {
   // Receive path
 
   handleDatagram(now: Instant, d: Datagram): void {
+    this.onWake?.();
     handleDatagram(this, now, d);
   }
 
@@ -646,6 +677,7 @@ export class Connection {
    */
   onStatelessReset(now: Instant, length: number): void {
     if (this.state === 'draining' || this.state === 'closed') return;
+    this.onWake?.();
     this.qlog?.event(now, { name: 'quic:packet_received', data: { header: { packet_type: 'stateless_reset' }, raw: { length } } });
     this.enterDraining(now, { kind: 'stateless_reset', code: 0, reason: 'stateless reset', initiator: 'remote' });
   }
@@ -656,6 +688,7 @@ export class Connection {
    * Undefined, changing nothing, when the peer supplied no unused one.
    */
   nextPeerCid(): Uint8Array | undefined {
+    this.onWake?.();
     const cid = this.peerCids.next();
     if (cid !== undefined) this.remoteCid = cid;
     return cid;
@@ -667,6 +700,7 @@ export class Connection {
    */
   rotateLocalCids(): boolean {
     if (this.state !== 'established') return false;
+    this.onWake?.();
     return this.localCids.rotate();
   }
 
@@ -734,6 +768,7 @@ export class Connection {
     // multipath-21 §2.5: a packet of the current phase acknowledged on any path (per-path numbers).
     const largestAcked = this.mp === undefined ? (this.recovery.largestAcked(APPDATA) ?? -1) : (id: number) => this.mp?.paths.get(id)?.recovery.largestAcked(APPDATA) ?? -1;
     if (!kp.canInitiate(now, this.handshakeConfirmed, largestAcked)) return false;
+    this.onWake?.();
     kp.initiate();
     this.spaces[APPDATA].seal = kp.write;
     const self = this.isClient ? 'client' : 'server';
@@ -795,6 +830,7 @@ export class Connection {
   }
 
   handleTimeout(now: Instant): void {
+    this.onWake?.();
     handleTimeout(this, now);
   }
 
@@ -887,7 +923,11 @@ export class Connection {
   }
 
   private pumpStreamEvents(): void {
-    for (let e = this.streams.pollEvent(); e; e = this.streams.pollEvent()) {
+    let e = this.streams.pollEvent();
+    // Taking stream events can forget finished streams, which raises MAX_STREAMS: output the
+    // endpoint must know of.
+    if (e !== undefined) this.onWake?.();
+    for (; e; e = this.streams.pollEvent()) {
       if (this.qlog) {
         if (e.type === 'opened') this.logStream(e.id, 'receiving', 'receive');
         else if (e.type === 'reset') this.logStream(e.id, 'receiving', 'reset_received');

@@ -17,6 +17,7 @@ import { SUPPORTED_VERSIONS, greaseVersion, longPacketTypeFromBits } from '../wi
 import { MemoryTokenStore, queueNewToken } from '../connection/address-token.js';
 import { AddressValidation, initialTokenOf, statelessInitialClose, logRetrySent, type AddressValidationStats, type RetryMode } from './retry.js';
 import { MemorySessionStore } from '../connection/session-cache.js';
+import { ConnectionSlot, DeadlineHeap, SlotQueue } from './slots.js';
 
 export interface EndpointOptions {
   local: SocketAddress;
@@ -69,6 +70,18 @@ export interface EndpointOptions {
   newTokenLifetime?: number;
   /** Server: send a NEW_TOKEN frame once each handshake is confirmed (RFC 9000 §8.1.3; default true). */
   newTokens?: boolean;
+  /**
+   * Keep the queue `pollActive` drains: the connections that were driven or woken since they
+   * were last returned, the only ones with possibly new events (for a driver that reacts to
+   * events of many connections, io/host.ts). Default false.
+   */
+  trackActive?: boolean;
+  /**
+   * A check for tests: whenever `pollTransmit` has no connection left to poll, every other
+   * connection without a due timer is polled too, and one that had a datagram to send throws:
+   * a call that gave it work did not wake it (`Connection.onWake`). Costs O(connections).
+   */
+  checkWakes?: boolean;
 }
 
 export type EndpointEvent = { type: 'connection'; connection: Connection };
@@ -85,17 +98,26 @@ export class Endpoint {
   private readonly prng: Prng;
   private readonly versions: number[];
   private readonly byCid = new Map<string, Connection>();
-  private readonly connections = new Set<Connection>();
-  private readonly cidsOf = new Map<Connection, Set<string>>();
+  /** Every connection held, with its routing IDs and scheduling state (slots.ts). */
+  private readonly slots = new Map<Connection, ConnectionSlot>();
   private readonly events: EndpointEvent[] = [];
   private readonly stateless: Datagram[] = [];
   /**
-   * The round-robin queue of `pollTransmit`: rr[rrNext..] then rr[..rrNext), rotated by moving
-   * the cursor rather than by shift/push, which would reallocate the array's storage as it
-   * moves (DESIGN §4 rule 2).
+   * The connections that may have something to send, in round-robin order: `pollTransmit`
+   * takes the first, and puts it back at the end when it produced a datagram. A connection
+   * joins when woken (a datagram, a due timer, an application call: `Connection.onWake`) and
+   * leaves when its `pollTransmit` returns nothing, so a service round costs what the
+   * connections with work cost, not what all connections cost.
    */
-  private rr: Connection[] = [];
-  private rrNext = 0;
+  private readonly ready = new SlotQueue();
+  /** Connections by their next deadline (`pollTimeout`, `handleTimeout`). */
+  private readonly deadlines = new DeadlineHeap();
+  /** Connections with possibly new events (`trackActive`). */
+  private readonly active = new SlotQueue();
+  private readonly trackActive: boolean;
+  private readonly checkWakes: boolean;
+  /** Scratch for `handleTimeout`: the slots due at once. */
+  private readonly due: ConnectionSlot[] = [];
   /** Transmit buffers shared by this endpoint's connections (DESIGN §4 rule 2). */
   readonly pool = new DatagramPool();
   /** Client sessions (tickets) of connections that name no store of their own (RFC 9001 §4.5). */
@@ -140,6 +162,8 @@ export class Endpoint {
     this.prng = new Prng(opts.seed ?? 0x5eed);
     this.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.maxHandshakes = opts.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES;
+    this.trackActive = opts.trackActive ?? false;
+    this.checkWakes = opts.checkWakes ?? false;
     if (!(this.maxConnections >= 1)) throw new RangeError('maxConnections must be at least 1');
     if (!(this.maxHandshakes >= 1)) throw new RangeError('maxHandshakes must be at least 1');
     this.reset = new StatelessReset(opts.statelessResetKey, opts.statelessResetRate ?? DEFAULT_STATELESS_RESET_RATE);
@@ -179,7 +203,7 @@ export class Endpoint {
   }
 
   get connectionCount(): number {
-    return this.connections.size;
+    return this.slots.size;
   }
 
   handleDatagram(now: Instant, d: Datagram): void {
@@ -217,6 +241,7 @@ export class Endpoint {
     const reset = this.reset.detect(b, d.from);
     if (reset !== undefined) {
       reset.onStatelessReset(now, b.length);
+      this.wake(reset);
       this.afterActivity(reset);
       return;
     }
@@ -266,7 +291,7 @@ export class Endpoint {
       return;
     }
     // RFC 9000 §5.2.2, §21.2: refuse, statelessly, what would exceed the endpoint's limits.
-    const full = this.connections.size >= this.maxConnections;
+    const full = this.slots.size >= this.maxConnections;
     if (full || this.handshaking.size >= this.maxHandshakes) {
       if (full) this.refused.connections++;
       else this.refused.handshakes++;
@@ -307,15 +332,64 @@ export class Endpoint {
   /** The next datagram from any connection (round robin), or a stateless reply. */
   pollTransmit(now: Instant): Datagram | undefined {
     if (this.stateless.length > 0) return this.stateless.shift();
-    const rr = this.rr;
-    const n = rr.length;
-    for (let i = 0; i < n; i++) {
-      const k = this.rrNext;
-      this.rrNext = k + 1 < n ? k + 1 : 0;
-      const d = rr[k]!.pollTransmit(now);
-      if (d) return d;
+    for (let s = this.ready.shift(); s !== undefined; s = this.ready.shift()) {
+      s.ready = false;
+      if (s.removed) continue;
+      const c = s.conn;
+      let d: Datagram | undefined;
+      try {
+        d = c.pollTransmit(now);
+      } catch (e) {
+        this.wakeSlot(s);
+        throw e;
+      }
+      // Building may raise events (e.g. a close on the AEAD limit).
+      this.markActive(s);
+      if (d !== undefined) {
+        // Back at the end of the queue: one datagram per connection in turn.
+        if (!s.ready) {
+          s.ready = true;
+          this.ready.push(s);
+        }
+        return d;
+      }
+      // Nothing more to send: its deadline may have moved since it was queued.
+      if (!s.ready) {
+        this.deadlines.set(s, deadlineOf(c));
+        this.afterActivity(c);
+      }
+    }
+    if (this.checkWakes) return this.checkUnwoken(now);
+    return undefined;
+  }
+
+  /** `checkWakes`: a connection that was not woken must have nothing to send. */
+  private checkUnwoken(now: Instant): undefined {
+    for (const s of this.slots.values()) {
+      if (s.ready || s.removed) continue;
+      const t = s.conn.pollTimeout();
+      if (t !== undefined && t <= now) continue; // its timer will wake it
+      const d = s.conn.pollTransmit(now);
+      if (d !== undefined) throw new Error(`${String(s.conn)} had a datagram to send at ${now} but was not woken`);
     }
     return undefined;
+  }
+
+  /**
+   * The next connection that was driven (a datagram, a timer, transmit) or woken by an
+   * application call since it was last returned: only these can have new events (`pollEvent`).
+   * Closed connections come out too, for their last events. Needs `trackActive`.
+   */
+  pollActive(): Connection | undefined {
+    const s = this.active.shift();
+    if (s === undefined) return undefined;
+    s.active = false;
+    return s.conn;
+  }
+
+  /** Connections `pollActive` has yet to return. */
+  get activeCount(): number {
+    return this.active.size;
   }
 
   /**
@@ -327,22 +401,73 @@ export class Endpoint {
   }
 
   pollTimeout(): Instant | undefined {
-    let t: Instant | undefined;
-    // `rr` holds exactly the connections; indexing it allocates no iterator (called every round).
-    const rr = this.rr;
-    for (let i = 0; i < rr.length; i++) {
-      const x = rr[i]!.pollTimeout();
-      if (x !== undefined && (t === undefined || x < t)) t = x;
-    }
-    return t;
+    this.refreshReady();
+    const top = this.deadlines.peek();
+    return top === undefined ? undefined : top.deadline;
   }
 
   handleTimeout(now: Instant): void {
-    // Deleting the current entry while iterating a Set is well defined, so no copy is needed.
-    for (const c of this.connections) {
-      const t = c.pollTimeout();
-      if (t !== undefined && t <= now) c.handleTimeout(now);
-      this.afterActivity(c);
+    this.refreshReady();
+    // The due connections first, then their timers: one that is still due afterwards (e.g.
+    // waiting for transmit) must not be handled twice in one call.
+    const due = this.due;
+    for (let s = this.deadlines.popDue(now); s !== undefined; s = this.deadlines.popDue(now)) due.push(s);
+    let i = 0;
+    try {
+      for (; i < due.length; i++) {
+        const s = due[i]!;
+        if (s.removed) continue;
+        const c = s.conn;
+        c.handleTimeout(now);
+        this.wakeSlot(s);
+        this.deadlines.set(s, deadlineOf(c));
+        this.afterActivity(c);
+      }
+    } finally {
+      // After a throw, the rest keep their deadlines (and the one that threw is retried).
+      for (let j = i; j < due.length; j++) {
+        const s = due[j]!;
+        if (!s.removed) this.deadlines.set(s, deadlineOf(s.conn));
+      }
+      due.length = 0;
+    }
+  }
+
+  /** The deadlines of queued connections, which may have changed since they were queued. */
+  private refreshReady(): void {
+    const q = this.ready;
+    for (let i = 0; i < q.size; i++) {
+      const s = q.at(i);
+      if (!s.removed) this.deadlines.set(s, deadlineOf(s.conn));
+    }
+  }
+
+  /** Queues `conn` for `pollTransmit` and the application's turn (`Connection.onWake`). */
+  private wake(conn: Connection): void {
+    const s = this.slots.get(conn);
+    if (s !== undefined) this.wakeSlot(s);
+  }
+
+  /** The slot of `conn`, made at its first connection ID (which may be issued while it is built). */
+  private slotOf(conn: Connection): ConnectionSlot {
+    let s = this.slots.get(conn);
+    if (s === undefined) this.slots.set(conn, (s = new ConnectionSlot(conn)));
+    return s;
+  }
+
+  private wakeSlot(s: ConnectionSlot): void {
+    if (s.removed) return;
+    if (!s.ready) {
+      s.ready = true;
+      this.ready.push(s);
+    }
+    this.markActive(s);
+  }
+
+  private markActive(s: ConnectionSlot): void {
+    if (this.trackActive && !s.active) {
+      s.active = true;
+      this.active.push(s);
     }
   }
 
@@ -369,29 +494,22 @@ export class Endpoint {
 
   private addCid(conn: Connection, key: string): void {
     this.byCid.set(key, conn);
-    let keys = this.cidsOf.get(conn);
-    if (keys === undefined) this.cidsOf.set(conn, (keys = new Set()));
-    keys.add(key);
+    this.slotOf(conn).cids.add(key);
   }
 
   /** RFC 9000 §5.1.2: a retired connection ID no longer routes to its connection. */
   private removeCid(conn: Connection, cid: Uint8Array): void {
     const key = cidKey(cid);
     if (this.byCid.get(key) === conn) this.byCid.delete(key);
-    this.cidsOf.get(conn)?.delete(key);
+    this.slots.get(conn)?.cids.delete(key);
     if (this.lastConn === conn && this.lastCid.length === cid.length && sameCidAt(cid, 0, this.lastCid)) this.lastConn = undefined;
   }
 
   private register(conn: Connection, cids: Uint8Array[]): void {
+    const s = this.slotOf(conn);
     for (const c of cids) this.addCid(conn, cidKey(c));
-    this.connections.add(conn);
-    // At the end of the queue, i.e. just before the cursor.
-    if (this.rrNext === 0) {
-      this.rr.push(conn);
-    } else {
-      this.rr.splice(this.rrNext, 0, conn);
-      this.rrNext++;
-    }
+    conn.onWake = () => this.wakeSlot(s);
+    this.wakeSlot(s);
   }
 
   /** Server handshakes under way (`maxHandshakes`, the 'auto' Retry threshold). */
@@ -413,18 +531,17 @@ export class Endpoint {
       this.validation.stats.newTokensIssued++;
     }
     if (!conn.isClosed) return;
+    const s = this.slots.get(conn);
+    if (s === undefined) return;
     this.awaitingToken.delete(conn);
     if (this.lastConn === conn) this.lastConn = undefined;
-    for (const k of this.cidsOf.get(conn) ?? []) if (this.byCid.get(k) === conn) this.byCid.delete(k);
-    this.cidsOf.delete(conn);
+    for (const k of s.cids) if (this.byCid.get(k) === conn) this.byCid.delete(k);
     conn.peerCids.unwatchAll();
-    this.connections.delete(conn);
-    const i = this.rr.indexOf(conn);
-    if (i >= 0) {
-      this.rr.splice(i, 1);
-      if (i < this.rrNext) this.rrNext--;
-      if (this.rrNext >= this.rr.length) this.rrNext = 0;
-    }
+    this.slots.delete(conn);
+    // Left in the queues, skipped there; still reported once by `pollActive` for its last events.
+    s.removed = true;
+    this.deadlines.remove(s);
+    conn.onWake = undefined;
   }
 }
 
@@ -440,4 +557,10 @@ function cidKey(cid: Uint8Array): string {
   let s = '';
   for (let i = 0; i < cid.length; i++) s += String.fromCharCode(cid[i]!);
   return s;
+}
+
+/** A connection's next deadline as a heap key (Infinity: none). */
+function deadlineOf(c: Connection): number {
+  const t = c.pollTimeout();
+  return t === undefined || !Number.isFinite(t) ? Infinity : t;
 }

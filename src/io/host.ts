@@ -35,7 +35,7 @@ export class IoHost implements ConnectionHost {
     let host: IoHost | undefined;
     const driver = await UdpDriver.bind({
       sockets: o.sockets,
-      createEndpoint: (locals) => new Endpoint(o.endpoint(locals)),
+      createEndpoint: (locals) => new Endpoint({ ...o.endpoint(locals), trackActive: true }),
       onActivity: (now) => host?.pump(now),
       ...(o.onWarning ? { onWarning: o.onWarning } : {}),
     });
@@ -77,11 +77,21 @@ export class IoHost implements ConnectionHost {
     return this.driver.close();
   }
 
-  /** The application's turn in a service round: new connections, then every connection's events. */
+  /**
+   * The application's turn in a service round: new connections, then the events of the
+   * connections driven or woken since their last turn (`Endpoint.pollActive`); the others have
+   * none. Those woken during this turn by the application's own calls are served too, up to a
+   * bound; beyond it, in another round.
+   */
   private pump(_now: Instant): void {
-    for (let e = this.endpoint.pollEvent(); e !== undefined; e = this.endpoint.pollEvent()) {
+    const ep = this.endpoint;
+    for (let e = ep.pollEvent(); e !== undefined; e = ep.pollEvent()) {
       if (e.type === 'connection') this.o.onIncoming?.(e.connection);
     }
-    for (const qc of this.connections.values()) qc.pump();
+    let budget = 2 * ep.activeCount + 64;
+    for (let c = ep.pollActive(); c !== undefined; c = budget-- > 0 ? ep.pollActive() : undefined) this.connections.get(c)?.pump();
+    if (ep.activeCount > 0) setImmediate(this.scheduleFn);
   }
+
+  private readonly scheduleFn = (): void => this.driver.schedule();
 }

@@ -146,7 +146,10 @@ export class QuicStream extends Duplex {
       // RFC 9000 §3.5: the core reset our sending part with the peer's code when STOP_SENDING
       // arrived; the RESET_STREAM has not left yet (events are handled before the next
       // transmit), so its code is still ours to choose (§13.3 fixes it once sent).
-      this.coreCall(() => void this.owner.core.streams.amendReset(this.id, code));
+      this.coreCall(() => {
+        this.owner.core.streams.amendReset(this.id, code);
+        this.owner.core.wake();
+      });
     } else {
       this.coreCall(() => this.owner.core.streamReset(this.id, code));
     }

@@ -29,6 +29,7 @@
  *   exception from the endpoint is counted and reported as a warning.
  */
 import { createSocket, type Socket, type RemoteInfo } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import type { Datagram, SocketAddress } from '../util/datagram.js';
@@ -36,8 +37,30 @@ import { addressKey } from '../util/datagram.js';
 import type { Instant } from '../util/time.js';
 import { Clock } from './clock.js';
 
-/** Default socket receive and send buffer sizes (bytes), applied after bind. */
+/** Default socket send buffer size and least default receive buffer size (bytes), applied after bind. */
 export const DEFAULT_SOCKET_BUFFER = 2 << 20;
+/** The largest default receive buffer asked for. */
+export const MAX_DEFAULT_RECV_BUFFER = 16 << 20;
+
+let systemRecvMax: number | undefined;
+
+/**
+ * The default receive buffer: what the system allows (Linux: net.core.rmem_max) up to
+ * MAX_DEFAULT_RECV_BUFFER, at least DEFAULT_SOCKET_BUFFER. Many connections sharing a socket
+ * each keep at least a minimum congestion window in flight (RFC 9002 §7.2), and a buffer that
+ * cannot hold their sum drops datagrams however well they back off.
+ */
+export function defaultRecvBufferSize(): number {
+  if (systemRecvMax === undefined) {
+    systemRecvMax = 0;
+    try {
+      systemRecvMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'latin1').trim()) || 0;
+    } catch {
+      // Not Linux, or not readable: the fixed default.
+    }
+  }
+  return Math.max(DEFAULT_SOCKET_BUFFER, Math.min(systemRecvMax, MAX_DEFAULT_RECV_BUFFER));
+}
 
 /** One local socket of a driver. */
 export interface UdpSocketOptions {
@@ -50,7 +73,10 @@ export interface UdpSocketOptions {
    * (false, the default: a dual-stack socket when `host` is '::').
    */
   ipv6Only?: boolean;
-  /** SO_RCVBUF / SO_SNDBUF in bytes (default 2 MiB each). The kernel may cap them (Linux: net.core.rmem_max / wmem_max). */
+  /**
+   * SO_RCVBUF / SO_SNDBUF in bytes (default: receive what net.core.rmem_max allows, 2–16 MiB,
+   * `defaultRecvBufferSize`; send 2 MiB). The kernel may cap them (Linux: net.core.rmem_max / wmem_max).
+   */
   recvBufferSize?: number;
   sendBufferSize?: number;
 }
@@ -399,7 +425,7 @@ async function bindSocket(o: UdpSocketOptions, warn: (w: DriverWarning) => void)
     recvBufferSize: 0,
     sendBufferSize: 0,
   };
-  const want = { recv: o.recvBufferSize ?? DEFAULT_SOCKET_BUFFER, send: o.sendBufferSize ?? DEFAULT_SOCKET_BUFFER };
+  const want = { recv: o.recvBufferSize ?? defaultRecvBufferSize(), send: o.sendBufferSize ?? DEFAULT_SOCKET_BUFFER };
   try {
     if (want.recv > 0) socket.setRecvBufferSize(want.recv);
   } catch (error) {

@@ -99,10 +99,12 @@ export class Pair {
       local: SERVER_ADDR,
       seed: this.prng.nextU32(),
       server: { ...base, credentials, ...(opts.qlog ? { qlog: this.serverQlog } : {}), ...opts.server },
+      // Every pair checks that a connection with something to send was woken (endpoint.ts).
+      checkWakes: true,
       ...opts.serverEndpoint,
     });
     this.serverBase = { ...base, credentials };
-    this.client = new Endpoint({ local: CLIENT_ADDR, seed: this.prng.nextU32(), ...opts.clientEndpoint });
+    this.client = new Endpoint({ local: CLIENT_ADDR, seed: this.prng.nextU32(), checkWakes: true, ...opts.clientEndpoint });
     this.clientConn = this.client.connect(this.now, SERVER_ADDR, { ...base, serverName: 'localhost', ...(opts.qlog ? { qlog: this.clientQlog } : {}), ...opts.client });
   }
 
@@ -113,7 +115,7 @@ export class Pair {
    * the same address; the old server connection is forgotten.
    */
   replaceServer(options: Partial<EndpointOptions> = {}): Endpoint {
-    this.server = new Endpoint({ local: SERVER_ADDR, seed: this.prng.nextU32(), server: { ...this.serverBase, ...this.opts.server }, ...options });
+    this.server = new Endpoint({ local: SERVER_ADDR, seed: this.prng.nextU32(), server: { ...this.serverBase, ...this.opts.server }, checkWakes: true, ...options });
     this.serverConn = undefined;
     this.replaced = true;
     return this.server;
