@@ -15,8 +15,8 @@
  * 2 for bad usage.
  *
  * `tquic soak --loopback` is another soak: concurrent connections over real UDP on loopback
- * with their memory measured (`loopback` below, stress/loopback-soak.ts); exit 1 when a
- * download failed or the end heap is above the tolerance.
+ * with the server's memory measured (`loopback` below, stress/loopback-soak.ts); exit 1 when a
+ * download failed or the server's end heap is above the tolerance.
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -55,7 +55,7 @@ export default async function soak(values: Record<string, unknown>, positionals:
     return 2;
   };
   if (values.loopback === true) return loopback(values, positionals, fail);
-  for (const k of ['connections', 'bytes', 'client-sockets', 'heap-tolerance', 'timeout']) if (values[k] !== undefined) return fail(`--${k} goes with --loopback`);
+  for (const k of ['connections', 'bytes', 'client-sockets', 'heap-tolerance', 'timeout', 'rounds']) if (values[k] !== undefined) return fail(`--${k} goes with --loopback`);
   const int = (k: string, min: number): number | undefined => {
     const v = values[k];
     if (typeof v !== 'string') return undefined;
@@ -124,9 +124,10 @@ export default async function soak(values: Record<string, unknown>, positionals:
 
 /**
  * `tquic soak --loopback [--connections N] [--bytes N] [--client-sockets shared|per-connection]
- * [--heap-tolerance PCT] [--timeout S] [--crypto NAME] [--json] [--out FILE]`: N concurrent
- * connections over real UDP on 127.0.0.1, every download checked, the heap back within the
- * tolerance of its baseline at the end (stress/loopback-soak.ts).
+ * [--heap-tolerance PCT] [--timeout S] [--rounds R] [--crypto NAME] [--json] [--out FILE]`: a
+ * server child process and N concurrent client connections over real UDP on 127.0.0.1, every
+ * download checked, the server's heap back within the tolerance of its baseline at the end of
+ * every round (stress/loopback-soak.ts).
  */
 async function loopback(values: Record<string, unknown>, positionals: string[], fail: (msg: string) => number): Promise<number> {
   if (positionals.length > 0) return fail(`unexpected argument '${positionals[0]}'`);
@@ -148,6 +149,8 @@ async function loopback(values: Record<string, unknown>, positionals: string[], 
     if (tolerance !== undefined) o.heapTolerance = tolerance / 100;
     const timeout = num('timeout', 1, false);
     if (timeout !== undefined) o.timeoutMs = timeout * 1000;
+    const rounds = num('rounds', 1);
+    if (rounds !== undefined) o.rounds = rounds;
   } catch (e) {
     return fail((e as Error).message);
   }

@@ -30,7 +30,6 @@
  * host) are taken before and after the rounds, and each socket's own drops (/proc/net/udp) after
  * each round, where Linux provides them.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +41,7 @@ import { baseConfig, trustAnchors } from '../io/options.js';
 import type { SocketAddress } from '../util/datagram.js';
 import { Prng } from '../util/prng.js';
 import { sampleMemory, settledMemory, type MemorySample } from './memory.js';
-import { CHILD_ENV, childCommand, type ChildConfig, type ChildMessage, type ServerCounters } from './server-child.js';
+import { ChildServer, type ServerCounters } from './server-child.js';
 
 export const DEFAULT_CONNECTIONS = 1000;
 export const DEFAULT_SOAK_BYTES = 1_000_000;
@@ -215,71 +214,6 @@ function connectShared(host: IoHost, config: ConnectionConfig, remote: { host: s
   });
 }
 
-/** The server child: its latest counters, its peak memory since `resetPeak`, and replies to 'measure'. */
-class ServerChild {
-  readonly proc: ChildProcess;
-  last: ServerCounters | undefined;
-  peak: MemorySample | undefined;
-  stderr = '';
-  exited = false;
-  private waiters: Array<{ type: ChildMessage['type']; resolve: (m: ChildMessage | undefined) => void }> = [];
-
-  constructor(config: ChildConfig) {
-    const { args } = childCommand();
-    this.proc = fork(args[0]!, [], { execArgv: [], env: { ...process.env, [CHILD_ENV]: JSON.stringify(config) }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    this.proc.stderr!.setEncoding('utf8');
-    this.proc.stderr!.on('data', (s: string) => void (this.stderr = (this.stderr + s).slice(-4000)));
-    this.proc.on('message', (m: ChildMessage) => {
-      this.last = m.counters;
-      if (m.type === 'sample' && (this.peak === undefined || m.mem.total > this.peak.total)) this.peak = m.mem;
-      const i = this.waiters.findIndex((w) => w.type === m.type);
-      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(m);
-    });
-    this.proc.on('exit', () => {
-      this.exited = true;
-      for (const w of this.waiters.splice(0)) w.resolve(undefined);
-    });
-  }
-
-  /** The next message of `type` (undefined on a timeout or when the child exits first). */
-  next<T extends ChildMessage['type']>(type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }> | undefined> {
-    if (this.exited) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const waiter = {
-        type,
-        resolve: (m: ChildMessage | undefined): void => {
-          clearTimeout(timer);
-          resolve(m as Extract<ChildMessage, { type: T }> | undefined);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        resolve(undefined);
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
-  }
-
-  /** The server's memory after full GCs. */
-  async measure(): Promise<MemorySample> {
-    const reply = this.next('measured', 30_000);
-    if (this.proc.connected) this.proc.send({ type: 'measure' });
-    const m = await reply;
-    if (m === undefined) throw new Error(`soak: the server child did not measure its memory${this.stderr ? `: ${this.stderr.trim()}` : ''}`);
-    this.last = m.counters;
-    return m.mem;
-  }
-
-  async stop(): Promise<void> {
-    if (this.exited) return;
-    const exited = new Promise<void>((r) => this.proc.once('exit', () => r()));
-    if (this.proc.connected) this.proc.send({ type: 'stop' });
-    const t = setTimeout(() => this.proc.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(t);
-  }
-}
-
 /** RcvbufErrors of the Udp line of /proc/net/snmp (undefined where there is none). */
 export function rcvbufErrors(): number | undefined {
   try {
@@ -328,7 +262,7 @@ export async function runLoopbackSoak(o: LoopbackSoakOptions = {}): Promise<Loop
 
   const dir = mkdtempSync(join(tmpdir(), 'tquic-soak-'));
   for (let k = 0; k < fileCount; k++) writeFileSync(join(dir, `f${k}.bin`), slice(p, fileOffset(k), bytes));
-  const child = new ServerChild({ root: dir, crypto, sampleMs: 100 });
+  const child = new ChildServer({ root: dir, crypto, sampleMs: 100 });
   let shared: IoHost | undefined;
   const cleanup = async (): Promise<void> => {
     await shared?.close();
@@ -374,7 +308,7 @@ export async function runLoopbackSoak(o: LoopbackSoakOptions = {}): Promise<Loop
     const drained = async (ms: number): Promise<Holdings> => {
       const until = performance.now() + ms;
       let h = held();
-      while (performance.now() < until && count(h) > 0 && !child.exited) {
+      while (performance.now() < until && count(h) > 0 && !!child.alive) {
         await sleep(100);
         h = held();
       }
@@ -472,7 +406,7 @@ export async function runLoopbackSoak(o: LoopbackSoakOptions = {}): Promise<Loop
     );
 
     const results: SoakRound[] = [];
-    for (let r = 1; r <= rounds && !child.exited; r++) {
+    for (let r = 1; r <= rounds && !!child.alive; r++) {
       child.peak = undefined;
       let clientPeak = sampleMemory();
       const sampler = setInterval(() => (clientPeak = larger(clientPeak, sampleMemory())), 100);
@@ -510,7 +444,7 @@ export async function runLoopbackSoak(o: LoopbackSoakOptions = {}): Promise<Loop
     const ratio = Math.max(...results.map((r) => r.ratio));
     const clientPeak = results.reduce((a, r) => larger(a, r.clientPeak), clientBaseline);
     const failures: string[] = [];
-    if (child.exited) failures.push(`the server child exited${child.stderr ? `: ${child.stderr.trim()}` : ''}`);
+    if (!child.alive) failures.push(`the server child exited${child.stderr ? `: ${child.stderr.trim()}` : ''}`);
     if (results.length < rounds) failures.push(`${results.length} of ${rounds} rounds ran`);
     for (const r of results) {
       const tag = rounds > 1 ? `round ${r.round}: ` : '';

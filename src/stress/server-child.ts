@@ -10,6 +10,7 @@
  * The parent starts it with `childCommand()`: node on the built module (dist/stress/), with the
  * configuration in the TQUIC_STRESS_CHILD environment variable.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { generateDevCertificate } from '../crypto/certgen.js';
@@ -143,3 +144,100 @@ export async function childMain(config: ChildConfig): Promise<void> {
 
 const env = process.env[CHILD_ENV];
 if (env !== undefined && process.send !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) void childMain(JSON.parse(env) as ChildConfig);
+
+/**
+ * The parent's handle on a server child: its messages, latest counters, peak memory (since
+ * `peak` was last cleared) and exit; `measure` asks for its memory after forced GCs.
+ */
+export class ChildServer {
+  readonly proc: ChildProcess;
+  ready: Extract<ChildMessage, { type: 'ready' }> | undefined;
+  peak: MemorySample | undefined;
+  peakConnections = 0;
+  peakEndpointConnections = 0;
+  peakHandshakes: number | undefined;
+  last: ServerCounters | undefined;
+  samples = 0;
+  exit: { code: number | null; signal: string | null; early: boolean } | undefined;
+  stderr = '';
+  private stopping = false;
+  private waiters: Array<{ type: ChildMessage['type']; resolve: (m: ChildMessage) => void }> = [];
+  readonly exited: Promise<void>;
+
+  constructor(config: ChildConfig) {
+    const { args } = childCommand();
+    this.proc = fork(args[0]!, [], { execArgv: [], env: { ...process.env, [CHILD_ENV]: JSON.stringify(config) }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    this.proc.stderr!.setEncoding('utf8');
+    this.proc.stderr!.on('data', (s: string) => {
+      this.stderr = (this.stderr + s).slice(-4000);
+    });
+    this.proc.on('message', (m: ChildMessage) => this.onMessage(m));
+    this.exited = new Promise((resolve) => {
+      this.proc.on('exit', (code, signal) => {
+        this.exit = { code, signal, early: !this.stopping };
+        for (const w of this.waiters) w.resolve({ type: 'closed', counters: this.last! });
+        this.waiters = [];
+        resolve();
+      });
+    });
+  }
+
+  private onMessage(m: ChildMessage): void {
+    if (m.type !== 'closed') {
+      const mem = m.type === 'ready' ? m.baseline : m.mem;
+      if (this.peak === undefined || mem.total > this.peak.total) this.peak = mem;
+    }
+    this.last = m.counters;
+    this.peakConnections = Math.max(this.peakConnections, m.counters.connections);
+    this.peakEndpointConnections = Math.max(this.peakEndpointConnections, m.counters.endpointConnections);
+    if (m.counters.handshakesInProgress !== undefined) this.peakHandshakes = Math.max(this.peakHandshakes ?? 0, m.counters.handshakesInProgress);
+    if (m.type === 'ready') this.ready = m;
+    if (m.type === 'sample') this.samples++;
+    const i = this.waiters.findIndex((w) => w.type === m.type);
+    if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(m);
+  }
+
+  /** The next message of `type` (a 'closed' stand-in if the child exits first). */
+  next<T extends ChildMessage['type']>(type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }> | undefined> {
+    if (this.exit !== undefined) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(undefined);
+      }, timeoutMs);
+      const waiter = {
+        type,
+        resolve: (m: ChildMessage) => {
+          clearTimeout(timer);
+          resolve(m.type === type ? (m as Extract<ChildMessage, { type: T }>) : undefined);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  send(m: { type: 'measure' } | { type: 'stop' }): void {
+    if (m.type === 'stop') this.stopping = true;
+    if (this.proc.connected) this.proc.send(m);
+  }
+
+  /** The child's memory after full GCs. */
+  async measure(): Promise<MemorySample> {
+    const reply = this.next('measured', 30_000);
+    this.send({ type: 'measure' });
+    const m = await reply;
+    if (m === undefined) throw new Error(`the server child did not measure its memory${this.stderr ? `: ${this.stderr.trim()}` : ''}`);
+    return m.mem;
+  }
+
+  get alive(): boolean {
+    return this.exit === undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.send({ type: 'stop' });
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 10_000);
+    await this.exited;
+    clearTimeout(t);
+  }
+}
