@@ -190,7 +190,7 @@ export const COMMANDS: Command[] = [
       rounds: { type: 'string' },
     },
     optionHelp: {
-      loopback: "instead of the matrix: a server child process and --connections concurrent clients (this process) over real UDP on 127.0.0.1, each downloading --bytes, every download checked; the server's heap (heapUsed + arrayBuffers, after a full GC) must return within --heap-tolerance of its baseline (taken after a warm-up of 20 connections) once all closed",
+      loopback: "instead of the matrix: a server child process and --connections concurrent clients (this process) over real UDP on 127.0.0.1, each downloading --bytes, every download checked; the server's heap (heapUsed + arrayBuffers, after a full GC) must return within --heap-tolerance of its baseline (taken after a warm-up round of as many connections) once all closed",
       connections: 'with --loopback: concurrent connections (default 1000)',
       bytes: 'with --loopback: bytes each connection downloads (default 1000000)',
       'client-sockets': 'with --loopback: shared (default: one client endpoint and socket for all) or per-connection (one socket each, `connect`)',

@@ -1,7 +1,7 @@
 /**
  * `tquic soak --loopback` in small: a server child process (dist/stress/server-child.js: run
  * `npm run build` first) and 50 concurrent connections × 256 KB over real UDP on 127.0.0.1 from
- * this process, one shared client endpoint, after a warm-up of 20; every download complete and
+ * this process, one shared client endpoint, after a warm-up round of the same size; every download complete and
  * identical, nothing held by either process afterwards, and the server's heap (heapUsed +
  * arrayBuffers, after full GCs) back within 10% of its baseline.
  */
@@ -17,7 +17,7 @@ describe('tquic soak --loopback', () => {
     expect(r.failures, detail).toEqual([]);
     expect(r.completed, detail).toBe(50);
     expect(r.totalBytes).toBe(50 * 256 * 1024);
-    expect(r.warmupConnections).toBe(20);
+    expect(r.warmupConnections).toBe(50);
     expect(r.serverPid).not.toBe(process.pid);
     expect(r.held).toEqual({ serverConnections: 0, serverEndpointConnections: 0, clientHostConnections: 0, clientEndpointConnections: 0 });
     expect(r.peak.total, detail).toBeGreaterThan(r.baseline.total);
