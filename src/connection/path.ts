@@ -82,7 +82,7 @@ export class Path {
   /**
    * RFC 9000 §8.2.1 ("MAY send multiple PATH_CHALLENGE frames"): when a new PATH_CHALLENGE goes
    * out while the validation is pending (the packet with the last one may have been acknowledged
-   * and its PATH_RESPONSE lost), and how many went out (the interval doubles, like a PTO).
+   * and its PATH_RESPONSE lost), and how many went out (one every PTO of the path; multipath.ts).
    */
   challengeResendAt: number = Infinity;
   challengesSent = 0;
