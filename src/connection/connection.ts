@@ -51,6 +51,8 @@ import { EarlyData } from './early-data.js';
 import { pmtuOnAcked, pmtuOnLost } from './pmtu.js';
 import { handleDatagram } from './receive.js';
 import { closeWithError, enterClosing, enterDraining, finishClose } from './closing.js';
+import { EventQueue, streamEventToConnection } from './events.js';
+import { connectionStats, type ConnectionStats } from './stats.js';
 import { handleTimeout, logRecovery, pollTimeout } from './timers.js';
 import { newController, Path } from './path.js';
 import { checkFecConfig, type FecState, type FecStats } from './fec.js';
@@ -70,37 +72,7 @@ function onlyAckTokens(tokens: readonly RecoveryToken[]): boolean {
 
 export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
 
-export interface ConnectionStats {
-  state: ConnectionState;
-  smoothedRtt: Duration;
-  minRtt: Duration;
-  latestRtt: Duration;
-  cwnd: number;
-  /** The congestion controller's registry name (of the main path). */
-  congestionControl: string;
-  bytesInFlight: number;
-  packetsSent: number;
-  packetsReceived: number;
-  bytesSent: number;
-  bytesReceived: number;
-  packetsLost: number;
-  packetsDropped: number;
-  ptoCount: number;
-  datagramsSent: number;
-  datagramsReceived: number;
-  datagramsLost: number;
-  /** RFC 9001 §6: 1-RTT key updates completed, started by us and by the peer. */
-  keyUpdates: { local: number; remote: number };
-  /**
-   * Path MTU discovery (RFC 9000 §14.3): the current maximum datagram size, probes sent and
-   * lost, black holes detected, and the search state.
-   */
-  pmtu: { current: number; state: string; probesSent: number; probesLost: number; blackHoles: number };
-  /** Multipath (draft-ietf-quic-multipath-21): every path with its own figures; absent without multipath. */
-  paths?: PathStats[];
-  /** Forward error correction (specs/fec.md): absent when not negotiated. */
-  fec?: FecStats;
-}
+export type { ConnectionStats } from './stats.js';
 
 /** What the endpoint knows when it creates a connection. */
 export interface ConnectionInit {
@@ -261,8 +233,6 @@ export class Connection {
   datagramsDropped = 0;
   /** Received DATAGRAMs dropped unread, the oldest first, at `datagramReceiveQueue` (RFC 9221 §5). */
   datagramsReceiveDropped = 0;
-  /** Received DATAGRAMs waiting in the event queue. */
-  datagramEventsQueued = 0;
   /** Client: the latest session ticket received (also in the session store and a 'session' event). */
   session: ClientSession | undefined;
   /** @internal 0-RTT and resumption state (early-data.ts). */
@@ -348,8 +318,7 @@ export class Connection {
   /** @internal (receive.ts) */
   readonly rxOptions: { shortDcidLength: number; shortDcidView: boolean };
 
-  private readonly events: ConnectionEvent[] = [];
-  private eventHead = 0;
+  private readonly events = new EventQueue();
 
   /**
    * @internal Set by the endpoint: called by every call that may give the connection something
@@ -488,20 +457,22 @@ export class Connection {
   handshakeInfo: HandshakeInfo | undefined;
 
   pollEvent(): ConnectionEvent | undefined {
-    this.pumpStreamEvents();
-    if (this.eventHead >= this.events.length) return undefined;
-    const e = this.events[this.eventHead++]!;
-    if (e.type === 'datagram') this.datagramEventsQueued--;
-    if (this.eventHead === this.events.length) {
-      this.events.length = 0;
-      this.eventHead = 0;
-    }
-    return e;
+    let e = this.streams.pollEvent();
+    // Taking stream events can forget finished streams, which raises MAX_STREAMS: output the
+    // endpoint must know of.
+    if (e !== undefined) this.onWake?.();
+    for (; e; e = this.streams.pollEvent()) this.events.push(streamEventToConnection(e, this.qlog, this.lastNow));
+    return this.events.poll();
   }
 
   /** @internal */
   emit(e: ConnectionEvent): void {
     this.events.push(e);
+  }
+
+  /** Received DATAGRAMs waiting in the event queue. */
+  get datagramEventsQueued(): number {
+    return this.events.datagrams;
   }
 
   /** Opens a stream; undefined when the peer's stream limit is reached (wait for 'streams_available'). */
@@ -571,30 +542,7 @@ export class Connection {
   }
 
   stats(): ConnectionStats {
-    const rtt = this.recovery.rtt;
-    return {
-      state: this.state,
-      smoothedRtt: rtt.smoothed,
-      minRtt: rtt.min,
-      latestRtt: rtt.latest,
-      cwnd: this.recovery.cc.cwnd,
-      congestionControl: this.recovery.cc.name,
-      bytesInFlight: this.recovery.bytesInFlight,
-      packetsSent: this.packetsSent,
-      packetsReceived: this.packetsReceived,
-      bytesSent: this.bytesSent,
-      bytesReceived: this.bytesReceived,
-      packetsLost: this.packetsLost,
-      packetsDropped: this.packetsDropped,
-      ptoCount: this.recovery.ptoCount,
-      datagramsSent: this.datagramsSent,
-      datagramsReceived: this.datagramsReceived,
-      datagramsLost: this.datagramsLost,
-      keyUpdates: { local: this.keyPhase?.localUpdates ?? 0, remote: this.keyPhase?.remoteUpdates ?? 0 },
-      pmtu: { current: this.pmtud.current, state: this.pmtud.state, probesSent: this.pmtud.probesSent, probesLost: this.pmtud.probesLost, blackHoles: this.pmtud.blackHoles },
-      ...(this.mp !== undefined ? { paths: this.pathStats() } : {}),
-      ...(this.fec !== undefined ? { fec: this.fec.stats() } : {}),
-    };
+    return connectionStats(this);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -635,19 +583,7 @@ export class Connection {
   onDatagram(data: Uint8Array): void {
     this.datagramsReceived++;
     // RFC 9221 §5: a bounded receive queue (datagramReceiveQueue); the oldest waiting goes first.
-    const max = this.settings.datagramReceiveQueue;
-    if (max > 0 && this.datagramEventsQueued >= max) {
-      for (let i = this.eventHead; i < this.events.length; i++) {
-        if (this.events[i]!.type !== 'datagram') continue;
-        this.events.splice(i, 1);
-        this.datagramEventsQueued--;
-        this.datagramsReceiveDropped++;
-        break;
-      }
-    }
-    // Copied: the frame is a view into the received datagram, whose buffer may be reused.
-    this.emit({ type: 'datagram', data: data.slice() });
-    this.datagramEventsQueued++;
+    if (this.events.pushDatagram(data, this.settings.datagramReceiveQueue)) this.datagramsReceiveDropped++;
   }
 
   private checkUsable(): void {
@@ -914,51 +850,6 @@ export class Connection {
 
   /** @internal The latest time the connection was driven with, for events raised outside a call with `now`. */
   lastNow: Instant = 0;
-
-  private logStream(id: StreamId, side: 'sending' | 'receiving', state: 'receive' | 'reset_received' | 'reset_sent' | 'data_received' | 'data_read'): void {
-    this.qlog?.event(this.lastNow, {
-      name: 'quic:stream_state_updated',
-      data: { stream_id: id, stream_type: id % 4 < 2 ? 'bidirectional' : 'unidirectional', new: state, stream_side: side },
-    });
-  }
-
-  private pumpStreamEvents(): void {
-    let e = this.streams.pollEvent();
-    // Taking stream events can forget finished streams, which raises MAX_STREAMS: output the
-    // endpoint must know of.
-    if (e !== undefined) this.onWake?.();
-    for (; e; e = this.streams.pollEvent()) {
-      if (this.qlog) {
-        if (e.type === 'opened') this.logStream(e.id, 'receiving', 'receive');
-        else if (e.type === 'reset') this.logStream(e.id, 'receiving', 'reset_received');
-        else if (e.type === 'stop_sending') this.logStream(e.id, 'sending', 'reset_sent');
-        else if (e.type === 'finished') this.logStream(e.id, 'sending', 'data_received');
-      }
-      switch (e.type) {
-        case 'opened':
-          this.emit({ type: 'stream_opened', id: e.id });
-          break;
-        case 'readable':
-          this.emit({ type: 'stream_readable', id: e.id });
-          break;
-        case 'writable':
-          this.emit({ type: 'stream_writable', id: e.id });
-          break;
-        case 'reset':
-          this.emit({ type: 'stream_reset', id: e.id, code: e.code });
-          break;
-        case 'stop_sending':
-          this.emit({ type: 'stream_stop_sending', id: e.id, code: e.code });
-          break;
-        case 'finished':
-          this.emit({ type: 'stream_finished', id: e.id });
-          break;
-        case 'available':
-          this.emit({ type: 'streams_available', bidi: e.bidi });
-          break;
-      }
-    }
-  }
 
   toString(): string {
     return `Connection(${this.isClient ? 'client' : 'server'} ${toHex(this.localCid)} ${this.state}${this.closeInfo ? ` ${errorName(this.closeInfo.code)}` : ''})`;

@@ -72,6 +72,7 @@ describe('other floods', () => {
     expect(s.datagramsReceived).toBe(n);
     expect(s.datagramEventsQueued).toBe(128);
     expect(s.datagramsReceiveDropped).toBe(n - 128);
+    expect(s.stats().datagramsReceiveDropped).toBe(n - 128);
     const got = drainEvents(s).flatMap((e) => (e.type === 'datagram' ? [new DataView(e.data.buffer).getUint32(0)] : []));
     expect(got).toHaveLength(128);
     expect(got[0]).toBe(n - 128);
