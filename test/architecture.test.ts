@@ -23,6 +23,7 @@ const RANK: Record<string, number> = {
   paths: 3,
   connection: 4,
   endpoint: 5,
+  plugins: 5, // registers plug-ins in the registries of the layers below; loads their modules
   io: 6,
   sim: 6,
   http: 7,

@@ -56,6 +56,20 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tquic ${cmd.name}: ${(e as Error).message}\n\n${commandHelp(cmd)}\n`);
     return 2;
   }
+  const plugins = parsed.values['plugin'];
+  if (Array.isArray(plugins)) {
+    const { loadPlugin } = await import('../plugins/index.js');
+    for (const spec of plugins) {
+      try {
+        const p = await loadPlugin(String(spec));
+        const what = [...p.congestionControllers.map((n) => `congestion controller ${n}`), ...p.schedulers.map((n) => `scheduler ${n}`), ...p.fecPolicies.map((n) => `FEC policy ${n}`), ...p.pathManagers.map((n) => `path manager ${n}`), ...p.qlogSinks.map((n) => `qlog sink ${n}`)];
+        process.stderr.write(`tquic ${cmd.name}: plug-in ${p.name}: ${what.length > 0 ? what.join(', ') : 'nothing registered'}\n`);
+      } catch (e) {
+        process.stderr.write(`tquic ${cmd.name}: --plugin ${String(spec)}: ${(e as Error).message}\n`);
+        return 2;
+      }
+    }
+  }
   const mod = await cmd.run();
   return mod.default(parsed.values, parsed.positionals);
 }

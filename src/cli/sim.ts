@@ -63,6 +63,18 @@ export default async function sim(values: Record<string, unknown>, positionals: 
     process.stderr.write(`tquic sim: ${(e as Error).message}\n`);
     return 2;
   }
+  if (typeof values.cc === 'string') {
+    const cc = values.cc;
+    if (!congestionControllerNames().includes(cc)) {
+      process.stderr.write(`tquic sim: --cc: unknown congestion controller "${cc}" (known: ${congestionControllerNames().join(', ')})\n`);
+      return 2;
+    }
+    scenario = {
+      ...scenario,
+      client: { ...scenario.client, transport: { ...scenario.client?.transport, congestionControl: cc } },
+      server: { ...scenario.server, transport: { ...scenario.server?.transport, congestionControl: cc } },
+    };
+  }
   const cryptoName = typeof values.crypto === 'string' ? values.crypto : 'node';
   if (!PROVIDER_NAMES.includes(cryptoName as never)) {
     process.stderr.write(`tquic sim: unknown crypto provider '${cryptoName}'\n`);

@@ -12,7 +12,12 @@ import { MAX_CLIENT_TOKEN } from './retry.js';
  * reuse one, so a store should forget what it handed out.
  */
 export interface TokenStore {
+  /**
+   * Hands out a token for a new connection to `server`, and should forget it (RFC 9000 §8.1.3);
+   * undefined when none is kept.
+   */
   get(server: string): Uint8Array | undefined;
+  /** Keeps a NEW_TOKEN token received from `server`. */
   set(server: string, token: Uint8Array): void;
 }
 
@@ -22,18 +27,24 @@ export class MemoryTokenStore implements TokenStore {
   /** Servers remembered at most (the oldest is forgotten first). */
   constructor(private readonly capacity = 256) {}
 
+  /** The latest token from `server`, removed from the store; undefined when none is kept. */
   get(server: string): Uint8Array | undefined {
     const t = this.tokens.get(server);
     if (t !== undefined) this.tokens.delete(server);
     return t;
   }
 
+  /**
+   * Keeps a copy of `token` as the one for `server`, replacing an older one; past `capacity`
+   * servers the least recently stored is forgotten.
+   */
   set(server: string, token: Uint8Array): void {
     this.tokens.delete(server);
     this.tokens.set(server, token.slice());
     if (this.tokens.size > this.capacity) this.tokens.delete(this.tokens.keys().next().value!);
   }
 
+  /** Servers with a token held. */
   get size(): number {
     return this.tokens.size;
   }

@@ -11,6 +11,11 @@ import type { SocketAddress } from '../util/datagram.js';
 import type { MultipathConfig } from './multipath.js';
 import type { FecConfig } from './fec.js';
 
+/**
+ * The transport settings of a connection: every field with its default (DEFAULT_TRANSPORT),
+ * overridable through `ConnectionConfig.transport`. Most become our transport parameters (RFC 9000
+ * §18.2).
+ */
 export interface TransportSettings {
   /** Our max_idle_timeout (ms); 0 disables our side's timeout (RFC 9000 §10.1). */
   maxIdleTimeoutMs: number;
@@ -108,6 +113,15 @@ export interface TransportSettings {
    * MAY drop"). Counted in `datagramsReceiveDropped`. 0: no limit. Default 128.
    */
   datagramReceiveQueue: number;
+  /**
+   * Ceiling on the backed-off probe timeout of Application Data once the handshake is confirmed
+   * (ms): RFC 9002 §6.2.1 doubles the PTO on every expiry, without bound; once it passes the
+   * idle timeout the next probe never comes (RFC 9000 §10.1 wants several PTOs to fit in the
+   * idle period). Later probes are then spaced by the ceiling (never less than the un-backed-off
+   * PTO). Undefined (the default): an eighth of the effective idle timeout (3.75 s at 30 s), none
+   * without an idle timeout; 0: none (unbounded doubling, as RFC 9002 writes it).
+   */
+  ptoCeilingMs?: number;
 }
 
 export const DEFAULT_TRANSPORT: Readonly<TransportSettings> = {
@@ -139,6 +153,11 @@ export const DEFAULT_TRANSPORT: Readonly<TransportSettings> = {
   datagramReceiveQueue: 128,
 };
 
+/**
+ * How to make a connection: crypto provider, role-specific TLS material (client: server name, trust
+ * anchors, session; server: credentials, tickets), ALPN, versions, transport settings, qlog and key
+ * log, multipath and FEC. One server configuration serves every connection an Endpoint accepts.
+ */
 export interface ConnectionConfig {
   provider: CryptoProvider;
   /** Client: the QUIC version of its first flight (default v1). */
@@ -167,6 +186,10 @@ export interface ConnectionConfig {
   qlogFor?: (info: { isClient: boolean; originalDcid: Uint8Array }) => QlogSink | undefined;
   /** Wall-clock ms for certificate checks and tickets (DESIGN §1: passed in, never read). */
   timeMs?: number;
+  /**
+   * Receives NSS key-log lines (SSLKEYLOGFILE format) as TLS secrets are derived, for decrypting
+   * captures.
+   */
   keylog?: (line: string) => void;
   /**
    * TLS cipher suites in preference order: those a client offers, those a server accepts

@@ -70,6 +70,10 @@ function onlyAckTokens(tokens: readonly RecoveryToken[]): boolean {
   return true;
 }
 
+/**
+ * A connection's life (RFC 9000 §10): handshake, established, then closing (we sent
+ * CONNECTION_CLOSE) or draining (the peer did, or a stateless reset came), then closed.
+ */
 export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
 
 export type { ConnectionStats } from './stats.js';
@@ -96,10 +100,18 @@ export interface ConnectionInit {
   now: Instant;
   /** Transmit buffers, shared by an endpoint's connections (default: the connection's own). */
   pool?: DatagramPool;
-  /** Connection IDs and stateless reset tokens from the endpoint (RFC 9000 §5.1, §10.3); absent: none issued. */
+  /** @internal Connection IDs and stateless reset tokens from the endpoint (RFC 9000 §5.1, §10.3); absent: none issued. */
   cidHost?: CidHost;
 }
 
+/**
+ * A QUIC connection (RFC 9000), sans-IO (DESIGN §1): datagrams and time go in (`handleDatagram`,
+ * `handleTimeout`); datagrams to send, the next deadline and events come out (`pollTransmit`,
+ * `pollTimeout`, `pollEvent`). An Endpoint creates and drives connections; the stream, DATAGRAM,
+ * migration, multipath and key-update calls are the application's.
+ *
+ * All times are Instants in µs.
+ */
 export class Connection {
   readonly isClient: boolean;
   readonly config: ConnectionConfig;
@@ -114,23 +126,25 @@ export class Connection {
   /** @internal Draws the skipped 1-RTT packet numbers (RFC 9000 §21.4; builder.ts), seeded from `config.seed`. */
   readonly skipPrng: Prng;
   readonly qlog: QlogSink | undefined;
+  /** @internal The Initial, Handshake and Application Data packet number spaces (RFC 9000 §12.3; space.ts), by SpaceId. */
   readonly spaces: [PacketSpace, PacketSpace, PacketSpace];
   /** Replaced when a client restarts its handshake after Version Negotiation. */
   tls: TlsClient | TlsServer;
-  /** The path in use (path.ts): its addresses, loss recovery, pacer, PMTU discovery and ECN. */
+  /** @internal The path in use (path.ts): its addresses, loss recovery, pacer, PMTU discovery and ECN. */
   path: Path;
-  /** Loss recovery of the path in use (RFC 9002), with its RTT estimator and congestion controller. */
+  /** @internal Loss recovery of the path in use (RFC 9002), with its RTT estimator and congestion controller. */
   get recovery(): LossRecovery<RecoveryToken> {
     return this.path.recovery;
   }
+  /** @internal The pacer of the path in use (RFC 9002 §7.7; recovery/pacer.ts). */
   get pacer(): Pacer {
     return this.path.pacer;
   }
-  /** Path MTU discovery of the path in use (RFC 9000 §14.3; pmtu.ts). */
+  /** @internal Path MTU discovery of the path in use (RFC 9000 §14.3; pmtu.ts). */
   get pmtud(): Pmtud {
     return this.path.pmtud;
   }
-  /** ECN marking and validation on the path in use (RFC 9000 §13.4.2), recovery/ecn.ts. */
+  /** @internal ECN marking and validation on the path in use (RFC 9000 §13.4.2), recovery/ecn.ts. */
   get ecn(): EcnValidator {
     return this.path.ecn;
   }
@@ -138,20 +152,25 @@ export class Connection {
   get local(): SocketAddress {
     return this.path.local;
   }
+  /**
+   * Replaces our address on the path in use, as migration does (RFC 9000 §9); applications migrate
+   * with `migrate`.
+   */
   set local(a: SocketAddress) {
     this.path.local = a;
   }
+  /** The peer's address on the path in use. */
   get remote(): SocketAddress {
     return this.path.remote;
   }
-  /** Multipath state once negotiated (multipath.ts, draft-ietf-quic-multipath-21). */
+  /** @internal Multipath state once negotiated (multipath.ts, draft-ietf-quic-multipath-21). */
   mp: Multipath | undefined;
-  /** Forward error correction, once negotiated (fec.ts); undefined: off. */
+  /** @internal Forward error correction, once negotiated (fec.ts); undefined: off. */
   fec: FecState | undefined = undefined;
   /** @internal The endpoint's connection-ID services (cids.ts). */
   readonly cidHost: CidHost | undefined;
 
-  /** The path with ID `id`, if the connection has it (multipath-21; 0 is the handshake path). */
+  /** @internal The path with ID `id`, if the connection has it (multipath-21; 0 is the handshake path). */
   pathById(id: number): Path | undefined {
     if (this.mp !== undefined) return this.mp.paths.get(id);
     return id === this.path.id ? this.path : undefined;
@@ -169,19 +188,34 @@ export class Connection {
    */
   openPath(now: Instant, local: SocketAddress, remote?: SocketAddress): number | undefined {
     this.onWake?.();
-    return openPath(this, now, local, remote);
+    const id = openPath(this, now, local, remote);
+    this.runPathManager(now);
+    return id;
   }
 
   /** Multipath (§3.4): abandons path `id` with PATH_ABANDON. False for an unknown or the last path. */
   closePath(now: Instant, id: number, errorCode?: number): boolean {
     this.onWake?.();
-    return closePath(this, now, id, errorCode);
+    const ok = closePath(this, now, id, errorCode);
+    this.runPathManager(now);
+    return ok;
   }
 
   /** Multipath (§3.3): the status we announce for path `id`. */
   setPathStatus(id: number, status: 'available' | 'backup'): boolean {
     this.onWake?.();
-    return setPathStatus(this, id, status);
+    const ok = setPathStatus(this, id, status);
+    this.runPathManager(this.lastNow);
+    return ok;
+  }
+
+  /**
+   * Multipath: the path manager's hooks that are due (path-control.ts), after the connection's
+   * own processing; every caller woke the connection first.
+   */
+  private runPathManager(now: Instant): void {
+    const pm = this.mp?.pm;
+    if (pm !== undefined && pm.work) pm.run(now);
   }
 
   /** Multipath: every path with its statistics (one entry, path 0, without multipath). */
@@ -192,12 +226,21 @@ export class Connection {
   get remoteCid(): Uint8Array {
     return this.path.dcid;
   }
+  /**
+   * Replaces the peer's connection ID we send to on the path in use (a Retry or the server's first
+   * SCID, RFC 9000 §7.2; a new path, §9.5).
+   */
   set remoteCid(cid: Uint8Array) {
     this.path.dcid = cid;
   }
+  /**
+   * Replaces the peer's address on the path in use, as migration and path validation do (RFC 9000
+   * §9).
+   */
   set remote(a: SocketAddress) {
     this.path.remote = a;
   }
+  /** @internal The connection's streams: state machines, flow control, scheduling (streams/manager.ts). */
   readonly streams: StreamManager;
 
   readonly localCid: Uint8Array;
@@ -255,6 +298,7 @@ export class Connection {
    * far as this endpoint can tell), or of a client's own migration (migration.ts). Until the
    * PATH_RESPONSE, sending to it is limited to 3× what arrived from it (§9.3, §8.1); on failure
    * the previous address is restored (§9.3.2).
+   * @internal
    */
   pathValidation: PathValidation | undefined;
   /** Peer address changes followed (stats). */
@@ -268,7 +312,7 @@ export class Connection {
    * §8.2.2), each in a datagram of at most `budget` bytes (1200, or 3× what arrived, §8.1).
    */
   readonly offPathResponses: { data: Uint8Array; local: SocketAddress; remote: SocketAddress; budget: number }[] = [];
-  /** Client: a path being probed before moving to it (the server's preferred address, RFC 9000 §9.6.1; path-probe.ts). */
+  /** @internal Client: a path being probed before moving to it (the server's preferred address, RFC 9000 §9.6.1; path-probe.ts). */
   pathProbe: PathProbe | undefined;
   /** The first time the connection was driven (`pollTransmit` or `handleDatagram`): `config.timeMs` refers to it. */
   startedAt: Instant | undefined;
@@ -283,8 +327,9 @@ export class Connection {
   rxPath: Path | undefined;
   rxTo: SocketAddress | undefined;
   rxSize = 0;
-  /** Connection IDs we issued (RFC 9000 §5.1.1) and those the peer issued (§5.1.2); cids.ts. */
+  /** @internal Connection IDs we issued (RFC 9000 §5.1.1); cids.ts. */
   readonly localCids: LocalCids;
+  /** @internal Connection IDs the peer issued (RFC 9000 §5.1.2); cids.ts. */
   readonly peerCids: PeerCids;
   /** @internal The Destination Connection ID of the packet being processed, by position (RETIRE_CONNECTION_ID check, §19.16). */
   /** @internal */
@@ -305,6 +350,7 @@ export class Connection {
   readonly sentPool = new SentPacketPool<RecoveryToken>();
   /** @internal 1-RTT key phases (RFC 9001 §6), once both 1-RTT keys are installed. */
   keyPhase: KeyPhase | undefined;
+  /** @internal Recycled arrays of the recovery tokens a sent packet carries (tokens.ts). */
   readonly tokenPool = new TokenPool();
   /** Receive-path scratch: header, unprotected header and frame list, reused per packet. */
   /** @internal (receive.ts) */
@@ -393,6 +439,7 @@ export class Connection {
     });
     this.idleTimeout = s.maxIdleTimeoutMs * 1000;
     if (this.idleTimeout > 0) this.idleDeadline = init.now + this.idleTimeout;
+    this.path.recovery.ptoCeiling = this.ptoCeiling();
     if (s.handshakeTimeoutMs > 0) this.handshakeDeadline = init.now + s.handshakeTimeoutMs * 1000;
     this.cidHost = init.cidHost;
     this.localCids = new LocalCids(this, init.cidHost, init.localCid);
@@ -436,6 +483,7 @@ export class Connection {
     return startClientMigration(this, now, local, this.remote, 'active');
   }
 
+  /** True once the connection reached the closed state: nothing more is sent or received. */
   get isClosed(): boolean {
     return this.state === 'closed';
   }
@@ -456,6 +504,10 @@ export class Connection {
   /** @internal TLS details once the handshake completed. */
   handshakeInfo: HandshakeInfo | undefined;
 
+  /**
+   * The next event, or undefined when none is queued; call until undefined after each
+   * `handleDatagram`, `handleTimeout` or API call.
+   */
   pollEvent(): ConnectionEvent | undefined {
     let e = this.streams.pollEvent();
     // Taking stream events can forget finished streams, which raises MAX_STREAMS: output the
@@ -489,30 +541,53 @@ export class Connection {
     return this.streams.write(id, data, fin);
   }
 
+  /**
+   * Ends the sending side of a stream: FIN after the data queued so far. Throws RangeError once the
+   * connection is closing.
+   */
   streamFinish(id: StreamId): void {
     this.checkUsable();
     this.onWake?.();
     this.streams.finish(id);
   }
 
+  /**
+   * Reads up to `max` bytes of a stream in order, and whether the stream's end (FIN) was reached;
+   * undefined when nothing is ready, the stream was reset or it is already closed. Reading returns
+   * flow-control credit to the peer (RFC 9000 §4.2).
+   */
   streamRead(id: StreamId, max?: number): { data: Uint8Array; fin: boolean } | undefined {
     // Reading frees flow-control credit: MAX_STREAM_DATA / MAX_DATA may follow (RFC 9000 §4.2).
     this.onWake?.();
     return this.streams.read(id, max);
   }
 
+  /**
+   * Abandons sending on a stream with RESET_STREAM and the application error `code` (RFC 9000 §3.1,
+   * §19.4). Throws RangeError once the connection is closing.
+   */
   streamReset(id: StreamId, code: number): void {
     this.checkUsable();
     this.onWake?.();
     this.streams.reset(id, code);
   }
 
+  /**
+   * Asks the peer to stop sending on a stream with STOP_SENDING and `code` (RFC 9000 §3.5, §19.5);
+   * data buffered and still to come are discarded. Throws RangeError once the connection is
+   * closing.
+   */
   streamStopSending(id: StreamId, code: number): void {
     this.checkUsable();
     this.onWake?.();
     this.streams.stopSending(id, code);
   }
 
+  /**
+   * Sets a stream's urgency, 0 (first) to 7 (last), default 3 (as RFC 9218 §4.1): the send
+   * scheduler serves more urgent streams first, round-robin within a level. RangeError outside
+   * 0..7.
+   */
   setStreamUrgency(id: StreamId, urgency: number): void {
     this.onWake?.();
     this.streams.setUrgency(id, urgency);
@@ -541,6 +616,7 @@ export class Connection {
     for (const p of this.mp?.paths.values() ?? [this.path]) p.recovery.cc = newController(this.config, this.settings, p.pmtud.current, p.id);
   }
 
+  /** A snapshot of the connection's statistics. */
   stats(): ConnectionStats {
     return connectionStats(this);
   }
@@ -593,9 +669,14 @@ export class Connection {
   // ---------------------------------------------------------------------------------------------
   // Receive path
 
+  /**
+   * Processes a received UDP datagram (all its coalesced packets, RFC 9000 §12.2). Malformed or
+   * undecryptable packets are dropped; a protocol error closes the connection.
+   */
   handleDatagram(now: Instant, d: Datagram): void {
     this.onWake?.();
     handleDatagram(this, now, d);
+    this.runPathManager(now);
   }
 
   /** @internal Is `cid` the Destination Connection ID of the packet being processed? */
@@ -647,6 +728,14 @@ export class Connection {
       name: 'quic:packet_dropped',
       data: { trigger, ...(length !== undefined ? { raw: { length } } : {}), details: { reason: detail } },
     });
+  }
+
+  /** The ceiling on the backed-off PTO (µs) for every path's recovery: `TransportSettings.ptoCeilingMs`. */
+  ptoCeiling(): Duration {
+    const ms = this.settings.ptoCeilingMs;
+    if (ms === 0) return Infinity;
+    if (ms !== undefined) return ms * 1000;
+    return this.idleTimeout > 0 ? this.idleTimeout / 8 : Infinity;
   }
 
   /** RFC 9000 §10.1: the idle timeout is at least 3×PTO. */
@@ -736,6 +825,8 @@ export class Connection {
     // RFC 9000 §14.3.1: DPLPMTUD's BASE state once the handshake is done; the search starts.
     this.pmtud.start();
     this.emit({ type: 'handshake_confirmed' });
+    // Multipath is usable from now on: the path manager's onReady (path-control.ts).
+    this.mp?.pm.handshakeConfirmed();
     // RFC 9000 §9.6.1 (migration.ts).
     maybeUsePreferredAddress(this, now);
   }
@@ -761,13 +852,19 @@ export class Connection {
   // ---------------------------------------------------------------------------------------------
   // Timers (DESIGN §3: a table of deadlines; pollTimeout is the minimum)
 
+  /**
+   * The next deadline (idle, loss detection, PTO, ACK delay, pacing, closing…), or undefined when
+   * there is none; call `handleTimeout` at that time.
+   */
   pollTimeout(): Instant | undefined {
     return pollTimeout(this);
   }
 
+  /** Runs the timers due at `now`; harmless when called early. */
   handleTimeout(now: Instant): void {
     this.onWake?.();
     handleTimeout(this, now);
+    this.runPathManager(now);
   }
 
   /** @internal qlog recovery metrics and congestion state of the path in use (timers.ts). */
@@ -851,6 +948,7 @@ export class Connection {
   /** @internal The latest time the connection was driven with, for events raised outside a call with `now`. */
   lastNow: Instant = 0;
 
+  /** A short description for logs: role, our connection ID, state and close code. */
   toString(): string {
     return `Connection(${this.isClient ? 'client' : 'server'} ${toHex(this.localCid)} ${this.state}${this.closeInfo ? ` ${errorName(this.closeInfo.code)}` : ''})`;
   }

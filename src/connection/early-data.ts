@@ -58,6 +58,7 @@ export class StrikeRegister {
     return true;
   }
 
+  /** Identities remembered now (expired ones are dropped at the next `admit`). */
   get size(): number {
     return this.seen.size;
   }

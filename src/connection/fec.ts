@@ -54,6 +54,10 @@ import type { RecoveryToken } from './types.js';
 /** Scheme names for options and the CLI. */
 export type FecSchemeName = 'xor' | 'rs' | 'rlc' | 'rlc2';
 
+/**
+ * Forward error correction options of a connection (ConnectionConfig.fec; specs/fec.md): the scheme
+ * we encode with and the redundancy policy.
+ */
 export interface FecConfig {
   /** The code we encode with (default 'rs'); we decode every scheme. */
   scheme?: FecSchemeName;
@@ -66,6 +70,8 @@ export interface FecConfig {
   adaptive?: boolean | AdaptiveOptions;
   /** A registered policy by name (fec/policy.ts), or a policy object; 'off' sends no repairs. */
   policy?: string | FecPolicy;
+  /** Options for the factory of a `policy` given by name (a plug-in's, say); plain data. */
+  policyOptions?: Record<string, unknown>;
   /**
    * Multipath: where repair packets go. 'same' (default): wherever the scheduler sends;
    * 'other': a usable path other than the one that carries the most data (path 0 first);
@@ -109,7 +115,7 @@ export function fecSchemeId(name: string): FecSchemeId {
 /** The policy a configuration asks for (checked when the connection is created). */
 export function fecPolicyOf(c: FecConfig): FecPolicy {
   if (typeof c.policy === 'object') return c.policy;
-  if (typeof c.policy === 'string' && c.policy !== 'fixed' && c.policy !== 'adaptive') return createFecPolicy(c.policy);
+  if (typeof c.policy === 'string' && c.policy !== 'fixed' && c.policy !== 'adaptive') return createFecPolicy(c.policy, c.policyOptions ?? {});
   if (c.adaptive !== undefined && c.adaptive !== false) {
     const base: AdaptiveOptions = c.ratio !== undefined ? { k: parseRatio(c.ratio)[0], maxRepair: Math.max(1, parseRatio(c.ratio)[1]) } : {};
     return adaptivePolicy({ ...base, ...(typeof c.adaptive === 'object' ? c.adaptive : {}) });

@@ -67,6 +67,7 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
         const switched = conn.mp.cids.onNewConnectionId(f);
         const p = conn.mp.paths.get(f.pathId);
         if (switched !== undefined && p !== undefined) p.dcid = switched;
+        conn.mp.pm.pathIdsChanged();
       }
       return;
     case 'path_retire_connection_id':
@@ -74,7 +75,9 @@ export function handleFrame(conn: Connection, now: Instant, space: SpaceId, f: F
       return conn.mp.cids.onRetireConnectionId(f, (cid) => conn.packetArrivedOn(cid));
     case 'max_path_id':
       if (conn.mp === undefined) throw violation(f, 'MAX_PATH_ID without multipath');
-      return conn.mp.cids.onMaxPathId(f);
+      conn.mp.cids.onMaxPathId(f);
+      conn.mp.pm.pathIdsChanged();
+      return;
     case 'paths_blocked':
       if (conn.mp === undefined) throw violation(f, 'PATHS_BLOCKED without multipath');
       return conn.mp.cids.onPathsBlocked(f);

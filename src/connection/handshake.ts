@@ -207,6 +207,7 @@ function applyPeerParameters(conn: Connection, now: Instant, data: Uint8Array): 
   const peerIdle = tp.maxIdleTimeoutMs * 1000;
   if (peerIdle > 0 && (conn.idleTimeout === 0 || peerIdle < conn.idleTimeout)) conn.idleTimeout = peerIdle;
   if (conn.idleTimeout > 0) conn.idleDeadline = now + conn.effectiveIdleTimeout();
+  conn.recovery.ptoCeiling = conn.ptoCeiling();
   conn.streams.setPeerParams(peerStreamParams(tp));
   negotiateFec(conn, tp);
   conn.qlog?.event(now, parametersSetEvent(tp, 'remote'));

@@ -26,6 +26,8 @@ import type { Connection } from './connection.js';
 import { controllerNameOf, MAX_PATH_RESPONSES, newController, Path } from './path.js';
 import { PathCidSets } from './path-cids.js';
 import { applyPmtuChange } from './pmtu.js';
+import { PathManagerHost } from './path-control.js';
+import { BUILTIN_PATH_MANAGERS, createPathManager, DEFAULT_ABANDON_AFTER_PTOS, DEFAULT_PATH_MANAGER, type PathManager } from './path-manager.js';
 import { PacketSpace } from './space.js';
 import { buildDatagram } from './builder.js';
 import { isResendable, onTokenLost } from './tokens.js';
@@ -39,11 +41,29 @@ export interface MultipathConfig {
   scheduler?: string;
   schedulerOptions?: Record<string, unknown>;
   /**
-   * Abandon a path after this many PTOs in a row without an acknowledgement (default 5, about
-   * 31 PTOs with the backoff). New data leaves a path at its first PTO anyway (failover); this
-   * is when its state goes, and only while another path is being acknowledged.
+   * Abandon a path after this many PTOs in a row without an acknowledgement (a positive integer,
+   * default 5, about 31 PTOs with the backoff). New data leaves a path at its first PTO anyway
+   * (failover); this is when its state goes, and only while another path is being acknowledged.
+   * The default of the built-in path managers' option `abandonAfterPtos` (`pathManagerOptions`
+   * wins); a manager of one's own decides with its `shouldAbandon` hook.
    */
   abandonAfterPtos?: number;
+  /**
+   * The path manager by registry name (path-manager.ts): the policy that opens, closes and
+   * prefers paths. Default 'passive' (opens nothing: the application calls `openPath`; abandons
+   * after `abandonAfterPtos`); 'all-addresses' (a client opens a path from each of
+   * `localAddresses` once multipath is usable; option `backup`: path indices to mark backup), or
+   * a registered one. `pathManagerOptions` are the manager's own (plain data, validated by it).
+   */
+  pathManager?: string;
+  pathManagerOptions?: Record<string, unknown>;
+  /**
+   * Addresses this host may open paths from besides the handshake path's, for the path manager
+   * (`PathControl.localAddresses`). The core sends from whatever address a path has: with the
+   * socket API give only addresses the host already has sockets on (QuicConnection.openPath binds
+   * one; the path manager binds none).
+   */
+  localAddresses?: SocketAddress[];
   /**
    * Connection IDs issued for each path ID nobody uses yet (§5.1.1 "at least one"; default 1)
    * and at most how many unused path IDs hold some at a time (default 8): PathCidOptions.
@@ -60,13 +80,41 @@ export interface MultipathConfig {
 
 export const DEFAULT_MAX_PATH_ID = 4;
 
+/**
+ * The path manager `config` names (default 'passive'), with its options: the built-ins take
+ * `abandonAfterPtos` as their option's default; a user's manager gets its own options only.
+ * RangeError for an unknown name or bad options.
+ */
+export function configuredPathManager(config: MultipathConfig): PathManager {
+  const name = config.pathManager ?? DEFAULT_PATH_MANAGER;
+  const builtin = BUILTIN_PATH_MANAGERS.some(([n]) => n === name);
+  const after = config.abandonAfterPtos ?? DEFAULT_ABANDON_AFTER_PTOS;
+  return createPathManager(name, builtin ? { abandonAfterPtos: after, ...(config.pathManagerOptions ?? {}) } : config.pathManagerOptions);
+}
+
+/** Copies what a scheduler (and a path manager) sees of `p` into its reused view, pacing aside. */
+export function fillSchedPath(v: Omit<MutableSchedPath, 'pacingReadyAt' | 'id'>, p: Path): void {
+  const r = p.recovery;
+  v.usable = p.usable;
+  v.backup = p.localBackup || p.peerBackup;
+  v.srtt = r.rtt.smoothed;
+  v.minRtt = r.rtt.hasSample ? r.rtt.min : Infinity;
+  v.cwnd = r.cc.cwnd;
+  v.bytesInFlight = r.bytesInFlight;
+  v.ptoCount = r.ptoCount;
+  v.lastSentAt = p.lastSentAt;
+}
+
 /** Multipath state of a connection once both ends sent initial_max_path_id. */
 export class Multipath {
   /** Every path by ID, path 0 included. */
   readonly paths = new Map<number, Path>();
   readonly cids: PathCidSets;
   readonly scheduler: PacketScheduler;
+  /** MultipathConfig.abandonAfterPtos (default 5): the built-in path managers' default. */
   readonly abandonAfterPtos: number;
+  /** The path manager (path-manager.ts) and the connection's side of it (path-control.ts). */
+  readonly pm: PathManagerHost;
   /** Scheduler views, one per path ID (reused). */
   private readonly views = new Map<number, MutableSchedPath>();
   private readonly viewList: MutableSchedPath[] = [];
@@ -93,7 +141,8 @@ export class Multipath {
     const name = config.scheduler ?? 'minrtt';
     const builtin = BUILTIN_SCHEDULERS.some(([n]) => n === name);
     this.scheduler = createScheduler(name, builtin ? { failoverPtos: 1, ...(config.schedulerOptions ?? {}) } : config.schedulerOptions);
-    this.abandonAfterPtos = config.abandonAfterPtos ?? 5;
+    this.abandonAfterPtos = config.abandonAfterPtos ?? DEFAULT_ABANDON_AFTER_PTOS;
+    this.pm = new PathManagerHost(conn, this, configuredPathManager(config), [...(config.localAddresses ?? [])]);
     this.paths.set(0, conn.path);
     conn.path.space.ack.usePathAck(0);
   }
@@ -106,14 +155,7 @@ export class Multipath {
       let v = this.views.get(p.id);
       if (v === undefined) this.views.set(p.id, (v = newSchedPath(p.id)));
       const r = p.recovery;
-      v.usable = p.usable;
-      v.backup = p.localBackup || p.peerBackup;
-      v.srtt = r.rtt.smoothed;
-      v.minRtt = r.rtt.hasSample ? r.rtt.min : Infinity;
-      v.cwnd = r.cc.cwnd;
-      v.bytesInFlight = r.bytesInFlight;
-      v.ptoCount = r.ptoCount;
-      v.lastSentAt = p.lastSentAt;
+      fillSchedPath(v, p);
       // RFC 9002 §7.7: when the path's pacer lets the next full datagram go.
       v.pacingReadyAt = p.pacer.nextSendTime(now, p.pmtud.current, r.cc.cwnd, r.rtt, r.cc.pacingRate?.(r.rtt));
       list.push(v);
@@ -191,6 +233,7 @@ function newPath(conn: Connection, id: number, local: SocketAddress, remote: Soc
   const cc = newController(conn.config, s, pmtud.current, id, controllerNameOf(conn.config, s, id));
   const recovery = new LossRecovery<RecoveryToken>({ cc, rtt: new RttEstimator(s.initialRtt), isServer: !conn.isClient });
   recovery.handshakeConfirmed = true;
+  recovery.ptoCeiling = conn.ptoCeiling();
   recovery.peerCompletedAddressValidation = true;
   recovery.hasHandshakeKeys = true;
   recovery.maxAckDelay = conn.path.recovery.maxAckDelay;
@@ -303,6 +346,7 @@ function addPath(conn: Connection, now: Instant, id: number, local: SocketAddres
   startValidation(conn, now, path);
   logPath(conn, now, path, 'validating');
   conn.emit({ type: 'path_opened', pathId: id, local, remote, initiator });
+  mp.pm.event({ type: 'opened', pathId: id, local, remote, initiator });
   return path;
 }
 
@@ -344,6 +388,7 @@ export function onMultipathResponse(conn: Connection, now: Instant, data: Uint8A
     if (conn.path.state === 'closing') conn.switchPath(p);
     logPath(conn, now, p, 'active');
     conn.emit({ type: 'path_validated', pathId: p.id });
+    mp.pm.event({ type: 'validated', pathId: p.id });
     return true;
   }
   return false;
@@ -491,6 +536,7 @@ function abandon(conn: Connection, now: Instant, mp: Multipath, path: Path, by: 
   }
   logPath(conn, now, path, 'closing');
   conn.emit({ type: 'path_abandoned', pathId: path.id, errorCode: path.abandonCode ?? 0, initiator: by });
+  mp.pm.event({ type: 'abandoned', pathId: path.id, errorCode: path.abandonCode ?? 0, initiator: by, local: path.local, remote: path.remote });
 }
 
 /** PATH_ABANDON received (§3.4): the peer closes a path; we answer with our own PATH_ABANDON. */
@@ -522,14 +568,17 @@ export function onPathStatus(conn: Connection, f: Extract<Frame, { kind: 'path_s
   path.statusSeqIn = f.sequence;
   path.peerBackup = f.kind === 'path_status_backup';
   conn.emit({ type: 'path_status', pathId: path.id, backup: path.peerBackup, initiator: 'remote' });
+  mp.pm.event({ type: 'status', pathId: path.id, backup: path.peerBackup, initiator: 'remote' });
 }
 
 /** Sets the status we announce for path `id` (§3.3). False when there is no such open path. */
 export function setPathStatus(conn: Connection, id: number, status: 'available' | 'backup'): boolean {
-  const path = conn.mp?.paths.get(id);
-  if (path === undefined || path.state === 'closing') return false;
+  const mp = conn.mp;
+  const path = mp?.paths.get(id);
+  if (mp === undefined || path === undefined || path.state === 'closing') return false;
   const backup = status === 'backup';
   if (path.localBackup === backup && path.statusSeqOut > 0) return true;
+  if (path.localBackup !== backup) mp.pm.event({ type: 'status', pathId: id, backup, initiator: 'local' });
   path.localBackup = backup;
   path.statusSeqOut++;
   path.statusPending = true;
@@ -566,13 +615,13 @@ export function writeMultipathFrames(conn: Connection, room: () => number, put: 
       put({ kind: 'path_abandon', pathId: p.id, errorCode: p.abandonCode ?? 0 }, { kind: 'path_abandon', pathId: p.id });
       p.abandonPending = false;
     }
-    if (p.statusPending && p.state !== 'closing' && room() >= 12) {
+    if (p.statusPending && p.state !== 'closing' && statusMayGo(conn, p) && room() >= 12) {
       const f: Frame = p.localBackup ? { kind: 'path_status_backup', pathId: p.id, sequence: p.statusSeqOut } : { kind: 'path_status_available', pathId: p.id, sequence: p.statusSeqOut };
       put(f, { kind: 'path_status', pathId: p.id, seq: p.statusSeqOut });
       p.statusPending = false;
     }
   }
-  if (mp.cids.hasPending()) {
+  if (mp.cids.hasPending() && cidFramesMayGo(conn)) {
     for (let x = mp.cids.nextFrame(room()); x !== undefined; x = mp.cids.nextFrame(room())) put(x.frame, x.token);
   }
 }
@@ -580,9 +629,35 @@ export function writeMultipathFrames(conn: Connection, room: () => number, put: 
 export function hasMultipathFrames(conn: Connection): boolean {
   const mp = conn.mp;
   if (mp === undefined) return false;
-  if (mp.cids.hasPending()) return true;
-  for (const p of mp.paths.values()) if (p.abandonPending || (p.statusPending && p.state !== 'closing')) return true;
+  if (mp.cids.hasPending() && cidFramesMayGo(conn)) return true;
+  for (const p of mp.paths.values()) if (p.abandonPending || (p.statusPending && p.state !== 'closing' && statusMayGo(conn, p))) return true;
   return false;
+}
+
+/**
+ * Whether connection-ID frames (path-cids.ts: PATH_NEW_CONNECTION_ID, MAX_PATH_ID, …) may go in
+ * the packet being built. Not on a path the client opened that is still validating while the
+ * server is not known to hold a connection ID of ours for its path ID: the server accepts the
+ * path's packets only once it does (`acceptPath`, else the packet is dropped), so the frames that
+ * give it one must not travel there alone (a path opened as soon as its path ID became usable
+ * would never be accepted). They go on the validated paths; with none left, anywhere.
+ */
+function cidFramesMayGo(conn: Connection): boolean {
+  const tp = conn.tx.path;
+  const mp = conn.mp!;
+  if (!conn.isClient || tp === undefined || tp.state !== 'validating' || mp.cids.peerHoldsOurCid(tp.id)) return true;
+  for (const p of mp.paths.values()) if (p.state === 'active') return false;
+  return true;
+}
+
+/**
+ * Whether the PATH_STATUS of `p` may go in the packet being built (on `conn.tx.path`): a path
+ * the client opened and the server may not know yet (still validating) gets it only in its own
+ * packets, which carry its PATH_CHALLENGE: on another path it could arrive first, and a status
+ * for a path the receiver does not have is ignored (§3.3, `onPathStatus`). Once validated, any.
+ */
+function statusMayGo(conn: Connection, p: Path): boolean {
+  return !(conn.isClient && p.state === 'validating' && conn.tx.path !== p);
 }
 
 /**
@@ -629,17 +704,22 @@ export function multipathTimeout(conn: Connection): Instant | undefined {
     if (p.challenge !== undefined && !p.challengePending && p.challengeResendAt < t) t = p.challengeResendAt;
     if (p.discardAt < t) t = p.discardAt;
   }
+  // The path manager's wake-up (PathControl.wakeAt).
+  if (mp.pm.wakeAtTime < t) t = mp.pm.wakeAtTime;
   return t === Infinity ? undefined : t;
 }
 
 export function onMultipathTimeout(conn: Connection, now: Instant): void {
   const mp = conn.mp;
   if (mp === undefined) return;
+  // The path manager's onTimeout runs after the connection's own work (path-control.ts `run`).
+  mp.pm.onTimeout(now);
   for (const p of [...mp.paths.values()]) {
     if (p.discardAt <= now) {
       mp.paths.delete(p.id);
       mp.cids.forget(p.id);
       mp.forgetView(p.id);
+      mp.pm.forget(p.id);
       continue;
     }
     if (p.state === 'closing') continue;
@@ -653,12 +733,14 @@ export function onMultipathTimeout(conn: Connection, now: Instant): void {
         // abandoned and left to the idle timeout: the close tells both ends why.
         clearChallenge(p);
         conn.emit({ type: 'path_failed', pathId: p.id });
+        mp.pm.event({ type: 'failed', pathId: p.id, local: p.local, remote: p.remote });
         conn.close(now, ErrorCode.NO_ERROR, 'path validation failed on the last path', false);
         return;
       }
       p.abandonCode = MultipathError.PATH_UNSTABLE_OR_POOR;
       p.abandonPending = true;
       conn.emit({ type: 'path_failed', pathId: p.id });
+      mp.pm.event({ type: 'failed', pathId: p.id, local: p.local, remote: p.remote });
       abandon(conn, now, mp, p, 'local');
       continue;
     }
@@ -675,8 +757,10 @@ export function onMultipathTimeout(conn: Connection, now: Instant): void {
         }
       }
     }
-    // Failover: a path that stopped delivering is abandoned (its data goes on the others).
-    if (p.recovery.ptoCount >= mp.abandonAfterPtos && closePathAllowed(mp, p)) {
+    // Failover: a path that stopped delivering is abandoned (its data goes on the others) when
+    // the path manager says so (the built-ins: after `abandonAfterPtos` PTOs in a row), and only
+    // while another path is being acknowledged.
+    if (p.recovery.ptoCount >= 1 && closePathAllowed(mp, p) && mp.pm.shouldAbandon(now, p)) {
       p.abandonCode = MultipathError.PATH_UNSTABLE_OR_POOR;
       p.abandonPending = true;
       abandon(conn, now, mp, p, 'local');

@@ -101,6 +101,8 @@ interface PathEntry {
   cidsBlocked: number;
   /** The Next Sequence Number of the last PATH_CIDS_BLOCKED queued (no repeats), −1 none. */
   cidsBlockedSent: number;
+  /** A PATH_NEW_CONNECTION_ID of ours for it was acknowledged: the peer holds one of our IDs for it. */
+  cidAcked: boolean;
 }
 
 function violation(frameType: number, reason: string): TransportError {
@@ -195,7 +197,7 @@ export class PathCidSets {
   private entry(pathId: number): PathEntry {
     let e = this.byId.get(pathId);
     if (e !== undefined) return e;
-    e = { pathId, local: undefined, peer: undefined, used: false, closed: false, forgotten: false, cidsBlocked: -1, cidsBlockedSent: -1 };
+    e = { pathId, local: undefined, peer: undefined, used: false, closed: false, forgotten: false, cidsBlocked: -1, cidsBlockedSent: -1, cidAcked: false };
     this.byId.set(pathId, e);
     let i = this.entries.length;
     while (i > 0 && this.entries[i - 1]!.pathId > pathId) i--;
@@ -545,11 +547,24 @@ export class PathCidSets {
       case 'max_path_id':
         if (t.maxPathId > this.maxPathIdAcked) this.maxPathIdAcked = t.maxPathId;
         return;
-      case 'path_new_connection_id':
+      case 'path_new_connection_id': {
+        const e = this.byId.get(t.pathId);
+        if (e !== undefined) e.cidAcked = true;
+        return;
+      }
       case 'paths_blocked':
       case 'path_cids_blocked':
         return;
     }
+  }
+
+  /**
+   * Whether the peer is known to hold a connection ID of ours for `pathId` (one of its
+   * PATH_NEW_CONNECTION_ID frames was acknowledged; path 0 always): until then it cannot accept
+   * packets of that path (multipath-21 §3.1, `acceptPath`).
+   */
+  peerHoldsOurCid(pathId: number): boolean {
+    return pathId === 0 || this.byId.get(pathId)?.cidAcked === true;
   }
 
   /** A packet carrying the frame of `t` was declared lost: queue it again where RFC 9000 §13.3 says so, by analogy. */

@@ -19,7 +19,12 @@ import type { TransportParameters } from '../wire/transport-params.js';
  * returns one of them).
  */
 export interface SessionStore {
+  /**
+   * Hands over a session for `serverName` and forgets it (a ticket is used once); undefined when
+   * none is kept.
+   */
   get(serverName: string): ClientSession | undefined;
+  /** Keeps a session received from `serverName`. */
   set(serverName: string, session: ClientSession): void;
 }
 
@@ -32,6 +37,7 @@ export class MemorySessionStore implements SessionStore {
     private readonly perName = 4,
   ) {}
 
+  /** The newest session for `serverName`, removed from the store; undefined when none is kept. */
   get(serverName: string): ClientSession | undefined {
     const list = this.map.get(serverName);
     if (!list || list.length === 0) return undefined;
@@ -41,6 +47,10 @@ export class MemorySessionStore implements SessionStore {
     return s;
   }
 
+  /**
+   * Keeps `session` as the newest for `serverName`: past `perName` sessions the oldest of the name
+   * goes, past `maxNames` names the least recently stored name goes.
+   */
   set(serverName: string, session: ClientSession): void {
     let list = this.map.get(serverName);
     if (list) this.map.delete(serverName); // re-inserted as the newest name
@@ -51,6 +61,7 @@ export class MemorySessionStore implements SessionStore {
     while (this.map.size > this.maxNames) this.map.delete(this.map.keys().next().value!);
   }
 
+  /** Sessions held, all names together. */
   get size(): number {
     let n = 0;
     for (const l of this.map.values()) n += l.length;

@@ -4,6 +4,10 @@ import type { Connection, ConnectionState } from './connection.js';
 import type { PathStats } from './multipath.js';
 import type { FecStats } from './fec.js';
 
+/**
+ * A snapshot of a connection (`Connection.stats()`): state, RTT, congestion, packet and byte
+ * counters, key updates, PMTU, paths and FEC. RTT fields are Durations in µs.
+ */
 export interface ConnectionStats {
   state: ConnectionState;
   smoothedRtt: Duration;

@@ -51,6 +51,10 @@ export interface CloseInfo {
   initiator: 'local' | 'remote' | 'none';
 }
 
+/**
+ * What a connection reports through `pollEvent`: handshake progress, stream and DATAGRAM activity,
+ * path changes, key updates and the close.
+ */
 export type ConnectionEvent =
   /** Multipath (draft-ietf-quic-multipath-21): a path was opened by us or the peer, and is being validated. */
   | { type: 'path_opened'; pathId: number; local: SocketAddress; remote: SocketAddress; initiator: 'local' | 'remote' }

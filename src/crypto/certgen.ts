@@ -20,6 +20,10 @@ import { loadSigningKey, type KeyType } from './signing.js';
 /** Key types of generated certificates. */
 export type DevKeyType = 'ecdsa-p256' | 'ed25519' | 'rsa';
 
+/**
+ * A certificate and its private key, both PEM, as `generateDevCertificate` and `generateDevCa`
+ * return them.
+ */
 export interface PemCredentials {
   /** PEM certificate (one block). */
   readonly certPem: string;
@@ -27,6 +31,7 @@ export interface PemCredentials {
   readonly keyPem: string;
 }
 
+/** Options of `generateDevCertificate`. */
 export interface DevCertificateOptions {
   /** DNS names and IP literals for subjectAltName (default: localhost, 127.0.0.1, ::1). */
   hosts?: string[];
@@ -42,6 +47,7 @@ export interface DevCertificateOptions {
   commonName?: string;
 }
 
+/** Options of `generateDevCa`. */
 export interface DevCaOptions {
   /** Default 'ecdsa-p256'. */
   keyType?: DevKeyType;

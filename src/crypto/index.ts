@@ -19,6 +19,7 @@ export * from './signing.js';
 export { nobleProvider } from './noble.js';
 export { nodeProvider } from './node.js';
 
+/** The names `getProvider` accepts, the choices of `--crypto`. */
 export const PROVIDER_NAMES: readonly ProviderName[] = ['noble', 'node'];
 
 /** A provider by name (`--crypto noble|node`); throws RangeError for an unknown name. */

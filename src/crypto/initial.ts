@@ -12,6 +12,9 @@ export const INITIAL_SUITE = CipherSuite.TLS_AES_128_GCM_SHA256;
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * The Initial secrets derived from the client's first Destination Connection ID (RFC 9001 §5.2).
+ */
 export interface InitialSecrets {
   /** initial_secret = HKDF-Extract(initial_salt, client_dst_connection_id) */
   readonly initial: Uint8Array;

@@ -332,6 +332,10 @@ export function nobleKeyExchange(group: number, secret?: Uint8Array, randomBytes
   }
 }
 
+/**
+ * The pure-JavaScript provider on @noble/ciphers, @noble/hashes and @noble/curves, the portable
+ * reference the node provider is cross-checked against; only RSA-PSS signatures go to node:crypto.
+ */
 export const nobleProvider: CryptoProvider = {
   name: 'noble',
 

@@ -393,6 +393,7 @@ export function nodeKeyExchange(group: number, secret?: Uint8Array, randomBytes:
   }
 }
 
+/** The provider on node:crypto (OpenSSL); the default (see `defaultProvider`). */
 export const nodeProvider: CryptoProvider = {
   name: 'node',
 

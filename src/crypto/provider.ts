@@ -27,6 +27,7 @@ export const CipherSuite = {
 } as const;
 export type CipherSuite = (typeof CipherSuite)[keyof typeof CipherSuite];
 
+/** The AEAD of a cipher suite (RFC 9001 §5.3). */
 export type AeadAlgorithm = 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305';
 
 /** Static parameters of a cipher suite. */
@@ -111,6 +112,7 @@ export function suiteInfo(suite: number): SuiteInfo {
   return s;
 }
 
+/** Whether a cipher suite code point is one QUIC can use (RFC 9001 §5.3). */
 export function isSupportedSuite(suite: number): suite is CipherSuite {
   return SUITES.has(suite);
 }
@@ -182,6 +184,7 @@ export interface HeaderProtection {
   mask(sample: Uint8Array, out?: Uint8Array, offset?: number): Uint8Array;
 }
 
+/** The name of a built-in crypto provider. */
 export type ProviderName = 'noble' | 'node';
 
 /**
@@ -214,6 +217,11 @@ export const KEY_SHARE_LENGTH: ReadonlyMap<number, number> = new Map([
   [0x0018, 97],
 ]);
 
+/**
+ * The cryptography tquic needs (DESIGN §5): AEADs and header protection (RFC 9001 §5), HKDF, hashes
+ * and HMAC, secure randomness, (EC)DHE key exchange and CertificateVerify signatures. Implemented
+ * by `nobleProvider` and `nodeProvider`.
+ */
 export interface CryptoProvider {
   readonly name: ProviderName;
   /** An AEAD for `suite` bound to `key` (length checked against the suite). */
@@ -224,7 +232,9 @@ export interface CryptoProvider {
   hkdfExtract(hash: HashName, salt: Uint8Array, ikm: Uint8Array): Uint8Array;
   /** RFC 5869 §2.3 HKDF-Expand(PRK, info, L). */
   hkdfExpand(hash: HashName, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+  /** The `hash` digest of `data` (transcript hashes, RFC 8446 §4.4.1). */
   hash(hash: HashName, data: Uint8Array): Uint8Array;
+  /** HMAC (RFC 2104) of `data` under `key` (the Finished MAC, RFC 8446 §4.4.4). */
   hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Uint8Array;
   /**
    * Cryptographically secure random bytes, for keys, tokens and the TLS random. The protocol

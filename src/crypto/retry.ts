@@ -6,6 +6,7 @@
 import { CipherSuite, type Aead, type CryptoProvider } from './provider.js';
 import { versionCrypto } from './version.js';
 
+/** Length in bytes of the Retry Integrity Tag at the end of a Retry packet (RFC 9001 §5.8). */
 export const RETRY_INTEGRITY_TAG_LENGTH = 16;
 
 const EMPTY = new Uint8Array(0);

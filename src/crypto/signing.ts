@@ -247,6 +247,7 @@ export function verifyKeyFromCertificate(der: Uint8Array): VerifyKey {
 /**
  * The verify key of a parsed certificate, computed once per parse (the key depends on the
  * certificate's bytes alone). Alerts as `verifyKeyFromCertificate`; failures are not remembered.
+ * @internal
  */
 export function verifyKeyOfCertificate(cert: ParsedCertificate): VerifyKey {
   if (cert.verifyKey !== undefined) return cert.verifyKey;

@@ -9,6 +9,10 @@ export const QUIC_V1 = 0x00000001;
 /** RFC 9369 §3.1 */
 export const QUIC_V2 = 0x6b3343cf;
 
+/**
+ * The per-version constants of packet protection: the Initial salt, the HKDF labels and the Retry
+ * integrity key and nonce.
+ */
 export interface VersionCrypto {
   readonly version: number;
   /** RFC 9001 §5.2 / RFC 9369 §3.3.1 */
@@ -53,6 +57,7 @@ export function versionCrypto(version: number): VersionCrypto {
   throw new RangeError(`no packet protection defined for version 0x${(version >>> 0).toString(16)}`);
 }
 
+/** Whether packet protection is defined for a version: QUIC v1 or v2. */
 export function isSupportedCryptoVersion(version: number): boolean {
   return version === QUIC_V1 || version === QUIC_V2;
 }

@@ -19,6 +19,11 @@ import { AddressValidation, initialTokenOf, statelessInitialClose, logRetrySent,
 import { MemorySessionStore } from '../connection/session-cache.js';
 import { ConnectionSlot, DeadlineHeap, SlotQueue } from './slots.js';
 
+/**
+ * How to make an Endpoint: its local address, the server configuration (absent: client only),
+ * connection ID length, versions, and the server's defences: Retry, stateless resets, address
+ * tokens, connection and handshake limits.
+ */
 export interface EndpointOptions {
   local: SocketAddress;
   /** Server connections are created from this configuration; absent = a client-only endpoint. */
@@ -84,6 +89,10 @@ export interface EndpointOptions {
   checkWakes?: boolean;
 }
 
+/**
+ * What an endpoint reports through `pollEvent`: a server connection was created for a client's
+ * Initial.
+ */
 export type EndpointEvent = { type: 'connection'; connection: Connection };
 
 /** RFC 9000 §14.1: a server drops Initial packets in datagrams below 1200 bytes. */
@@ -92,6 +101,13 @@ const MAX_VN_QUEUE = 16;
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_MAX_HANDSHAKES = 1000;
 
+/**
+ * A QUIC endpoint (RFC 9000 §5.2), sans-IO like the connection: routes datagrams to connections by
+ * destination connection ID, creates server connections for valid Initials, answers unknown
+ * versions with Version Negotiation (§6), sends Retry and stateless resets, and drops what §5.2
+ * says to drop. Drive it with `handleDatagram`, `pollTransmit`, `pollTimeout`, `handleTimeout` and
+ * `pollEvent`; it drives its connections.
+ */
 export class Endpoint {
   readonly local: SocketAddress;
   readonly cidLength: number;
@@ -202,10 +218,16 @@ export class Endpoint {
     return conn;
   }
 
+  /** Connections held, client and server; a connection is let go once it is closed. */
   get connectionCount(): number {
     return this.slots.size;
   }
 
+  /**
+   * Routes a received datagram to its connection by destination connection ID, or handles it
+   * statelessly: a new server connection, Version Negotiation, Retry, a stateless reset, or a drop
+   * (counted in `dropped`).
+   */
   handleDatagram(now: Instant, d: Datagram): void {
     const b = d.data;
     if (b.length === 0) return void this.dropped.malformed++;
@@ -400,12 +422,17 @@ export class Endpoint {
     this.pool.release(d);
   }
 
+  /**
+   * The earliest deadline of all connections, or undefined when none has one; call `handleTimeout`
+   * then.
+   */
   pollTimeout(): Instant | undefined {
     this.refreshReady();
     const top = this.deadlines.peek();
     return top === undefined ? undefined : top.deadline;
   }
 
+  /** Runs the timers of every connection due at `now`. */
   handleTimeout(now: Instant): void {
     this.refreshReady();
     // The due connections first, then their timers: one that is still due afterwards (e.g.
@@ -471,6 +498,7 @@ export class Endpoint {
     }
   }
 
+  /** The next endpoint event (a new server connection), or undefined. */
   pollEvent(): EndpointEvent | undefined {
     return this.events.shift();
   }

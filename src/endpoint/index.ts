@@ -1,1 +1,2 @@
 export * from './endpoint.js';
+export type { RetryMode, AddressValidationStats } from './retry.js';

@@ -9,6 +9,10 @@
  */
 import { ErrorCode, TransportError } from '../util/transport-error.js';
 
+/**
+ * Caps on what the FEC decoders accept from the network (symbol counts, lengths, window, pending
+ * equations), checked before anything is allocated.
+ */
 export interface FecLimits {
   /** Block codes: at most this many source symbols per block (k). */
   maxSourceSymbols: number;
@@ -22,6 +26,10 @@ export interface FecLimits {
   maxEquations: number;
 }
 
+/**
+ * The default caps: 48 source and 10 repair symbols per block (as XQUIC), 65535-byte symbols, an
+ * RLC window of 256 source symbols and 64 pending equations.
+ */
 export const DEFAULT_FEC_LIMITS: Readonly<FecLimits> = Object.freeze({
   maxSourceSymbols: 48,
   maxRepairSymbols: 10,

@@ -54,6 +54,11 @@ export function fixedPolicy(k: number, r: number): FecPolicy {
   };
 }
 
+/**
+ * Options of the adaptive policy (`adaptivePolicy`, registry name 'adaptive'). `k` and
+ * `maxRepair` must form a valid k:r ratio (`parseRatio`), `target` lie in (0, 1) and
+ * `minRepair` in 0..maxRepair; a RangeError otherwise.
+ */
 export interface AdaptiveOptions {
   /** Source symbols per block (default 10). */
   k?: number;
@@ -108,16 +113,22 @@ export function adaptivePolicy(opts: AdaptiveOptions = {}): FecPolicy {
 /** No repair symbols (and the sender adds no SID frames either). */
 export const OFF_POLICY: FecPolicy = Object.freeze({ name: 'off', k: 1, repairs: () => 0 });
 
-type PolicyFactory = (opts: Record<string, unknown>) => FecPolicy;
-const registry = new Map<string, PolicyFactory>([
+/** Makes a policy from the options given with its name (plain data from a config file or the CLI). */
+export type FecPolicyFactory = (opts: Record<string, unknown>) => FecPolicy;
+const registry = new Map<string, FecPolicyFactory>([
   ['fixed', (o) => fixedPolicy(...parseRatio((o['ratio'] as string | [number, number] | undefined) ?? '10:2'))],
   ['adaptive', (o) => adaptivePolicy(o as AdaptiveOptions)],
   ['off', () => OFF_POLICY],
 ]);
 
-/** Adds a policy under `name` (a plug-in); its factory gets the options given with the name. */
-export function registerFecPolicy(name: string, factory: PolicyFactory): void {
-  if (!/^[a-z][a-z0-9_-]*$/i.test(name)) throw new RangeError(`FEC policy name "${name}" must be alphanumeric`);
+/**
+ * Adds a policy under `name` (a plug-in); its factory gets the options given with the name
+ * (`FecConfig.policyOptions`). RangeError for a name that is taken, built-ins included.
+ */
+export function registerFecPolicy(name: string, factory: FecPolicyFactory): void {
+  if (typeof name !== 'string' || !/^[a-z][a-z0-9_-]*$/i.test(name)) throw new RangeError(`FEC policy name "${name}" must be alphanumeric`);
+  if (typeof factory !== 'function') throw new TypeError(`FEC policy "${name}": the factory must be a function`);
+  if (registry.has(name)) throw new RangeError(`FEC policy "${name}" is already registered`);
   registry.set(name, factory);
 }
 

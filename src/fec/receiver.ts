@@ -40,6 +40,12 @@ const NONE: readonly FecRecoveredPacket[] = Object.freeze([]);
 /** Recovered IDs remembered, so that a late original is recognised (DATAGRAM deduplication). */
 const RECOVERED_MEMORY = 1024;
 
+/**
+ * The receiving half of FEC for one connection (specs/fec.md B7 §5): keeps the source symbols of
+ * protected packets and the repair symbols of REPAIR frames, and returns the payloads of lost
+ * packets as soon as the code can rebuild them. Input is untrusted: malformed IDs, keys and lengths
+ * throw TransportError, and memory is bounded by the FecLimits.
+ */
 export class FecReceiver {
   readonly scheme: FecSchemeId;
   readonly limits: FecLimits;

@@ -78,10 +78,12 @@ export class RsEncoder {
     }
   }
 
+  /** Source symbols added to the current block. */
   get sourceCount(): number {
     return this.count;
   }
 
+  /** True when the block holds all k source symbols, so its repairs are final. */
   get complete(): boolean {
     return this.count === this.k;
   }

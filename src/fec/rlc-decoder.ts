@@ -35,6 +35,11 @@ interface Row {
 
 const NONE: readonly RlcRecovered[] = Object.freeze([]);
 
+/**
+ * The sliding-window RLC decoder of RFC 8681 (schemes 10 and 9): keeps the source symbols of a
+ * bounded window and the repair equations in reduced row echelon form over GF(2^8), and recovers a
+ * lost source symbol as soon as the system's rank allows. Memory is bounded by the FecLimits.
+ */
 export class RlcDecoder {
   readonly limits: FecLimits;
   readonly m: RlcFieldSize;

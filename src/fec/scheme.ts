@@ -11,6 +11,10 @@ export const FecScheme = {
   /** XOR, block code with one repair symbol (XQUIC). */
   XOR: 11,
 } as const;
+/**
+ * A FEC scheme ID this layer implements: 8 (Reed-Solomon), 9 (RLC over GF(2)), 10 (RLC over
+ * GF(2^8)) or 11 (XOR).
+ */
 export type FecSchemeId = (typeof FecScheme)[keyof typeof FecScheme];
 
 /** Short names of the schemes this layer implements, by scheme ID. */

@@ -47,6 +47,7 @@ export interface RepairSymbol {
   queuedAt?: number;
 }
 
+/** Limits a FecSender respects, from the receiver's transport parameters. */
 export interface FecSenderOptions {
   /** The receiver's max_symbol_num (0xfecb02): at most this many sources per block or window. */
   maxSymbols?: number;
@@ -58,6 +59,12 @@ export interface FecSenderOptions {
 
 const DEFAULT_MAX_SYMBOLS = 48;
 
+/**
+ * The sending half of FEC for one connection (specs/fec.md B7 §3-4): numbers the source symbols
+ * (the protected packets' payloads before their SID frame), groups them into blocks (XOR,
+ * Reed-Solomon) or a sliding window (RLC), and queues REPAIR frame contents, as many as the
+ * redundancy policy asks for.
+ */
 export class FecSender {
   readonly scheme: FecSchemeId;
   /** REPAIR frames to send, oldest first. */

@@ -18,6 +18,10 @@ const MASK = 0x7fffffff;
 const MIN_LOOP = 8;
 const PRE_LOOP = 8;
 
+/**
+ * TinyMT32, the PRNG of RFC 8682, which RFC 8681 §3.5 uses to derive RLC coding coefficients from a
+ * repair key. Seed 1 gives 2545341989, 981918433, 3715302833, … (RFC 8682 §2.2).
+ */
 export class TinyMT32 {
   private s0 = 0;
   private s1 = 0;

@@ -12,6 +12,10 @@ import { QuicStreamError } from '../io/errors.js';
 import type { QuicStream } from '../io/stream.js';
 import { HqErrorCode } from './hq-server.js';
 
+/**
+ * Options of `fetchHq`: where bodies go, how many requests run at once, and cancellation and
+ * progress callbacks.
+ */
 export interface HqFetchOptions {
   /** Write each body to `outputDir/<last path segment>` (default: keep bodies in memory, `HqResult.body`). */
   outputDir?: string;

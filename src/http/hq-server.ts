@@ -41,6 +41,10 @@ export type HqErrorCode = (typeof HqErrorCode)[keyof typeof HqErrorCode];
 /** The default bound on the request line (bytes before its LF). */
 export const DEFAULT_MAX_REQUEST_LINE = 8 * 1024;
 
+/**
+ * Options of `serveHq`: the directory served, logging, accepted ALPNs, the request-line bound and
+ * the request timeout.
+ */
 export interface HqServerOptions {
   /** Directory whose regular files are served; must exist. */
   root: string;

@@ -61,6 +61,7 @@ export {
   type H3Frame,
   type Setting,
   type ReaderEvent,
+  type FrameReaderOptions,
   type FieldLine,
   type RequestHead,
   type ResponseHead,

@@ -57,6 +57,13 @@ export interface ConnectOptions extends CommonOptions {
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
+/**
+ * Opens a client connection: resolves `host`, binds a UDP socket of its own (closed when the
+ * connection ends), runs the handshake and resolves with the established connection — or at
+ * once with `earlyData` and a session whose ticket allows 0-RTT (RFC 9001 §4.6.1). Rejects
+ * on a handshake failure (the peer's CONNECTION_CLOSE or a certificate error), after
+ * `handshakeTimeoutMs` (default 10 s) or when `signal` aborts, once the socket is closed.
+ */
 export async function connect(o: ConnectOptions): Promise<QuicConnection> {
   const signal = o.signal;
   const abortError = (): AbortError => new AbortError(`connect to ${o.host}:${o.port} aborted`, { cause: signal?.reason });

@@ -7,6 +7,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Instant } from '../util/time.js';
 
+/**
+ * The real clock: Instants in integer µs since the clock was constructed, from the monotonic
+ * `performance.now()`, and the wall-clock time of an Instant.
+ */
 export class Clock {
   /** performance.now() (ms) at Instant 0. */
   private readonly origin = performance.now();

@@ -67,10 +67,18 @@ export interface KeyUpdate {
   generation: number;
 }
 
+/** The events of a QuicConnection, with their listener arguments. */
 export interface QuicConnectionEvents {
+  /** The handshake completed: the negotiated ALPN, cipher suite, group, peer certificates … */
   handshake: [info: HandshakeInfo];
+  /**
+   * The peer opened a stream. Streams opened before the first listener was attached are
+   * emitted to it.
+   */
   stream: [stream: QuicStream];
+  /** A DATAGRAM payload arrived (RFC 9221). */
   datagram: [data: Uint8Array];
+  /** A DATAGRAM we sent was declared lost (RFC 9221 §5.2); its payload length in bytes. */
   datagramLost: [length: number];
   /** RFC 9000 §9: the peer's address changed (e.g. a NAT rebinding). */
   pathChange: [change: PathChange];
@@ -91,6 +99,7 @@ export interface QuicConnectionEvents {
   close: [info: CloseInfo];
 }
 
+/** Options of `QuicConnection.openStream`: the stream's direction and buffers, and a cancel signal. */
 export interface OpenStreamOptions extends QuicStreamOptions {
   /** Bidirectional (default) or unidirectional (write-only for us). */
   bidirectional?: boolean;
@@ -105,6 +114,12 @@ interface OpenWaiter {
   onAbort?: () => void;
 }
 
+/**
+ * A QUIC connection of the socket API, client or server (from `connect`, or a QuicServer's
+ * 'connection' event and iterator): streams as QuicStreams (`openStream`, `incomingStreams`,
+ * 'stream'), DATAGRAMs (RFC 9221), migration and multipath paths, key updates, statistics, and
+ * `close`. Events are listed in QuicConnectionEvents; `closed` resolves when it is gone.
+ */
 export class QuicConnection extends EventEmitter<QuicConnectionEvents> implements StreamOwner {
   /** @internal The sans-IO connection (advanced use: qlog-free introspection, tests). */
   readonly core: Connection;
@@ -154,6 +169,7 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
     return this.core.remote;
   }
 
+  /** Our address on the path in use (it changes when we migrate). */
   get localAddress(): SocketAddress {
     return this.core.local;
   }
@@ -171,6 +187,10 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
     return this.core.resumed;
   }
 
+  /**
+   * Whether the TLS handshake has completed at this end (RFC 9001 §4.1.1); it stays true once
+   * set. The 'handshake' event fires when it becomes true.
+   */
   get handshakeComplete(): boolean {
     return this.core.handshakeComplete;
   }
@@ -257,13 +277,6 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
   }
 
   /**
-   * Starts a 1-RTT key update (RFC 9001 §6.1): our packets go out under the next keys at once;
-   * 'keyUpdate' follows once the peer answered in the new key phase. False when an update is not
-   * permitted now (§6.1, §6.5): before the handshake is confirmed, before the peer acknowledged
-   * a packet of the current key phase, while the previous update is still in progress or within
-   * three PTOs of it, or when the connection is closing.
-   */
-  /**
    * Client: moves the connection to a new local socket (RFC 9000 §9.2), by default a new
    * ephemeral port on the current local address: a new connection ID, packets from there at
    * once, path validation, and back to the old path if it fails. Resolves with the new local
@@ -311,6 +324,13 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
     return ok;
   }
 
+  /**
+   * Starts a 1-RTT key update (RFC 9001 §6.1): our packets go out under the next keys at once;
+   * 'keyUpdate' follows once the peer answered in the new key phase. False when an update is not
+   * permitted now (§6.1, §6.5): before the handshake is confirmed, before the peer acknowledged
+   * a packet of the current key phase, while the previous update is still in progress or within
+   * three PTOs of it, or when the connection is closing.
+   */
   updateKeys(): boolean {
     const ok = this.core.initiateKeyUpdate(this.host.now());
     if (ok) this.host.schedule();

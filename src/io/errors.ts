@@ -2,12 +2,19 @@
 import type { CloseInfo } from '../connection/types.js';
 import { errorName } from '../wire/errors.js';
 
+/** The `code` of a QuicError or QuicStreamError, Node style. */
 export type QuicErrorCode =
+  /** The connection closed before its handshake completed (TLS alert, refused, reset …). */
   | 'ERR_QUIC_HANDSHAKE_FAILED'
+  /** No handshake within the time allowed (`connect`'s timeout, or the core's handshake timeout). */
   | 'ERR_QUIC_HANDSHAKE_TIMEOUT'
+  /** The connection closed under the operation or stream (with an error code other than 0 for a stream). */
   | 'ERR_QUIC_CONNECTION_CLOSED'
+  /** The peer reset the stream (RESET_STREAM, RFC 9000 §19.4), or it was destroyed or its sending part closed. */
   | 'ERR_QUIC_STREAM_RESET'
+  /** The peer sent STOP_SENDING (RFC 9000 §19.5) and no 'stopSending' listener answered with `reset`. */
   | 'ERR_QUIC_STOP_SENDING'
+  /** Reserved: not raised by this implementation (openStream waits for stream credit instead). */
   | 'ERR_QUIC_STREAM_LIMIT'
   /** `migrate` refused: see QuicConnection.migrate. */
   | 'ERR_QUIC_MIGRATION'

@@ -2,7 +2,7 @@
  * Options of the public API (`listen`, `connect`) and their translation into the core's
  * ConnectionConfig.
  */
-import type { MultipathConfig } from '../connection/multipath.js';
+import { configuredPathManager, type MultipathConfig } from '../connection/multipath.js';
 import { checkFecConfig, type FecConfig } from '../connection/fec.js';
 import { schedulerNames } from '../paths/index.js';
 import { rootCertificates } from 'node:tls';
@@ -11,6 +11,8 @@ import { congestionControllerNames } from '../recovery/cc/registry.js';
 import { getProvider } from '../crypto/index.js';
 import { isSupportedSuite, type CipherSuite, type CryptoProvider } from '../crypto/provider.js';
 import { SUPPORTED_VERSIONS } from '../wire/version.js';
+import { createQlogSink, hasQlogSink, qlogSinkNames, type QlogSinkOptions } from '../qlog/registry.js';
+import { toHex } from '../util/bytes.js';
 import type { DriverWarning } from './udp.js';
 import { loadTrustAnchors, readPem, type PemSource } from './files.js';
 import { loadCertificateChain } from '../crypto/tls/certificates.js';
@@ -42,6 +44,12 @@ export interface CommonOptions {
   cipherSuites?: CipherSuite[];
   /** Writes one JSON-SEQ qlog file per connection here: `<original DCID hex>_<client|server>.sqlog`. */
   qlogDir?: string;
+  /**
+   * A registered qlog sink (qlog/registry.ts: 'memory', 'jsonseq', 'null' or a plug-in's) for
+   * every connection: its name, or its name with the options its factory takes. `qlogDir`, when
+   * also given, wins.
+   */
+  qlogSink?: string | { name: string; options?: QlogSinkOptions };
   /** Appends NSS key log lines (SSLKEYLOGFILE format) to this file, for Wireshark. */
   keylog?: string;
   /**
@@ -66,7 +74,12 @@ export interface CommonOptions {
    * Multipath (draft-ietf-quic-multipath-21): offer it (initial_max_path_id); with a peer that
    * does too, a client opens paths with `openPath` and a server accepts them. `maxPathId`
    * (default 4), `scheduler` ('minrtt' default, 'roundrobin', 'redundant', 'backup',
-   * 'weighted', or a registered one).
+   * 'weighted', or a registered one), `pathManager` / `pathManagerOptions` (the policy that
+   * opens, closes and prefers paths: 'passive' default, 'all-addresses', or a registered one;
+   * connection/path-manager.ts). The socket API binds no sockets for a path manager:
+   * `localAddresses` must be addresses the host already has sockets on (each
+   * QuicConnection.openPath binds one; datagrams from any other address are dropped as
+   * unroutable); otherwise leave the manager at 'passive' and call `openPath`.
    */
   multipath?: MultipathConfig;
   /**
@@ -79,7 +92,7 @@ export interface CommonOptions {
 }
 
 /** The parts of a ConnectionConfig both roles share. */
-export function baseConfig(o: CommonOptions): Pick<ConnectionConfig, 'provider' | 'alpn' | 'transport' | 'cidLength' | 'cipherSuites' | 'versions' | 'multipath' | 'fec'> {
+export function baseConfig(o: CommonOptions): Pick<ConnectionConfig, 'provider' | 'alpn' | 'transport' | 'cidLength' | 'cipherSuites' | 'versions' | 'multipath' | 'fec' | 'qlogFor'> {
   if (!Array.isArray(o.alpn) || o.alpn.length === 0 || o.alpn.some((p) => typeof p !== 'string' || p.length === 0 || p.length > 255)) {
     throw new RangeError('alpn: give at least one application protocol name of 1..255 characters (RFC 9001 §8.1)');
   }
@@ -120,7 +133,15 @@ export function baseConfig(o: CommonOptions): Pick<ConnectionConfig, 'provider' 
     ...(o.cipherSuites !== undefined ? { cipherSuites: [...o.cipherSuites] } : {}),
     ...(o.multipath !== undefined ? { multipath: checkMultipath(o.multipath) } : {}),
     ...(o.fec !== undefined ? { fec: checkedFec(o.fec) } : {}),
+    ...(o.qlogSink !== undefined && o.qlogDir === undefined ? { qlogFor: qlogSinkFor(o.qlogSink) } : {}),
   };
+}
+
+/** The per-connection factory of the `qlogSink` option (the name checked against the registry now). */
+function qlogSinkFor(option: string | { name: string; options?: QlogSinkOptions }): NonNullable<ConnectionConfig['qlogFor']> {
+  const { name, options } = typeof option === 'string' ? { name: option, options: {} } : option;
+  if (!hasQlogSink(name)) throw new RangeError(`unknown qlog sink "${name}" (known: ${qlogSinkNames().join(', ')})`);
+  return ({ isClient, originalDcid }) => createQlogSink(name, { role: isClient ? 'client' : 'server', odcid: toHex(originalDcid) }, options ?? {});
 }
 
 /** FEC options, checked (a RangeError names what is wrong). */
@@ -133,6 +154,8 @@ function checkedFec(f: FecConfig): FecConfig {
 function checkMultipath(m: MultipathConfig): MultipathConfig {
   if (m.maxPathId !== undefined && !(Number.isInteger(m.maxPathId) && m.maxPathId >= 0 && m.maxPathId <= 0xffffffff)) throw new RangeError('multipath.maxPathId must be an integer 0..2^32-1');
   if (m.scheduler !== undefined && !schedulerNames().includes(m.scheduler)) throw new RangeError(`unknown multipath scheduler "${m.scheduler}" (known: ${schedulerNames().join(', ')})`);
+  // The path manager's name and options (with abandonAfterPtos) are checked by making one now.
+  configuredPathManager(m);
   return { ...m };
 }
 

@@ -79,6 +79,7 @@ export type ShutdownHook = (signal: AbortSignal) => Promise<void> | void;
 /** Default bound on the shutdown hooks of `QuicServer.close`, in ms. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 2000;
 
+/** The events of a QuicServer, with their listener arguments. */
 export interface QuicServerEvents {
   /**
    * `close()` was called: the server accepts no more connections; the shutdown hooks run next,
@@ -115,6 +116,11 @@ export interface ServerStats {
   sendErrors: number;
 }
 
+/**
+ * A QUIC server on UDP sockets, made by `listen`: it hands out each connection once its
+ * handshake completed, as a 'connection' event and through async iteration (`for await`).
+ * Events are listed in QuicServerEvents; `close` shuts down gracefully.
+ */
 export class QuicServer extends EventEmitter<QuicServerEvents> implements AsyncIterable<QuicConnection> {
   /** The bound address (the real port when 0 was asked for). */
   readonly address: SocketAddress;

@@ -51,6 +51,7 @@ export interface StreamOwner {
   forgetStream(id: number): void;
 }
 
+/** Buffer sizes of a QuicStream (the Duplex high-water marks). */
 export interface QuicStreamOptions {
   /** Readable buffer in bytes, also the most read from the core at once (default 64 KiB). */
   readableHighWaterMark?: number;
@@ -63,6 +64,16 @@ const DEFAULT_HWM = 64 * 1024;
 /** The 'error' listener of a stream the application has not taken yet. */
 const swallowError = (): void => {};
 
+/**
+ * A QUIC stream (RFC 9000 §2–§4) as a Node `stream.Duplex`, with backpressure both ways: the
+ * writable side ends with a FIN and 'finish' fires once the peer acknowledged everything; the
+ * readable side applies flow control, so a slow reader slows the sender. A unidirectional
+ * stream is write-only (ours) or read-only (the peer's). A peer's RESET_STREAM or STOP_SENDING
+ * emits 'reset' or 'stopSending' (code), then destroys the stream with a QuicStreamError
+ * (unless a 'stopSending' listener answers with `reset(code)`); `reset` and `stopSending` end
+ * one direction, `destroy(err)` both. Made by QuicConnection
+ * (`openStream`, 'stream' events, `incomingStreams`).
+ */
 export class QuicStream extends Duplex {
   /** The stream ID (RFC 9000 §2.1). */
   readonly id: number;
@@ -168,6 +179,11 @@ export class QuicStream extends Duplex {
 
   // --- Writable --------------------------------------------------------------------------------
 
+  /**
+   * @internal Node stream hook: hands the chunk to the core and calls `cb` once all of it was
+   * accepted (the rest waits for `stream_writable`). Once the sending part is over the chunk is
+   * dropped after a local `reset`, and fails with ERR_QUIC_STREAM_RESET otherwise.
+   */
   override _write(chunk: Buffer, _encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
     if (this.sendDone) {
       // After our own reset() the writes still buffered are abandoned with the stream's data.
@@ -179,6 +195,10 @@ export class QuicStream extends Duplex {
     this.flushWrite();
   }
 
+  /**
+   * @internal Node stream hook: queues the FIN and calls `cb` when the peer has acknowledged
+   * all data and the FIN (`stream_finished`).
+   */
   override _final(cb: (err?: Error | null) => void): void {
     if (this.sendDone) {
       cb();
@@ -197,6 +217,10 @@ export class QuicStream extends Duplex {
 
   // --- Readable --------------------------------------------------------------------------------
 
+  /**
+   * @internal Node stream hook: pulls data from the core and pushes it until `push()` returns
+   * false or nothing is ready (then `stream_readable` resumes).
+   */
   override _read(_size: number): void {
     this.wantRead = true;
     this.pull();
@@ -204,6 +228,11 @@ export class QuicStream extends Duplex {
 
   // --- teardown --------------------------------------------------------------------------------
 
+  /**
+   * @internal Node stream hook: resets the sending part (unless ended cleanly with no error)
+   * and sends STOP_SENDING for the receiving part, with `err.errorCode` (default 0), fails a
+   * pending write and detaches the stream from its connection.
+   */
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     const code = err !== null && typeof (err as Partial<QuicStreamError>).errorCode === 'number' ? (err as QuicStreamError).errorCode : 0;
     // A destroy without error after end() lets the core deliver what is queued and the FIN (as

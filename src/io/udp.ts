@@ -29,6 +29,7 @@
  *   exception from the endpoint is counted and reported as a warning.
  */
 import { createSocket, type Socket, type RemoteInfo } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Endpoint } from '../endpoint/endpoint.js';
@@ -88,13 +89,20 @@ export interface DriverWarning {
   error?: unknown;
 }
 
+/** Options of `UdpDriver.bind`: the sockets to bind, the endpoint to build, and the callbacks. */
 export interface UdpDriverOptions {
   sockets: UdpSocketOptions[];
   /** Builds the endpoint once the sockets are bound (ephemeral ports known). */
   createEndpoint: (locals: SocketAddress[]) => Endpoint;
   /** The application's turn: after each receive batch or timer and before transmit is drained. */
   onActivity?: (now: Instant) => void;
+  /**
+   * Receives what went wrong without stopping the driver: buffer sizes the kernel capped, send
+   * failures, datagrams or timers the endpoint threw on, socket errors, a throwing `onActivity`.
+   * Default: ignored.
+   */
   onWarning?: (w: DriverWarning) => void;
+  /** The clock to read (default: a new Clock, whose Instant 0 is its construction). */
   clock?: Clock;
 }
 
@@ -122,6 +130,12 @@ class SendRequest {
 const MAX_IDLE_SPINS = 8;
 const MAPPED_V4 = '::ffff:';
 
+/**
+ * A sans-IO Endpoint on node:dgram sockets with the real clock: received datagrams go to the
+ * endpoint at once, and a service round per event-loop turn (or timer firing) gives the
+ * application its turn (`onActivity`), sends everything `pollTransmit` gives and re-arms the
+ * one timer at `pollTimeout()`. Created bound with `UdpDriver.bind`.
+ */
 export class UdpDriver {
   readonly clock: Clock;
   readonly endpoint: Endpoint;
@@ -218,6 +232,7 @@ export class UdpDriver {
     return this.sockets.map((s) => ({ local: s.local, recv: s.recvBufferSize, send: s.sendBufferSize }));
   }
 
+  /** Whether `close` has been called (the sockets may still be closing). */
   get isClosed(): boolean {
     return this.closed;
   }
@@ -394,6 +409,19 @@ function compatible(s: BoundSocket, host: string): boolean {
   return isIP(host) === 6 ? s.v6 : !s.v6 || s.dualStack;
 }
 
+/**
+ * The sockets' address lookup: node:dgram resolves every destination of every `send`, and
+ * dns.lookup answers even an IP literal through a process.nextTick, one allocation and one tick
+ * per datagram. Destinations here are always IP literals (the endpoint sends to the addresses
+ * datagrams came from, or that `connect` resolved once), so they are answered at once; a name
+ * still goes to dns.lookup.
+ */
+function literalLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  const f = isIP(address);
+  if (f !== 0) callback(null, address, f);
+  else dnsLookup(address, family as LookupOneOptions, callback as (err: Error | null, address: string, family: number) => void);
+}
+
 async function bindSocket(o: UdpSocketOptions, warn: (w: DriverWarning) => void): Promise<BoundSocket> {
   const family = isIP(o.host);
   if (family === 0) throw new RangeError(`local address must be an IP literal, got "${o.host}"`);
@@ -401,7 +429,7 @@ async function bindSocket(o: UdpSocketOptions, warn: (w: DriverWarning) => void)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0..65535, got ${port}`);
   const v6 = family === 6;
   const ipv6Only = v6 ? (o.ipv6Only ?? false) : false;
-  const socket = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only, reuseAddr: false });
+  const socket = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only, reuseAddr: false, lookup: literalLookup });
   await new Promise<void>((resolve, reject) => {
     const onError = (e: Error): void => {
       socket.close();

@@ -30,6 +30,11 @@ interface WeightState {
   share: number;
 }
 
+/**
+ * The `weighted` multipath scheduler: shares datagrams among the paths of the best tier in
+ * proportion to their estimated bandwidth (cwnd / srtt), by deficit round robin. Options:
+ * `failoverPtos`, and `maxCredit`, the credit clamp in bytes (default 65536).
+ */
 export class WeightedScheduler implements PacketScheduler {
   readonly name: string = 'weighted';
   private readonly failoverPtos: number;

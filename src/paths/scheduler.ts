@@ -60,6 +60,12 @@ export function newSchedPath(id: number): MutableSchedPath {
   };
 }
 
+/**
+ * A multipath packet scheduler: picks the path of each ack-eliciting datagram from what the
+ * connection tells it about the paths (`select`), optionally with further paths for redundant
+ * copies. One instance per connection, made by a SchedulerFactory; it may keep per-path state
+ * by path ID, updated in `onSent` and dropped in `onPathRemoved`.
+ */
 export interface PacketScheduler {
   /** The registry name this scheduler was created under (qlog, stats). */
   readonly name: string;
@@ -83,6 +89,10 @@ export interface PacketScheduler {
 
 /** Options are plain data (from the CLI or a config file); each factory validates its own. */
 export type SchedulerOptions = Readonly<Record<string, unknown>>;
+/**
+ * Makes a fresh scheduler from its options (`registerScheduler`, `createScheduler`); throws a
+ * RangeError for options it does not accept.
+ */
 export type SchedulerFactory = (opts?: SchedulerOptions) => PacketScheduler;
 
 /** The default scheduler (specs/multipath.md, project decisions). */

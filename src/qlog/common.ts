@@ -124,6 +124,10 @@ export const TRANSPORT_ERROR_NAMES = [
   'aead_limit_reached',
   'no_viable_path',
 ] as const;
+/**
+ * A transport error code as qlog names it (events §8.13.24): the snake_case name of an RFC 9000
+ * §20.1 code, or 'unknown'.
+ */
 export type TransportErrorName = (typeof TRANSPORT_ERROR_NAMES)[number] | 'unknown';
 /** events §8.13.26: "crypto_error_0x100" … "crypto_error_0x1ff". */
 export type CryptoErrorName = `crypto_error_0x1${string}`;

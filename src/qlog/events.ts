@@ -87,6 +87,7 @@ export type ConnectionState =
   | 'handshake_confirmed'
   | 'closing'
   | 'draining';
+/** Data of quic:connection_state_updated (events §4.6). */
 export interface QuicConnectionStateUpdated {
   old?: ConnectionState;
   new: ConnectionState;
@@ -118,6 +119,7 @@ export interface AlpnIdentifier {
   byte_value?: Hexstring;
   string_value?: string;
 }
+/** Data of quic:alpn_information (events §5.2): the ALPNs each side offered and the one chosen. */
 export interface QuicAlpnInformation {
   server_alpns?: AlpnIdentifier[];
   client_alpns?: AlpnIdentifier[];
@@ -132,6 +134,10 @@ export interface PreferredAddress {
   connection_id: ConnectionID;
   stateless_reset_token: StatelessResetToken;
 }
+/**
+ * A transport parameter the receiver does not know, in quic:parameters_set (events §5.3): its ID
+ * and value.
+ */
 export interface UnknownParameter {
   id: number;
   value?: Hexstring;
@@ -272,6 +278,7 @@ export type StreamState =
   | 'reset_read'
   | 'data_received'
   | 'destroyed';
+/** Data of quic:stream_state_updated (events §5.13): a state change of one side of a stream. */
 export interface QuicStreamStateUpdated {
   stream_id: number;
   stream_type?: StreamType;
@@ -287,6 +294,10 @@ export interface QuicFramesCreatedOrParsed extends PathExtension {
 }
 /** events §5.15 */
 export type DataLocation = 'application' | 'transport' | 'network';
+/**
+ * Data of quic:stream_data_moved (events §5.15): stream bytes moved between the application, the
+ * transport and the network.
+ */
 export interface QuicStreamDataMoved {
   stream_id?: number;
   offset?: number;
@@ -303,6 +314,10 @@ export interface QuicDatagramDataMoved {
 }
 /** events §5.17 */
 export type BlockedState = 'blocked' | 'unblocked';
+/**
+ * Why sending was blocked, in quic:data_blocked_updated and quic:stream_data_blocked_updated
+ * (events §5.17).
+ */
 export type BlockedReason =
   | 'scheduling'
   | 'pacing'
@@ -329,6 +344,10 @@ export type MigrationState =
   | 'migration_started'
   | 'migration_abandoned'
   | 'migration_complete';
+/**
+ * Data of quic:migration_state_updated (events §5.20): a step of path probing or migration, with
+ * the network tuple concerned.
+ */
 export interface QuicMigrationStateUpdated {
   old?: MigrationState;
   new: MigrationState;
@@ -350,6 +369,10 @@ export interface QuicTimerUpdated extends PathExtension {
 // ---------------------------------------------------------------------------------------------
 // Security events (events §6). Key material fields are intentionally absent.
 
+/**
+ * What caused a key change in quic:key_updated (events §6.1): the TLS handshake, or a key update by
+ * the peer or by us.
+ */
 export type KeyTrigger = 'tls' | 'remote_update' | 'local_update';
 /** events §6.1 */
 export interface QuicKeyUpdated {
@@ -469,7 +492,12 @@ export interface TquicFecPacketRecovered {
   frames: QlogFrame[];
 }
 
+/** The states of a multipath path in tquic:path_updated. */
 export type PathState = 'validating' | 'validated' | 'available' | 'backup' | 'abandoned' | 'closed' | 'failed';
+/**
+ * Data of tquic:path_updated, tquic's own event for the life of a multipath path (multipath has no
+ * qlog draft): its state change, network tuple and trigger.
+ */
 export interface TquicPathUpdated {
   path_id: number;
   old?: PathState;
@@ -539,6 +567,7 @@ export interface QlogEventDataMap extends H3EventDataMap {
   'tquic:fec_packet_recovered': TquicFecPacketRecovered;
 }
 
+/** Every event name tquic logs, "namespace:event_type" (main §8). */
 export type QlogEventName = keyof QlogEventDataMap;
 
 /** main §7: the per-event fields besides `time` (which the sink receives separately). */
@@ -560,6 +589,7 @@ export type QlogEvent = { [N in QlogEventName]: QlogEventOf<N> }[QlogEventName];
  * and producers must not mutate an event after handing it over.
  */
 export interface QlogSink {
+  /** Takes one event at `time`, the connection's Instant (µs). */
   event(time: Instant, e: QlogEvent): void;
   /**
    * Optional: false when the sink would discard every event of this name, so the producer can
@@ -579,6 +609,7 @@ export class TeeSink implements QlogSink {
   constructor(...sinks: QlogSink[]) {
     this.sinks = sinks;
   }
+  /** Passes the event to every sink that wants its name. */
   event(time: Instant, e: QlogEvent): void {
     for (const s of this.sinks) if (s.wants === undefined || s.wants(e.name)) s.event(time, e);
   }

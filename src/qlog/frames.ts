@@ -41,7 +41,9 @@ import {
 /** events §8.13.3: [n] or [from, to] (inclusive). */
 export type QlogAckRange = [number] | [number, number];
 
+/** A PADDING frame in qlog (events §8.13.1). */
 export interface QlogPaddingFrame { frame_type: 'padding'; raw?: RawInfo }
+/** A PING frame in qlog (events §8.13.2). */
 export interface QlogPingFrame { frame_type: 'ping'; raw?: RawInfo }
 /** events §8.13.3 */
 export interface QlogAckFrame {
@@ -203,6 +205,11 @@ export interface QlogSymbolAckFrame extends ExtensionFrame {
   acked_ranges: QlogAckRange[];
 }
 
+/**
+ * Frames no qlog draft defines (multipath PATH_* frames, FEC SID, REPAIR and SYMBOL_ACK): unknown
+ * frames (`frame_type: "unknown"`, `frame_type_bytes`, events §8.13.22) extended with
+ * `frame_name` and the frame's fields through the `$QuicFrame` socket (events §8.13).
+ */
 export type QlogExtensionFrame =
   | QlogPathAckFrame
   | QlogPathAbandonFrame
@@ -242,6 +249,7 @@ export type QlogFrame =
   | QlogDatagramFrame
   | QlogExtensionFrame;
 
+/** Options of `frameToQlog`. */
 export interface FrameToQlogOptions {
   /**
    * The ack_delay_exponent that scales ACK / PATH_ACK delays (RFC 9000 §18.2): the local one for

@@ -30,6 +30,10 @@ export type HTTP3SettingsName =
   | 'reserved'
   | 'unknown';
 
+/**
+ * One HTTP/3 setting in http3:parameters_set and in a SETTINGS frame (h3 events §4.2.8): its name,
+ * or its identifier when qlog has no name for it, and its value.
+ */
 export interface HTTP3Setting {
   name?: HTTP3SettingsName;
   /** Only when name is "unknown" (or "reserved"): the identifier. */
@@ -73,6 +77,7 @@ export interface HTTP3ParametersRestored {
 
 /** h3 events §3.3 */
 export type HTTP3StreamType = 'request' | 'control' | 'push' | 'reserved' | 'unknown' | 'qpack_encode' | 'qpack_decode';
+/** Data of http3:stream_type_set (h3 events §3.3): what a stream carries. */
 export interface HTTP3StreamTypeSet {
   initiator?: Initiator;
   stream_id: number;

@@ -7,3 +7,4 @@ export * from './params.js';
 export * from './memory.js';
 export * from './jsonseq.js';
 export * from './h3.js';
+export * from './registry.js';

@@ -31,6 +31,7 @@ export const SERIALIZATION_FORMAT_JSON_SEQ = 'application/qlog+json-seq';
 export const QUIC_EVENT_SCHEMA = 'urn:ietf:params:qlog:events:quic-13';
 /** main §9.1 / §9.2 */
 export const LOGLEVEL_EVENT_SCHEMA = 'urn:ietf:params:qlog:events:loglevel';
+/** The schema URI of the simulation event namespace (main §9.2). */
 export const SIMULATION_EVENT_SCHEMA = 'urn:ietf:params:qlog:events:simulation';
 /** events §8.13 / main §8: tquic:* events and extension frames have no registered schema URI. */
 export const DEFAULT_EVENT_SCHEMAS: readonly string[] = [QUIC_EVENT_SCHEMA, HTTP3_EVENT_SCHEMA, LOGLEVEL_EVENT_SCHEMA, SIMULATION_EVENT_SCHEMA];
@@ -38,6 +39,10 @@ export const DEFAULT_EVENT_SCHEMAS: readonly string[] = [QUIC_EVENT_SCHEMA, HTTP
 /** RFC 7464 §2.1 record separator. */
 export const RS = '\x1e';
 
+/**
+ * Options of JsonSeqWriter: where records go, the file's title and description, the vantage
+ * point, the trace's group and reference time, the event schemas, and the importance logged.
+ */
 export interface JsonSeqWriterOptions {
   /** Receives the output, one complete record per call. */
   write: (chunk: string) => void;
@@ -120,6 +125,10 @@ export class JsonSeqWriter implements QlogSink {
     return isAtLeast(name, this.level);
   }
 
+  /**
+   * Writes one event as a JSON-SEQ record (RFC 7464), its time in ms since `referenceInstant`
+   * (default: the first event's time); events below the `importance` logged are dropped.
+   */
   event(time: Instant, e: QlogEvent): void {
     if (!isAtLeast(e.name, this.level)) return;
     if (this.reference === undefined) this.reference = time;

@@ -6,6 +6,7 @@
 import type { Instant } from '../util/time.js';
 import type { QlogEvent, QlogEventDataMap, QlogEventName, QlogEventOf, QlogSink } from './events.js';
 
+/** An event as MemorySink keeps it, with its time (µs). */
 export interface LoggedEvent<E = QlogEvent> {
   time: Instant;
   event: E;
@@ -14,6 +15,7 @@ export interface LoggedEvent<E = QlogEvent> {
 export class MemorySink implements QlogSink {
   readonly events: LoggedEvent[] = [];
 
+  /** Stores the event as given (no copy). */
   event(time: Instant, e: QlogEvent): void {
     this.events.push({ time, event: e });
   }
@@ -42,6 +44,7 @@ export class MemorySink implements QlogSink {
     for (const l of this.events) if (l.event.name === name) return l as LoggedEvent<QlogEventOf<N>>;
     return undefined;
   }
+  /** The last event of one name, if any. */
   last<N extends QlogEventName>(name: N): LoggedEvent<QlogEventOf<N>> | undefined {
     for (let i = this.events.length - 1; i >= 0; i--) {
       const l = this.events[i]!;
@@ -60,6 +63,7 @@ export class MemorySink implements QlogSink {
     return this.events.filter((l) => l.time >= since && l.time < until);
   }
 
+  /** Forgets every event logged so far. */
   clear(): void {
     this.events.length = 0;
   }

@@ -101,6 +101,18 @@ export class LossRecovery<T> {
   bytesInFlight = 0;
   /** A.3 pto_count. */
   ptoCount = 0;
+  /**
+   * Ceiling on the backed-off Application Data PTO once the handshake is confirmed (µs;
+   * Infinity: none). RFC 9002 §6.2.1 doubles the PTO on every expiry without bound; past the
+   * idle timeout that means the next probe can never come (RFC 9000 §10.1 wants several PTOs to
+   * fit in the idle period), so a connection whose probes were all lost at an overloaded
+   * receiver just times out. The ceiling keeps the later probes evenly spaced instead (as
+   * picoquic, quic-go and others bound theirs); it never goes below the un-backed-off PTO.
+   * Set by the connection from `TransportSettings.ptoCeilingMs`.
+   */
+  ptoCeiling: Duration = Infinity;
+  /** When the PTO last expired (−Infinity: never); a capped PTO period counts from it at the earliest. */
+  private lastPtoAt: Instant = -Infinity;
   /** RFC 9001 §4.1.2: the handshake is confirmed (§6.2.1 arms the Application Data PTO only then). */
   handshakeConfirmed = false;
   /** The endpoint has Handshake keys (A.8: where the client's anti-deadlock probe goes). */
@@ -383,6 +395,7 @@ export class LossRecovery<T> {
     // `timeout()` above ran ptoTime(), which chose the space.
     const probe = { space: this.ptoSpace, count: this.ptoAntiDeadlock ? 1 : PTO_PROBES };
     this.ptoCount++;
+    this.lastPtoAt = now;
     return { lost: [], lostSpace: 0, probe };
   }
 
@@ -426,12 +439,20 @@ export class LossRecovery<T> {
     for (let s = 0 as SpaceId; s <= 2; s++) {
       const sp = this.spaces[s];
       if (sp.ackEliciting === 0) continue;
+      let base = sp.timeOfLastAckEliciting!;
       if (s === 2) {
         // §6.2.1: no Application Data PTO until the handshake is confirmed.
         if (!this.handshakeConfirmed) break;
         duration += this.maxAckDelay * backoff;
+        if (duration > this.ptoCeiling) {
+          duration = Math.max(this.ptoCeiling, this.rtt.pto(this.maxAckDelay, true));
+          // A capped period counts from the last expiry too: when the probe could not be sent
+          // (the 3× limit of an unvalidated address), the last ack-eliciting packet is older
+          // than the expiry and the capped deadline would already have passed.
+          if (this.lastPtoAt > base) base = this.lastPtoAt;
+        }
       }
-      const ts = sp.timeOfLastAckEliciting! + duration;
+      const ts = base + duration;
       if (ts < t) {
         t = ts;
         this.ptoSpace = s;

@@ -10,6 +10,11 @@ export const GRANULARITY: Duration = 1000;
 /** RFC 9002 §6.2.2 / A.2: kInitialRtt (333 ms). */
 export const INITIAL_RTT: Duration = 333_000;
 
+/**
+ * One path's RTT estimate (RFC 9002 §5): latest, smoothed, variance and minimum, in µs. A
+ * congestion controller reads it in its hooks (`smoothed`, `min`, `latest`); only the loss
+ * recovery updates it.
+ */
 export class RttEstimator {
   /** §5.1: latest_rtt, the most recent sample (0 before any). */
   latest: Duration = 0;

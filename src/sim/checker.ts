@@ -49,7 +49,15 @@ import type { Instant } from '../util/time.js';
 import { FrameType } from '../wire/frame.js';
 import { isFrameAllowed, isKnownFrameType, type PacketType } from '../wire/legality.js';
 
+/**
+ * What the checker verifies from the two qlogs of a connection (the module comment has the
+ * details): received stream ranges match what was sent (data), limits held (flow_control), the
+ * server's 3× limit held (amplification, RFC 9000 §8.1), packet numbers only grew per space
+ * (packet_number), frames were legal in their packet types (frame_legality, RFC 9000 Table 3),
+ * and bytes in flight and the congestion window stayed in range (recovery, RFC 9002 §7.2).
+ */
 export type Invariant = 'data' | 'flow_control' | 'amplification' | 'packet_number' | 'frame_legality' | 'recovery';
+/** Which half of the connection an event or violation belongs to. */
 export type Side = 'client' | 'server';
 
 /** The invariants in the order `checkConnection` evaluates them. */

@@ -49,6 +49,10 @@ export interface CompareMetrics {
   steadyJain: number;
 }
 
+/**
+ * One run of `compareControllers`: the scenario with one controller on every flow, or a mixed
+ * pair, ECN on at both ends; its result, the comparison figures, and each flow's qlog events.
+ */
 export interface CompareRun {
   /** e.g. "cubic" or "cubic+bbr3". */
   label: string;

@@ -142,6 +142,11 @@ export class SimEndpoint {
   }
 }
 
+/**
+ * The discrete-event engine: a virtual clock in µs and an event queue ordered by time, then by
+ * scheduling order, so a run is deterministic. It also attaches sans-IO Endpoints
+ * (`addEndpoint`), servicing each after every delivery and timer.
+ */
 export class Engine {
   /** Virtual time in µs. */
   now: Instant = 0;
@@ -164,6 +169,7 @@ export class Engine {
     return this.schedule(this.now + delay, fn);
   }
 
+  /** Cancels a scheduled event: it stays in the queue but does not run. Idempotent. */
   cancel(h: EventHandle): void {
     h.cancelled = true;
   }

@@ -12,3 +12,6 @@ export * from './scenario.js';
 export * from './presets.js';
 export * from './credentials.js';
 export * from './compare.js';
+export * from './build.js';
+export * from './simulate.js';
+export { formatViolations, INVARIANTS, type Violation, type Invariant, type Side } from './checker.js';

@@ -39,6 +39,12 @@ export function burstLoss(meanLoss: number, meanBurst: number): GilbertElliott {
   return { p: (meanLoss * r) / (1 - meanLoss), r };
 }
 
+/**
+ * A scheduled change to a link, applied by the network at virtual time `at` (µs): the link goes
+ * down (every datagram offered is dropped) or up again, or its `rate` (bit/s, 0 = infinite),
+ * propagation `delay` and `jitter` (µs), random `loss` probability or `mtu` (bytes) changes.
+ * Datagrams already queued or in flight keep the timing they were given when offered.
+ */
 export type LinkEvent =
   | { at: Instant; type: 'down' }
   | { at: Instant; type: 'up' }
@@ -109,6 +115,11 @@ export interface LinkConfig {
   events?: LinkEvent[];
 }
 
+/**
+ * What a link did with the datagrams offered to it: deliveries, drops by cause (`dropped`, in
+ * the order the checks run), duplicates, corruptions, CE marks and the largest queue seen
+ * (datagrams and bytes, counting the one being serialised).
+ */
 export interface LinkCounters {
   /** Datagrams offered to the link. */
   sent: number;
@@ -124,6 +135,11 @@ export interface LinkCounters {
   maxQueueBytes: number;
 }
 
+/**
+ * One copy of a datagram arriving at the far end of a link: when (`at`, µs) and the datagram
+ * as it arrives (its own copy of the bytes, possibly corrupted, with the ECN codepoint after
+ * bleaching and CE marking).
+ */
 export interface Delivery {
   at: Instant;
   d: Datagram;
@@ -131,6 +147,12 @@ export interface Delivery {
   index: number;
 }
 
+/**
+ * A one-way link built from a LinkConfig and a seed: `offer` applies loss, the queue, the AQM,
+ * ECN marking, duplication, corruption and delay to a datagram and returns its deliveries; the
+ * network schedules them and applies the config's LinkEvents (`apply`). The current `rate`,
+ * `delay`, `jitter`, `loss` and `mtu` start from the config, `up` as true, and change with events.
+ */
 export class Link {
   readonly counters: LinkCounters = {
     sent: 0,

@@ -28,6 +28,10 @@ import { Engine, type SimEndpoint } from './engine.js';
 import { Link, type Delivery, type LinkConfig } from './link.js';
 import { ipv6Text } from './topology.js';
 
+/**
+ * A simulated host: one sans-IO Endpoint attached to the engine (`node`), reachable at its
+ * `addresses` (the endpoint's local address first, then any extra ones for multihoming).
+ */
 export interface Host {
   readonly name: string;
   readonly addresses: SocketAddress[];
@@ -43,6 +47,10 @@ export interface TraceEntry {
   size: number;
 }
 
+/**
+ * Options of a Network. `seed` (default 1) seeds the network's Prng, from which every link's
+ * seed is drawn, and the NATs' port choices.
+ */
 export interface NetworkOptions {
   seed?: number;
   /** Record every delivery in `trace` (for determinism checks and debugging). */
@@ -54,6 +62,7 @@ export interface NetworkOptions {
 /** Forwarding loops are cut after this many hops. */
 export const MAX_HOPS = 64;
 
+/** What a NAT did: rebindings, and datagrams translated in each direction or dropped as stale. */
 export interface NatCounters {
   /** Times the public address changed. */
   rebinds: number;
@@ -67,6 +76,10 @@ export interface NatCounters {
   droppedStale: number;
 }
 
+/**
+ * How a NAT rebinding moves the public address: 'port' draws a new port on the same IP, 'addr'
+ * takes a new IP and keeps the port.
+ */
 export type RebindKind = 'port' | 'addr';
 
 /** A NAT in front of one inside address of a host. */
@@ -92,6 +105,12 @@ export class Nat {
 /** Per-link-pair counters of the addresses a receiver saw datagrams from. */
 export type ObservedSources = Map<string, Map<string, number>>;
 
+/**
+ * A simulated network on its own Engine: hosts (Endpoints at addresses), one-way links keyed
+ * by (source IP, destination IP), routers and routes for multi-hop forwarding, and NATs. A
+ * datagram an endpoint transmits is forwarded hop by hop through the links and delivered to
+ * the host owning its destination address; one that cannot be is counted in `unroutable`.
+ */
 export class Network {
   readonly engine = new Engine();
   readonly prng: Prng;
@@ -184,6 +203,7 @@ export class Network {
     return { forward: this.addLink(ia, ib, aToB, names?.forward), reverse: this.addLink(ib, ia, bToA, names?.reverse) };
   }
 
+  /** The one-way link from IP `from` to IP `to`, or undefined when there is none. */
   link(from: string, to: string): Link | undefined {
     return this.links.get(linkKey(from, to));
   }

@@ -308,8 +308,10 @@ function resumption(early: boolean): HandshakesWorkload {
   return { type: 'handshakes', count: 2, requestSize: early ? 2000 : 32, responseSize: 5 << 10, awaitSession: true, ...(early ? { earlyData: true } : {}) };
 }
 
+/** The preset scenarios by name. Shared objects: use `preset(name)` for a copy to modify. */
 export const PRESETS: ReadonlyMap<string, Scenario> = new Map(PRESET_LIST.map((s) => [s.name, s]));
 
+/** The preset names, in listing order. */
 export const PRESET_NAMES: readonly string[] = PRESET_LIST.map((s) => s.name);
 
 function override(w: Workload, over: { bytes?: number; direction?: 'download' | 'upload' }): void {
@@ -348,6 +350,11 @@ export type BulkPresetName =
 /** A scenario whose `workload` is a bulk transfer. */
 export type BulkScenario = Scenario & { workload: BulkWorkload };
 
+/**
+ * Changes `preset` applies to its copy of a preset: the scenario's `seed`, the size in bytes of
+ * every bulk workload (`bytes`), and the `direction` of every bulk, streams and datagrams
+ * workload, including the per-flow ones.
+ */
 export interface PresetOverrides {
   seed?: number;
   bytes?: number;

@@ -101,10 +101,15 @@ export interface NetworkEvent {
 
 /**
  * Multipath (draft-ietf-quic-multipath-21) of a scenario's connections: the connection options
- * (maxPathId, scheduler) and, for clients, `openPaths`: once the handshake is confirmed, open a
- * path from each other address of the client host ('all', the default), or none ('none').
- * `backup`: path indices (the host's address order; 0 is the handshake path) marked backup
- * (PATH_STATUS_BACKUP) as soon as they are open.
+ * (maxPathId, scheduler) and, for clients, `openPaths`: once multipath is usable (the handshake
+ * confirmed), open a path from each other address of the client host ('all', the default: the
+ * 'all-addresses' path manager, given those addresses as `localAddresses`), or none ('none':
+ * the 'passive' path manager). `backup`: path indices (the host's address order; 0 is the
+ * handshake path) marked backup (PATH_STATUS_BACKUP) as soon as they are open (the
+ * 'all-addresses' option of the same name).
+ * `pathManager` / `pathManagerOptions`: a registered path manager (connection/path-manager.ts)
+ * and its options instead of that mapping (for a server too; a server's default is 'passive').
+ * Clients' managers get the host's other addresses as `localAddresses` either way.
  */
 export interface SimMultipath {
   maxPathId?: number;
@@ -113,6 +118,8 @@ export interface SimMultipath {
   abandonAfterPtos?: number;
   openPaths?: 'all' | 'none';
   backup?: number[];
+  pathManager?: string;
+  pathManagerOptions?: Record<string, unknown>;
 }
 
 /** Versions of a scenario's connections (RFC 9368, RFC 9369): the client's first and offered ones, the server's accepted ones. */
@@ -121,6 +128,13 @@ export interface SimVersions {
   versions?: number[];
 }
 
+/**
+ * A simulation as plain data (JSON-serialisable, so `tquic sim file.json` replays it): the
+ * network (point-to-point links or a topology, with impairments and scheduled link events), the
+ * workload of one or more flows, network events (NAT rebinding, migration, key updates), the
+ * seed, a time limit, and the client's and server's options. `sim/build.ts` builds one in human
+ * units; times here are µs, rates bit/s.
+ */
 export interface Scenario {
   name: string;
   description?: string;
@@ -174,15 +188,30 @@ export interface Scenario {
   };
 }
 
-function mpConfig(m: SimMultipath): MultipathConfig {
+/**
+ * The MultipathConfig of a SimMultipath. A client (`localAddresses`: its host's other addresses)
+ * gets the path manager `openPaths` maps to unless `pathManager` names one; a server gets
+ * `pathManager` or the default.
+ */
+function mpConfig(m: SimMultipath, client?: { localAddresses: SocketAddress[] }): MultipathConfig {
+  let pathManager = m.pathManager;
+  let pathManagerOptions = m.pathManagerOptions;
+  if (client !== undefined && pathManager === undefined) {
+    pathManager = m.openPaths === 'none' ? 'passive' : 'all-addresses';
+    if (pathManager === 'all-addresses' && m.backup !== undefined) pathManagerOptions = { backup: [...m.backup], ...(pathManagerOptions ?? {}) };
+  }
   return {
     ...(m.maxPathId !== undefined ? { maxPathId: m.maxPathId } : {}),
     ...(m.scheduler !== undefined ? { scheduler: m.scheduler } : {}),
     ...(m.schedulerOptions !== undefined ? { schedulerOptions: m.schedulerOptions } : {}),
     ...(m.abandonAfterPtos !== undefined ? { abandonAfterPtos: m.abandonAfterPtos } : {}),
+    ...(pathManager !== undefined ? { pathManager } : {}),
+    ...(pathManagerOptions !== undefined ? { pathManagerOptions } : {}),
+    ...(client !== undefined ? { localAddresses: [...client.localAddresses] } : {}),
   };
 }
 
+/** How `runScenario` plays a scenario: crypto, credentials, seed override, qlog sinks, the checker. */
 export interface RunOptions {
   provider: CryptoProvider;
   credentials: TlsCredentials;
@@ -229,6 +258,7 @@ export interface FlowClose {
   info: CloseInfo;
 }
 
+/** What one flow did: completion, bytes and their integrity, goodput, handshakes, closes, stalls. */
 export interface FlowResult {
   name: string;
   workload: Workload['type'];
@@ -291,6 +321,7 @@ export interface SharedWindow {
   jain: number;
 }
 
+/** A NAT in front of a client host: its counters and the public addresses it gave, in order. */
 export interface NatResult extends NatCounters {
   client: string;
   inside: string;
@@ -298,6 +329,7 @@ export interface NatResult extends NatCounters {
   public: string[];
 }
 
+/** One path of a multihomed client: its name, the client address and both of its links' counters. */
 export interface PathResult {
   name: string;
   client: string;
@@ -312,6 +344,11 @@ export interface CheckSummary {
   violations: (Violation & { flow: string; odcid: string })[];
 }
 
+/**
+ * What a run produced: completion and data integrity over all flows, goodput, the invariant
+ * checker's findings, both connections' statistics, per-link, per-path, per-NAT and per-flow
+ * results. Deterministic for a scenario and seed.
+ */
 export interface ScenarioResult {
   scenario: string;
   seed: number;
@@ -438,7 +475,8 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
     ...(scenario.server?.fec ? { fec: scenario.server.fec } : {}),
     qlogFor: (c) => sinkFor('server', c.originalDcid, first ? opts.serverQlog : undefined),
   });
-  const clientConfig = (qlog: boolean): ConnectionConfig => ({
+  /** `extra`: the client host's addresses besides its first (the multipath path manager's candidates). */
+  const clientConfig = (qlog: boolean, extra: SocketAddress[]): ConnectionConfig => ({
     ...base,
     serverName: 'localhost',
     ...(scenario.client?.transport ? { transport: scenario.client.transport } : {}),
@@ -446,7 +484,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
     ...(scenario.client?.versions ? { versions: scenario.client.versions } : {}),
     ...(scenario.client?.usePreferredAddress === false ? { usePreferredAddress: false } : {}),
     ...(scenario.client?.earlyData === true ? { earlyData: true } : {}),
-    ...(scenario.client?.multipath ? { multipath: mpConfig(scenario.client.multipath) } : {}),
+    ...(scenario.client?.multipath ? { multipath: mpConfig(scenario.client.multipath, { localAddresses: extra }) } : {}),
     ...(scenario.client?.fec ? { fec: scenario.client.fec } : {}),
     qlogFor: (c) => sinkFor('client', c.originalDcid, qlog ? opts.clientQlog : undefined),
   });
@@ -480,7 +518,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
         qlogUsed = true;
         const ep = clientEps[flow.client]!;
         connectingFlow = flow.name;
-        const conn = ep.connect(net.engine.now, layout.servers[flow.server]!.addresses[0]!, clientConfig(qlog));
+        const conn = ep.connect(net.engine.now, layout.servers[flow.server]!.addresses[0]!, clientConfig(qlog, layout.clients[flow.client]!.addresses.slice(1)));
         if (flow.congestionControl !== undefined) conn.setCongestionController(flow.congestionControl);
         pending.set(cidKey(conn.originalDcid), { flow, conn });
         serverFlowOf.set(toHex(conn.originalDcid), flow.name);
@@ -562,35 +600,8 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
     fire(ev.at, true);
   }
 
-  // Multipath: clients open a path from each other address of their host once permitted.
-  const cmp = scenario.client?.multipath;
-  if (cmp !== undefined && cmp.openPaths !== 'none') {
-    const RETRY = 10_000;
-    const opened = new Set<FlowConn>();
-    const tick = (): void => {
-      let pending = false;
-      for (const f of flows) {
-        const extra = layout.clients[f.client]!.addresses.slice(1);
-        for (const fc of f.driver.conns) {
-          const conn = fc.client;
-          if (opened.has(fc) || !fc.active || conn.state === 'closed' || conn.state === 'closing' || conn.state === 'draining') continue;
-          if (conn.mp === undefined || !conn.handshakeConfirmed) {
-            pending = true;
-            continue;
-          }
-          opened.add(fc);
-          extra.forEach((a, i) => {
-            const id = conn.openPath(net.engine.now, a);
-            if (id !== undefined && cmp.backup?.includes(i + 1)) conn.setPathStatus(id, 'backup');
-          });
-          if (cmp.backup?.includes(0)) conn.setPathStatus(0, 'backup');
-          clientHosts[f.client]!.node.service();
-        }
-      }
-      if (pending || !flows.every((f) => f.driver.finished)) net.engine.schedule(net.engine.now + RETRY, tick);
-    };
-    net.engine.schedule(0, tick);
-  }
+  // Multipath: the clients' path manager opens their paths ('all-addresses' unless the scenario
+  // names another; mpConfig), inside the connections, as soon as multipath is usable.
 
   /** migrate events: each active client connection of the host moves to `to` (RFC 9000 §9.2), retried until permitted. */
   function scheduleMigration(ev: NetworkEvent, to: SocketAddress): void {

@@ -64,14 +64,25 @@ export interface MultihomedTopology {
   paths: PathSpec[];
 }
 
+/**
+ * A scenario's topology as plain data, by `type`: 'point-to-point' (one client, one server, a
+ * link each way), 'dumbbell' (clients and servers on either side of a shared bottleneck) or
+ * 'multihomed' (one client with an address per path). `layoutTopology` turns it into hosts,
+ * addresses, links and routes.
+ */
 export type Topology = PointToPointTopology | DumbbellTopology | MultihomedTopology;
 
+/** A host of a laid-out topology: its name (`client`, `server`, `client<i>`, `server<j>`) and addresses. */
 export interface HostLayout {
   name: string;
   /** The first is the endpoint's local address. */
   addresses: SocketAddress[];
 }
 
+/**
+ * A one-way link of a laid-out topology: its name in the results (e.g. `toServer`,
+ * `bottleneck.toClient`, `path1.toServer`), the IPs it joins and its own copy of the config.
+ */
 export interface LinkLayout {
   name: string;
   from: string;
@@ -87,6 +98,10 @@ export interface PathLayout {
   toClient: string;
 }
 
+/**
+ * A topology laid out for a number of flows (`layoutTopology`): the client and server hosts
+ * with their addresses, the routers and their routes, and the one-way links in creation order.
+ */
 export interface TopologyLayout {
   type: Topology['type'];
   clients: HostLayout[];
@@ -103,13 +118,21 @@ export interface TopologyLayout {
   serverOf: (client: number) => number;
 }
 
+/** The client's (first) address in point-to-point and multihomed IPv4 topologies: 10.0.0.1:50000. */
 export const CLIENT_ADDRESS: SocketAddress = { host: '10.0.0.1', port: 50000 };
+/** The server's address in point-to-point and multihomed IPv4 topologies: 10.0.0.2:443. */
 export const SERVER_ADDRESS: SocketAddress = { host: '10.0.0.2', port: 443 };
+/** The IPv4 dumbbell's client-side router ('left'), at one end of the bottleneck: 10.0.255.1. */
 export const LEFT_ROUTER = '10.0.255.1';
+/** The IPv4 dumbbell's server-side router ('right'), at the other end of the bottleneck: 10.0.255.2. */
 export const RIGHT_ROUTER = '10.0.255.2';
+/** The client's (first) address in point-to-point and multihomed IPv6 topologies: [fd00::1]:50000. */
 export const CLIENT_ADDRESS_V6: SocketAddress = { host: 'fd00::1', port: 50000 };
+/** The server's address in point-to-point and multihomed IPv6 topologies: [fd00::2]:443. */
 export const SERVER_ADDRESS_V6: SocketAddress = { host: 'fd00::2', port: 443 };
+/** The IPv6 dumbbell's client-side router ('left'): fd00:0:0:ff::1. */
 export const LEFT_ROUTER_V6 = 'fd00:0:0:ff::1';
+/** The IPv6 dumbbell's server-side router ('right'): fd00:0:0:ff::2. */
 export const RIGHT_ROUTER_V6 = 'fd00:0:0:ff::2';
 
 /** The IP version of a scenario's addresses. */

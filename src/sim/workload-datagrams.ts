@@ -31,18 +31,28 @@ export class DatagramsDriver extends FlowDriver {
     this.open();
   }
 
+  /**
+   * Download: checks each datagram that arrives (index, size, payload), counting duplicates and
+   * recording its latency; finishes once all have arrived.
+   */
   protected override onClientEvent(_c: FlowConn, e: ConnectionEvent): void {
     if (this.download) this.onDatagram(e);
   }
 
+  /** Upload: checks and counts the datagrams arriving at the server, as `onClientEvent` does for a download. */
   protected override onServerEvent(_c: FlowConn, e: ConnectionEvent): void {
     if (!this.download) this.onDatagram(e);
   }
 
+  /**
+   * Upload: once established, sends the released datagrams (counting the ones the connection
+   * refuses), and after the last one finishes the flow `linger` later.
+   */
   protected override clientTurn(c: FlowConn): void {
     if (!this.download) this.send(c.client);
   }
 
+  /** Download: sends the released datagrams from the server, as `clientTurn` does for an upload. */
   protected override serverTurn(c: FlowConn): void {
     if (this.download) this.send(c.server!);
   }
@@ -77,6 +87,10 @@ export class DatagramsDriver extends FlowDriver {
     if (this.receivedCount === this.w.count) this.done();
   }
 
+  /**
+   * Completed if every datagram arrived; counts the packets the sender declared lost; messages
+   * are the datagrams, with rejections, duplicates and latency.
+   */
   outcome(): WorkloadOutcome {
     const c = this.conns[0];
     return this.base(this.receivedCount === this.w.count, lost(this.download ? c?.server : c?.client), {

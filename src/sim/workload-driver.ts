@@ -18,6 +18,7 @@ import { checkPayload, expectedBytes, messagePayload, percentiles, type Percenti
 
 /** What the runner gives a driver. */
 export interface FlowContext {
+  /** The engine's current virtual time (µs). */
   now(): Instant;
   /** Opens a client connection to the flow's server. */
   connect(): Connection;
@@ -36,6 +37,11 @@ export interface FlowConn {
   active: boolean;
 }
 
+/**
+ * The messages of a streams, requests, datagrams or handshakes workload (a stream, an
+ * exchange, a datagram or a connection each): how many were due, sent and fully received, and
+ * their latency in µs (see each workload for where it is measured from).
+ */
 export interface MessageStats {
   /** Messages the workload sends (streams, requests, datagrams). */
   expected: number;
@@ -48,6 +54,7 @@ export interface MessageStats {
   latency: Percentiles | undefined;
 }
 
+/** The handshakes of a flow's client connections: connections opened, handshakes completed and their times (µs). */
 export interface HandshakeStats {
   attempted: number;
   completed: number;
@@ -55,6 +62,13 @@ export interface HandshakeStats {
   time: Percentiles | undefined;
 }
 
+/**
+ * What a driver reports at the end of a run (`FlowDriver.outcome`): whether the workload
+ * completed and when (µs, undefined if it did not finish), the application bytes received
+ * against those expected, whether they all matched the payload pattern, the packets declared
+ * lost (`retransmissions`), the handshake and message statistics, and the first connection's
+ * client and server statistics.
+ */
 export interface WorkloadOutcome {
   completed: boolean;
   doneAt: Instant | undefined;
@@ -154,6 +168,10 @@ export class Releaser {
     private readonly interval: number,
   ) {}
 
+  /**
+   * Starts the releases at the current time: the first item at once (every item when the
+   * interval is 0), the rest by timers through the flow context. Later calls do nothing.
+   */
   begin(): void {
     if (this.begun) return;
     this.begun = true;
@@ -191,14 +209,41 @@ export abstract class FlowDriver {
 
   /** Starts the flow (called at its start time). */
   abstract start(): void;
+  /**
+   * The flow's results when the run stops, finished or not (built with `base`): completion,
+   * bytes and their integrity, packets lost, and the workload's message statistics.
+   */
   abstract outcome(): WorkloadOutcome;
 
+  /**
+   * Hook: an event polled from an active client connection, in `clientActivity`, before that
+   * connection's `clientTurn`. `handshakeAt` is already set on `handshake_complete`. Default:
+   * ignores it.
+   */
   protected onClientEvent(_c: FlowConn, _e: ConnectionEvent): void {}
+  /**
+   * Hook: an event polled from the server side of an active connection, in `serverActivity`,
+   * before that connection's `serverTurn`. Default: ignores it.
+   */
   protected onServerEvent(_c: FlowConn, _e: ConnectionEvent): void {}
+  /**
+   * Hook: the client application's turn on an active connection, once per `clientActivity`
+   * after its events are drained (and only if it is still active): open streams, write, read.
+   * Default: nothing.
+   */
   protected clientTurn(_c: FlowConn): void {}
+  /**
+   * Hook: the server application's turn on an active connection with a known server side, once
+   * per `serverActivity` after its events are drained. Default: nothing.
+   */
   protected serverTurn(_c: FlowConn): void {}
+  /** Hook: `attachServer` has just recorded `c.server`. Default: nothing. */
   protected onServerAttached(_c: FlowConn): void {}
 
+  /**
+   * Opens a client connection through the flow context and records it as the flow's next,
+   * active connection (its `index` is its position in `conns`, `startedAt` the current time).
+   */
   protected open(): FlowConn {
     const now = this.ctx.now();
     const c: FlowConn = { index: this.conns.length, client: this.ctx.connect(), server: undefined, startedAt: now, handshakeAt: undefined, active: true };
@@ -218,6 +263,11 @@ export abstract class FlowDriver {
     return false;
   }
 
+  /**
+   * The client host's turn (the runner calls it after every delivery or timer of that host):
+   * unless the flow has finished, drains each active client connection's events into
+   * `onClientEvent`, recording the handshake time, then gives it its `clientTurn`.
+   */
   clientActivity(): void {
     if (this.finished) return;
     const now = this.ctx.now();
@@ -233,6 +283,11 @@ export abstract class FlowDriver {
     }
   }
 
+  /**
+   * The server host's turn (the runner calls it after every delivery or timer of that host):
+   * unless the flow has finished, drains the events of each active connection's server side,
+   * once attached, into `onServerEvent`, then gives it its `serverTurn`.
+   */
   serverActivity(): void {
     if (this.finished) return;
     for (let i = 0, n = this.conns.length; i < n; i++) {
@@ -244,6 +299,10 @@ export abstract class FlowDriver {
     }
   }
 
+  /**
+   * Counts `n` application bytes received at the current time, in `bytes` and in the progress
+   * series behind `bytesAt` and `longestGap`. Ignores n ≤ 0.
+   */
   protected received(n: number): void {
     if (n <= 0) return;
     this.bytes += n;
@@ -277,11 +336,21 @@ export abstract class FlowDriver {
     return lo === 0 ? 0 : p[2 * (lo - 1) + 1]!;
   }
 
+  /**
+   * Marks the flow finished: `doneAt` is set to the current time (the first call's) and the
+   * activity methods stop driving its connections.
+   */
   protected done(): void {
     this.doneAt ??= this.ctx.now();
     this.finished = true;
   }
 
+  /**
+   * The outcome fields every driver fills the same way: `doneAt`, `bytes`, `dataIntact` from
+   * `intact`, the expected bytes of the workload, the handshake statistics over all of the
+   * flow's connections, and the first connection's client and server statistics. The caller
+   * gives whether the workload completed, the packets declared lost and its message statistics.
+   */
   protected base(completed: boolean, retransmissions: number, messages?: MessageStats): WorkloadOutcome {
     const first = this.conns[0];
     const hs = this.conns.filter((c) => c.handshakeAt !== undefined).map((c) => c.handshakeAt! - c.startedAt);

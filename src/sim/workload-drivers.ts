@@ -32,6 +32,10 @@ export class BulkDriver extends FlowDriver {
     this.open();
   }
 
+  /**
+   * Once established, opens the bidirectional stream (download: sends the request with FIN),
+   * then reads the download or writes the upload as flow control allows.
+   */
   protected override clientTurn(c: FlowConn): void {
     const conn = c.client;
     if (this.streamId === undefined && conn.state === 'established') {
@@ -49,6 +53,7 @@ export class BulkDriver extends FlowDriver {
     else this.sender?.pump(conn);
   }
 
+  /** Picks up the client's stream when it opens at the server: the request (download) or the upload. */
   protected override onServerEvent(_c: FlowConn, e: ConnectionEvent): void {
     if (e.type === 'stream_opened' && this.streamId !== undefined && e.id === this.streamId) {
       if (this.download) this.request = new StreamReceiver(e.id, 0, false);
@@ -56,6 +61,7 @@ export class BulkDriver extends FlowDriver {
     }
   }
 
+  /** Download: reads the request and, after its FIN, writes `bytes` and FIN; upload: reads. */
   protected override serverTurn(c: FlowConn): void {
     const conn = c.server!;
     if (this.download) {
@@ -75,6 +81,10 @@ export class BulkDriver extends FlowDriver {
     if (r.fin && r.bytes === this.w.bytes) this.done();
   }
 
+  /**
+   * Completed once all `bytes` and the FIN arrived; counts the packets the data sender
+   * declared lost; no message statistics.
+   */
   outcome(): WorkloadOutcome {
     const c = this.conns[0];
     // No stream was ever received (say the handshake never completed): nothing delivered,
@@ -123,20 +133,27 @@ export class StreamsDriver extends FlowDriver {
     this.open();
   }
 
+  /**
+   * Download: reads the server's streams and records each one's latency at its FIN; upload:
+   * counts a stream as no longer outstanding once the server has acknowledged all of it.
+   */
   protected override onClientEvent(c: FlowConn, e: ConnectionEvent): void {
     if (this.download) this.onReceiverEvent(c.client, e);
     else this.onSenderEvent(e);
   }
 
+  /** The mirror of `onClientEvent`: download, stream acknowledgements; upload, reading. */
   protected override onServerEvent(c: FlowConn, e: ConnectionEvent): void {
     if (this.download) this.onSenderEvent(e);
     else this.onReceiverEvent(c.server!, e);
   }
 
+  /** Upload: opens the released streams as the stream limit and concurrency allow, and writes them. */
   protected override clientTurn(c: FlowConn): void {
     if (!this.download) this.send(c.client);
   }
 
+  /** Download: opens the released streams as the stream limit and concurrency allow, and writes them. */
   protected override serverTurn(c: FlowConn): void {
     if (this.download) this.send(c.server!);
   }
@@ -185,6 +202,10 @@ export class StreamsDriver extends FlowDriver {
     }
   }
 
+  /**
+   * Completed once every stream arrived in full; counts the packets the sender declared lost;
+   * messages are the streams, with their latency.
+   */
   outcome(): WorkloadOutcome {
     const c = this.conns[0];
     return this.base(this.doneAt !== undefined, lost(this.download ? c?.server : c?.client), {
@@ -224,6 +245,7 @@ export class RequestsDriver extends FlowDriver {
     this.open();
   }
 
+  /** Reads the responses; at a response's FIN, records the exchange's latency. */
   protected override onClientEvent(c: FlowConn, e: ConnectionEvent): void {
     if (e.type !== 'stream_readable') return;
     const r = this.responses.get(e.id);
@@ -238,6 +260,10 @@ export class RequestsDriver extends FlowDriver {
     if (++this.completedCount === this.w.count) this.done();
   }
 
+  /**
+   * Once established, opens a stream for each released request as the stream limit and
+   * `concurrency` allow, and writes the requests with FIN.
+   */
   protected override clientTurn(c: FlowConn): void {
     const conn = c.client;
     if (conn.state !== 'established') return;
@@ -258,6 +284,7 @@ export class RequestsDriver extends FlowDriver {
     this.requestSenders.length = keep;
   }
 
+  /** Reads the requests; at a request's FIN, queues its response. */
   protected override onServerEvent(c: FlowConn, e: ConnectionEvent): void {
     const conn = c.server!;
     let r: StreamReceiver | undefined;
@@ -278,12 +305,17 @@ export class RequestsDriver extends FlowDriver {
     this.responseSenders.push(new StreamSender(r.id, this.w.responseSize, 2 * this.indexOf.get(r.id)! + 2));
   }
 
+  /** Writes the queued responses, each with FIN, as flow control allows. */
   protected override serverTurn(c: FlowConn): void {
     let keep = 0;
     for (const s of this.responseSenders) if (!s.pump(c.server!)) this.responseSenders[keep++] = s;
     this.responseSenders.length = keep;
   }
 
+  /**
+   * Completed once every response arrived in full; counts the packets both sides declared
+   * lost; messages are the exchanges, with their latency.
+   */
   outcome(): WorkloadOutcome {
     const c = this.conns[0];
     return this.base(this.doneAt !== undefined, lost(c?.client) + lost(c?.server), {
@@ -297,6 +329,7 @@ export class RequestsDriver extends FlowDriver {
   }
 }
 
+/** The driver that plays workload `w` in the flow context `ctx`, by the workload's `type`. */
 export function createDriver(ctx: FlowContext, w: Workload): FlowDriver {
   switch (w.type) {
     case 'bulk':

@@ -58,10 +58,16 @@ export class HandshakesDriver extends FlowDriver {
     this.ctx.at(this.ctx.now(), () => this.attempt());
   }
 
+  /** Notes that the attempt's connection received a session ticket (RFC 9001 §4.5). */
   protected override onClientEvent(c: FlowConn, e: ConnectionEvent): void {
     if (e.type === 'session') this.attempts[c.index]!.session = true;
   }
 
+  /**
+   * Sends the request (with `earlyData`, from the handshake on) and reads the response; once
+   * it has arrived (and, with `awaitSession`, a ticket too) ends the attempt as completed and
+   * starts the next. A connection that closes first fails the attempt.
+   */
   protected override clientTurn(c: FlowConn): void {
     const conn = c.client;
     const a = this.attempts[c.index]!;
@@ -90,11 +96,13 @@ export class HandshakesDriver extends FlowDriver {
     this.end(c, true);
   }
 
+  /** Picks up the attempt's request stream when it opens at the server. */
   protected override onServerEvent(c: FlowConn, e: ConnectionEvent): void {
     const a = this.attempts[c.index]!;
     if (e.type === 'stream_opened' && a.sender && e.id === a.sender.id && !a.request) a.request = new StreamReceiver(e.id, 2 * c.index + 1);
   }
 
+  /** Reads the request and, after its FIN, writes the response with FIN (with `earlyData`, as 0.5-RTT data). */
   protected override serverTurn(c: FlowConn): void {
     const a = this.attempts[c.index]!;
     const conn = c.server!;
@@ -110,6 +118,10 @@ export class HandshakesDriver extends FlowDriver {
     a.responder?.pump(conn, early);
   }
 
+  /**
+   * Completed if every attempt did; counts the packets both sides of every connection declared
+   * lost; messages are the attempts, with the exchange time (connect to response) as latency.
+   */
   outcome(): WorkloadOutcome {
     let retx = 0;
     for (const c of this.conns) retx += lost(c.client) + lost(c.server);

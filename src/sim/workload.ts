@@ -7,6 +7,7 @@
  */
 import type { Duration } from '../util/time.js';
 
+/** Which way a workload's data flows: 'download' server → client, 'upload' client → server. */
 export type Direction = 'download' | 'upload';
 
 /** Bulk transfer of `bytes` on one bidirectional stream opened by the client. */
@@ -101,8 +102,10 @@ export interface HandshakesWorkload {
   direction?: never;
 }
 
+/** What a flow does once connected, as plain data, by `type`; `validateWorkload` checks one. */
 export type Workload = BulkWorkload | StreamsWorkload | RequestsWorkload | DatagramsWorkload | HandshakesWorkload;
 
+/** Every workload `type`. */
 export const WORKLOAD_TYPES: readonly Workload['type'][] = ['bulk', 'streams', 'requests', 'datagrams', 'handshakes'];
 
 /** Latency (or duration) percentiles in µs, nearest-rank. */

@@ -43,6 +43,7 @@ import { connect, type QuicConnection } from '../io/index.js';
 import { baseConfig, trustAnchors } from '../io/options.js';
 import type { SocketAddress } from '../util/datagram.js';
 import { Prng } from '../util/prng.js';
+import { diagnose, formatDiagnosis, type ConnectionDiagnosis } from './diagnose.js';
 import { sampleMemory, settledMemory, type MemorySample } from './memory.js';
 import { ChildServer, type ServerCounters } from './server-child.js';
 
@@ -151,6 +152,11 @@ export interface LoopbackSoakReport {
   held: Holdings;
   /** RcvbufErrors of /proc/net/snmp before the warm-up and after the last round, if known. */
   rcvbufErrors?: { before: number; after: number };
+  /**
+   * The failed client connections (the first 10), and the server connections that ended
+   * abnormally (timeouts, resets, errors; the first 100 of `serverAbnormal`), warm-up included.
+   */
+  diagnoses: { clients: ConnectionDiagnosis[]; servers: ConnectionDiagnosis[]; serverAbnormal: number };
   ok: boolean;
   failures: string[];
 }
@@ -318,6 +324,7 @@ export async function runLoopbackSoak(o: LoopbackSoakOptions = {}): Promise<Loop
     };
 
     /** One round of `count` connections: open all, download on all, close all and wait until forgotten. */
+    const diagnoses: ConnectionDiagnosis[] = [];
     const round = async (label: string, conns: number, onSecond?: (elapsed: number, done: number, failed: number, total: number) => void) => {
       const closing: Array<Promise<unknown>> = [];
       let done = 0;
@@ -360,6 +367,7 @@ export async function runLoopbackSoak(o: LoopbackSoakOptions = {}): Promise<Loop
               done++;
             } catch (e) {
               fail(e);
+              if (diagnoses.length < 10) diagnoses.push(diagnose(qc, qc.closeInfo));
             } finally {
               closing.push(
                 qc.close().finally(() => {
@@ -484,6 +492,7 @@ export async function runLoopbackSoak(o: LoopbackSoakOptions = {}): Promise<Loop
       heapTolerance: tolerance,
       held: last.held,
       ...(snmpBefore !== undefined && snmpAfter !== undefined ? { rcvbufErrors: { before: snmpBefore, after: snmpAfter } } : {}),
+      diagnoses: { clients: diagnoses, servers: child.abnormal, serverAbnormal: child.abnormalCount },
       ok: failures.length === 0,
       failures,
     };
@@ -515,6 +524,13 @@ export function formatLoopbackSoak(r: LoopbackSoakReport): string {
       : []),
     ...(r.rcvbufErrors !== undefined
       ? [`UDP receive-buffer drops (RcvbufErrors, whole host): +${r.rcvbufErrors.after - r.rcvbufErrors.before}${r.rounds.map((x) => (x.rcvbufErrors !== undefined ? `; round ${x.round} +${x.rcvbufErrors}` : '')).join('')}${r.rounds[r.rounds.length - 1]!.socketDrops !== undefined ? `; socket drops: server ${r.rounds[r.rounds.length - 1]!.socketDrops!.server}${r.rounds[r.rounds.length - 1]!.socketDrops!.client !== undefined ? `, client ${r.rounds[r.rounds.length - 1]!.socketDrops!.client}` : ''}` : ''}`]
+      : []),
+    ...(r.diagnoses.clients.length > 0 || r.diagnoses.serverAbnormal > 0
+      ? [
+          `failed client connections (${r.diagnoses.clients.length} shown) and server connections that ended abnormally (${r.diagnoses.serverAbnormal}, ${r.diagnoses.servers.length} shown; warm-up included):`,
+          ...r.diagnoses.clients.map((d) => `  ${formatDiagnosis(d)}`),
+          ...r.diagnoses.servers.map((d) => `  ${formatDiagnosis(d)}`),
+        ]
       : []),
     `held at the end: server ${r.held.serverConnections} connections (endpoint ${r.held.serverEndpointConnections}), client host ${r.held.clientHostConnections} (endpoint ${r.held.clientEndpointConnections})`,
     r.ok ? "verdict: PASS — all downloads complete and identical, the server's heap back within the bound" : `verdict: FAIL — ${r.failures.join('; ')}`,

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { generateDevCertificate } from '../crypto/certgen.js';
 import { serveHq, HQ_ALPN } from '../http/index.js';
 import { listen, type QuicServer } from '../io/index.js';
+import { diagnose, type ConnectionDiagnosis } from './diagnose.js';
 import { sampleMemory, settledMemory, type MemorySample } from './memory.js';
 
 /** The child's configuration (JSON in TQUIC_STRESS_CHILD). */
@@ -62,7 +63,9 @@ export type ChildMessage =
   | { type: 'ready'; port: number; certPem: string; baseline: MemorySample; counters: ServerCounters }
   | { type: 'sample'; mem: MemorySample; counters: ServerCounters }
   | { type: 'measured'; mem: MemorySample; counters: ServerCounters }
-  | { type: 'closed'; counters: ServerCounters };
+  | { type: 'closed'; counters: ServerCounters }
+  /** A connection that ended other than by a close with code 0 (timeouts, resets, errors). */
+  | { type: 'abnormal'; diagnosis: ConnectionDiagnosis };
 
 export type ParentMessage = { type: 'measure' } | { type: 'stop' };
 
@@ -118,7 +121,13 @@ export async function childMain(config: ChildConfig): Promise<void> {
   });
   serveHq(srv, { root: config.root, alpn: [HQ_ALPN] });
   const hs = { established: 0, errors: 0 };
-  srv.on('connection', () => void hs.established++);
+  srv.on('connection', (qc) => {
+    hs.established++;
+    qc.once('closing', (info) => {
+      const clean = (info.kind === 'transport' || info.kind === 'application') && info.code === 0;
+      if (!clean) send({ type: 'abnormal', diagnosis: diagnose(qc, info) });
+    });
+  });
   srv.on('handshakeError', () => void hs.errors++);
   // Warnings (malformed datagrams, send errors) are counted by the driver; nothing to print.
   srv.on('warning', () => {});
@@ -158,6 +167,9 @@ export class ChildServer {
   peakHandshakes: number | undefined;
   last: ServerCounters | undefined;
   samples = 0;
+  /** The server connections that ended abnormally (the first 100 of `abnormalCount`). */
+  abnormal: ConnectionDiagnosis[] = [];
+  abnormalCount = 0;
   exit: { code: number | null; signal: string | null; early: boolean } | undefined;
   stderr = '';
   private stopping = false;
@@ -183,6 +195,11 @@ export class ChildServer {
   }
 
   private onMessage(m: ChildMessage): void {
+    if (m.type === 'abnormal') {
+      if (this.abnormal.length < 100) this.abnormal.push(m.diagnosis);
+      this.abnormalCount++;
+      return;
+    }
     if (m.type !== 'closed') {
       const mem = m.type === 'ready' ? m.baseline : m.mem;
       if (this.peak === undefined || mem.total > this.peak.total) this.peak = mem;

@@ -9,6 +9,11 @@
 import { ErrorCode, TransportError } from './transport-error.js';
 import { readVarintAt, readVarintBigAt, varintLength, writeVarintAt, writeVarintBigAt, checkVarint, varintBigLength } from './varint.js';
 
+/**
+ * A bounds-checked reader over a region of a Uint8Array, for untrusted input: a read past `end`
+ * throws TransportError(FRAME_ENCODING_ERROR) and nothing else. Multi-byte integers are big-endian
+ * (network byte order).
+ */
 export class ByteReader {
   /** Current read position, an absolute index into `buf`. */
   offset: number;
@@ -34,10 +39,12 @@ export class ByteReader {
     return this;
   }
 
+  /** Bytes left to read: `end - offset`. */
   get remaining(): number {
     return this.end - this.offset;
   }
 
+  /** True when every byte up to `end` has been read. */
   get isEmpty(): boolean {
     return this.offset >= this.end;
   }
@@ -46,16 +53,19 @@ export class ByteReader {
     throw new TransportError(ErrorCode.FRAME_ENCODING_ERROR, undefined, `truncated ${what}`);
   }
 
+  /** Reads one byte. */
   u8(): number {
     if (this.offset >= this.end) this.fail('u8');
     return this.buf[this.offset++]!;
   }
 
+  /** The next byte, without consuming it. */
   peekU8(): number {
     if (this.offset >= this.end) this.fail('u8');
     return this.buf[this.offset]!;
   }
 
+  /** Reads a big-endian 16-bit unsigned integer. */
   u16(): number {
     if (this.offset + 2 > this.end) this.fail('u16');
     const b = this.buf;
@@ -64,6 +74,7 @@ export class ByteReader {
     return (b[o]! << 8) | b[o + 1]!;
   }
 
+  /** Reads a big-endian 24-bit unsigned integer (TLS handshake message lengths). */
   u24(): number {
     if (this.offset + 3 > this.end) this.fail('u24');
     const b = this.buf;
@@ -72,6 +83,7 @@ export class ByteReader {
     return (b[o]! << 16) | (b[o + 1]! << 8) | b[o + 2]!;
   }
 
+  /** Reads a big-endian 32-bit unsigned integer (QUIC versions, for example). */
   u32(): number {
     if (this.offset + 4 > this.end) this.fail('u32');
     const b = this.buf;
@@ -87,6 +99,10 @@ export class ByteReader {
     return v;
   }
 
+  /**
+   * Reads a varint (RFC 9000 §16) exactly as a bigint, for values that must stay bit-exact up to
+   * 2^62-1.
+   */
   varintBig(): bigint {
     const v = readVarintBigAt(this.buf, this.offset, this.end);
     this.offset += 1 << (this.buf[this.offset]! >> 6);
@@ -106,6 +122,7 @@ export class ByteReader {
     return this.bytes(n).slice();
   }
 
+  /** Moves past the next n bytes without returning them. */
   skip(n: number): void {
     if (!Number.isInteger(n) || n < 0 || this.offset + n > this.end) this.fail('skip');
     this.offset += n;
@@ -127,6 +144,11 @@ export class ByteReader {
   }
 }
 
+/**
+ * A writer into a caller-supplied buffer window [offset, end), for our own output (DESIGN §4: one
+ * copy on transmit). Writing past `end` throws a RangeError, a local bug rather than a peer's
+ * fault. Multi-byte integers are big-endian; every write returns the writer for chaining.
+ */
 export class ByteWriter {
   buf: Uint8Array;
   offset: number;
@@ -151,6 +173,7 @@ export class ByteWriter {
     return new ByteWriter(new Uint8Array(size));
   }
 
+  /** Room left: `end - offset` bytes. */
   get remaining(): number {
     return this.end - this.offset;
   }
@@ -164,12 +187,14 @@ export class ByteWriter {
     if (this.offset + n > this.end) throw new RangeError(`ByteWriter overflow: need ${n}, have ${this.end - this.offset}`);
   }
 
+  /** Writes one byte. */
   u8(v: number): this {
     this.need(1);
     this.buf[this.offset++] = v;
     return this;
   }
 
+  /** Writes a big-endian 16-bit unsigned integer. */
   u16(v: number): this {
     this.need(2);
     this.buf[this.offset++] = v >>> 8;
@@ -177,6 +202,7 @@ export class ByteWriter {
     return this;
   }
 
+  /** Writes a big-endian 24-bit unsigned integer. */
   u24(v: number): this {
     this.need(3);
     this.buf[this.offset++] = (v >>> 16) & 0xff;
@@ -185,6 +211,7 @@ export class ByteWriter {
     return this;
   }
 
+  /** Writes a big-endian 32-bit unsigned integer. */
   u32(v: number): this {
     this.need(4);
     this.buf[this.offset++] = v >>> 24;
@@ -203,12 +230,14 @@ export class ByteWriter {
     return this;
   }
 
+  /** Writes a bigint as a minimal-length varint (RFC 9000 §16); a RangeError above 2^62-1. */
   varintBig(v: bigint): this {
     this.need(varintBigLength(v));
     this.offset = writeVarintBigAt(this.buf, this.offset, v);
     return this;
   }
 
+  /** Copies `b` into the buffer. */
   bytes(b: Uint8Array): this {
     this.need(b.length);
     this.buf.set(b, this.offset);
@@ -242,6 +271,10 @@ export function fromHex(hex: string): Uint8Array {
   return out;
 }
 
+/**
+ * Whether two byte arrays are equal. Equal-length inputs are compared in constant time (no early
+ * exit), so it may compare tags and tokens.
+ */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let d = 0;
@@ -249,6 +282,7 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0;
 }
 
+/** A new array holding `parts` one after another. */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;

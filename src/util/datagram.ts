@@ -12,6 +12,10 @@ export interface SocketAddress {
 /** RFC 3168 ECN codepoints in the IP header. */
 export type Ecn = 'not-ect' | 'ect0' | 'ect1' | 'ce';
 
+/**
+ * A UDP datagram as the sans-IO core takes and gives it: the payload, the 4-tuple (`from`, `to`)
+ * and, when the edge knows it, the ECN codepoint of the IP header.
+ */
 export interface Datagram {
   data: Uint8Array;
   from: SocketAddress;
@@ -19,10 +23,15 @@ export interface Datagram {
   ecn?: Ecn;
 }
 
+/**
+ * A compact string for an address, `host:port` or `[v6host]:port`, used as a Map key (DESIGN §4
+ * rule 4).
+ */
 export function addressKey(a: SocketAddress): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
+/** Whether two addresses have the same host text and port. */
 export function sameAddress(a: SocketAddress, b: SocketAddress): boolean {
   return a.port === b.port && a.host === b.host;
 }

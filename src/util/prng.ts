@@ -70,6 +70,7 @@ export class Prng {
     return this.nextFloat() < p;
   }
 
+  /** Fills `out` with pseudo-random bytes and returns it. */
   fill(out: Uint8Array): Uint8Array {
     let i = 0;
     for (; i + 4 <= out.length; i += 4) {
@@ -86,6 +87,7 @@ export class Prng {
     return out;
   }
 
+  /** A new array of n pseudo-random bytes. */
   bytes(n: number): Uint8Array {
     return this.fill(new Uint8Array(n));
   }

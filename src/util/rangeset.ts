@@ -20,10 +20,12 @@ export class RangeSet {
 
   constructor(readonly maxRanges: number = Infinity) {}
 
+  /** Number of disjoint ranges held. */
   get rangeCount(): number {
     return this.r.length >> 1;
   }
 
+  /** True when the set has no member. */
   get isEmpty(): boolean {
     return this.r.length === 0;
   }
@@ -43,10 +45,12 @@ export class RangeSet {
   start(i: number): number {
     return this.r[2 * i]!;
   }
+  /** Exclusive end of range i, counting from the lowest. */
   end(i: number): number {
     return this.r[2 * i + 1]!;
   }
 
+  /** Whether `v` is a member. */
   has(v: number): boolean {
     const i = this.findFirstEndAfter(v);
     return i < this.r.length && this.r[i]! <= v;
@@ -126,6 +130,7 @@ export class RangeSet {
     for (let i = this.r.length - 2; i >= 0; i -= 2) yield [this.r[i]!, this.r[i + 1]!];
   }
 
+  /** Iterates ranges from lowest to highest as [start, end) pairs. */
   *[Symbol.iterator](): IterableIterator<[number, number]> {
     for (let i = 0; i < this.r.length; i += 2) yield [this.r[i]!, this.r[i + 1]!];
   }
@@ -137,6 +142,7 @@ export class RangeSet {
     return from;
   }
 
+  /** An independent copy, with the same `maxRanges` and `forgottenBelow`. */
   clone(): RangeSet {
     const c = new RangeSet(this.maxRanges);
     c.r = this.r.slice();
@@ -144,11 +150,13 @@ export class RangeSet {
     return c;
   }
 
+  /** Removes every range and resets `forgottenBelow` to 0. */
   clear(): void {
     this.r.length = 0;
     this.forgottenBelow = 0;
   }
 
+  /** The ranges as [start, end) pairs, lowest first. */
   toArray(): Array<[number, number]> {
     return [...this];
   }

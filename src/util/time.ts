@@ -5,21 +5,29 @@
  * double for 285 years.
  */
 export type Instant = number;
+/** A time span in microseconds. */
 export type Duration = number;
 
+/** Microseconds in a millisecond. */
 export const MICROS_PER_MILLI = 1_000;
+/** Microseconds in a second. */
 export const MICROS_PER_SECOND = 1_000_000;
 
+/** Conversions between Duration (µs) and milliseconds or seconds, and formatting. */
 export const Duration = {
+  /** Milliseconds to a Duration, rounded to the microsecond. */
   fromMillis(ms: number): Duration {
     return Math.round(ms * MICROS_PER_MILLI);
   },
+  /** Seconds to a Duration, rounded to the microsecond. */
   fromSeconds(s: number): Duration {
     return Math.round(s * MICROS_PER_SECOND);
   },
+  /** A Duration in milliseconds (fractional). */
   toMillis(d: Duration): number {
     return d / MICROS_PER_MILLI;
   },
+  /** A Duration in seconds (fractional). */
   toSeconds(d: Duration): number {
     return d / MICROS_PER_SECOND;
   },

@@ -32,6 +32,11 @@ export const ErrorCode = {
   VERSION_NEGOTIATION_ERROR: 0x11,
 } as const;
 
+/**
+ * A QUIC transport error: the wire code, the frame type that caused it and a reason. Decoders and
+ * the connection throw it; the connection closes with CONNECTION_CLOSE carrying the three (RFC 9000
+ * §10.2, §19.19).
+ */
 export class TransportError extends Error {
   override readonly name = 'TransportError';
   /**

@@ -18,6 +18,7 @@ import { TransportError, ErrorCode } from './transport-error.js';
  * Decoding 2^62-511 … 2^62-1 yields this value.
  */
 export const MAX_VARINT = 2 ** 62 - 512;
+/** The largest varint, 2^62-1, exactly, as a bigint (RFC 9000 §16). */
 export const MAX_VARINT_BIG = (1n << 62n) - 1n;
 
 /** Number of bytes needed to encode v (1, 2, 4 or 8). */
@@ -127,6 +128,7 @@ export function writeVarintBigAt(buf: Uint8Array, offset: number, v: bigint): nu
   return offset + len;
 }
 
+/** Number of bytes the minimal encoding of a bigint varint takes (1, 2, 4 or 8). */
 export function varintBigLength(v: bigint): 1 | 2 | 4 | 8 {
   return v < 0x40n ? 1 : v < 0x4000n ? 2 : v < 0x40000000n ? 4 : 8;
 }

@@ -29,6 +29,10 @@ export function cryptoError(alert: number): number {
   return ErrorCode.CRYPTO_ERROR_BASE + (alert & 0xff);
 }
 
+/**
+ * Whether a code is in the CRYPTO_ERROR range 0x0100–0x01ff, a TLS alert in the low byte (RFC 9000
+ * §20.1).
+ */
 export function isCryptoError(code: number): boolean {
   return code >= 0x0100 && code <= 0x01ff;
 }

@@ -34,6 +34,7 @@ export class StreamFrameRef implements StreamFrame {
   dataOffset = 0;
   dataLength = 0;
 
+  /** The frame's data as a view into `buf`, made on each access. */
   get data(): Uint8Array {
     return this.buf.subarray(this.dataOffset, this.dataOffset + this.dataLength);
   }
@@ -44,6 +45,11 @@ interface AckScratch {
   ranges: AckRange[];
 }
 
+/**
+ * Decodes packet payloads into reused frame objects: STREAM frames as StreamFrameRef and ACK frames
+ * into scratch, every other frame type as `decodeFrame` does. The frames of one `decode` call are
+ * valid until the next call, and their bytes while the packet buffer is untouched.
+ */
 export class FrameDecoder {
   private readonly reader = new ByteReader(EMPTY);
   private readonly streams: StreamFrameRef[] = [];

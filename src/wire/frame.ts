@@ -368,6 +368,10 @@ export interface SymbolAckFrame extends AckBody {
   kind: 'symbol_ack';
 }
 
+/**
+ * Every frame tquic knows (RFC 9000 §19, RFC 9221 §4, multipath-21 §4, the FEC frames SID and
+ * REPAIR), discriminated by `kind`.
+ */
 export type Frame =
   | PaddingFrame
   | PingFrame
@@ -404,6 +408,7 @@ export type Frame =
   | RepairFrame
   | SymbolAckFrame;
 
+/** The `kind` strings of Frame: the qlog frame_type names where qlog has one. */
 export type FrameKind = Frame['kind'];
 
 /** The frame of a given kind. */

@@ -39,6 +39,7 @@ export const RETRY_INTEGRITY_TAG_LENGTH = 16;
  */
 export type HeaderType = PacketType | 'retry' | 'version_negotiation' | 'unsupported_version';
 
+/** How to parse packet headers: what this endpoint knows that the header does not say. */
 export interface ParseHeaderOptions {
   /**
    * Length of the Destination Connection ID in short-header packets: the length of the
@@ -251,6 +252,10 @@ export function parsePacketHeader(buf: Uint8Array, opts: ParseHeaderOptions, off
 // ---------------------------------------------------------------------------------------------
 // Coalesced packets (RFC 9000 §12.2)
 
+/**
+ * The result of `splitCoalescedPackets`: the headers of the packets of one datagram (RFC 9000
+ * §12.2) and what was dropped.
+ */
 export interface CoalescedPackets {
   /** Headers of the packets that parsed, in datagram order. */
   packets: PacketHeader[];
@@ -294,6 +299,10 @@ export function splitCoalescedPackets(datagram: Uint8Array, opts: ParseHeaderOpt
 // ---------------------------------------------------------------------------------------------
 // Writing our own packets
 
+/**
+ * The fields of a long header `writeLongHeader` writes (Initial, 0-RTT or Handshake; RFC 9000
+ * §17.2).
+ */
 export interface LongHeaderParams {
   type: 'initial' | '0rtt' | 'handshake';
   /** QUIC_V1 or QUIC_V2: the type bits differ (RFC 9369 §3.2). */
@@ -357,6 +366,7 @@ export function patchLongHeaderLength(
   writeVarintAt(buf, pnAbs - lengthFieldSize, packetEnd - pnAbs, lengthFieldSize);
 }
 
+/** The fields of a 1-RTT short header `writeShortHeader` writes (RFC 9000 §17.3.1). */
 export interface ShortHeaderParams {
   dcid: Uint8Array;
   packetNumber: number;
@@ -385,6 +395,7 @@ export function writeShortHeader(w: ByteWriter, h: ShortHeaderParams): number {
   return pnOffset;
 }
 
+/** The fields of a Retry packet `writeRetry` writes (RFC 9000 §17.2.5). */
 export interface RetryParams {
   version: number;
   dcid: Uint8Array;
@@ -415,6 +426,7 @@ export function writeRetry(w: ByteWriter, r: RetryParams): void {
   if (r.integrityTag !== undefined) w.bytes(r.integrityTag);
 }
 
+/** The fields of a Version Negotiation packet (RFC 9000 §17.2.1). */
 export interface VersionNegotiationParams {
   /** The client's SCID, echoed (RFC 9000 §17.2.1); up to 255 bytes. */
   dcid: Uint8Array;

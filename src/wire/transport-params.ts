@@ -79,6 +79,10 @@ export interface VersionInformation {
   availableVersions: number[];
 }
 
+/**
+ * Transport parameters (RFC 9000 §18.2, with RFC 9221, RFC 9287, RFC 9368, multipath and FEC),
+ * as decoded with defaults applied to absent ones; each field's comment gives its parameter ID.
+ */
 export interface TransportParameters {
   /** 0x00, server only. */
   originalDestinationConnectionId?: Uint8Array;
@@ -136,8 +140,11 @@ export interface TransportParameters {
 
 /** RFC 9000 §18.2 defaults for absent parameters. */
 export const DEFAULT_MAX_UDP_PAYLOAD_SIZE = 65527;
+/** Default ack_delay_exponent: the ACK Delay field counts units of 2^3 = 8 µs. */
 export const DEFAULT_ACK_DELAY_EXPONENT = 3;
+/** Default max_ack_delay, in milliseconds. */
 export const DEFAULT_MAX_ACK_DELAY_MS = 25;
+/** Default active_connection_id_limit: connection IDs the peer may keep active. */
 export const DEFAULT_ACTIVE_CONNECTION_ID_LIMIT = 2;
 
 /** The values an endpoint assumes for absent parameters (RFC 9000 §18.2), plus overrides. */
@@ -173,6 +180,7 @@ const KNOWN_IDS: ReadonlySet<number> = new Set(Object.values(TransportParameterI
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
+/** Options of `encodeTransportParameters`: GREASE parameters and their randomness. */
 export interface EncodeTransportParametersOptions {
   /** Emit this many reserved parameters (RFC 9000 §18.1) with random IDs and content. */
   grease?: number;
@@ -282,6 +290,7 @@ function sizeBound(tp: TransportParameters, greaseCount: number): number {
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
+/** Options of `decodeTransportParameters`. */
 export interface DecodeTransportParametersOptions {
   /** Who sent these parameters: server-only parameters from a client are an error. */
   sender: 'client' | 'server';

@@ -308,3 +308,53 @@ describe('LossRecovery: discarding a space (RFC 9002 §6.4)', () => {
     expect(lr.timeout()).toBeUndefined();
   });
 });
+
+describe('LossRecovery: the PTO ceiling (TransportSettings.ptoCeilingMs)', () => {
+  it('doubles up to the ceiling, then spaces the probes by it', () => {
+    const { lr } = setup({ confirmed: true });
+    lr.ptoCeiling = 3000 * MS;
+    const pto = 999 * MS + 25 * MS;
+    let t = 0;
+    send(lr, APP, 0, t);
+    const gaps: number[] = [];
+    for (let pn = 1; pn <= 12; pn += 2) {
+      const due = lr.timeout()!;
+      gaps.push(due - t);
+      expect(lr.onTimeout(due).probe?.space).toBe(APP);
+      t = due;
+      send(lr, APP, pn, t);
+      send(lr, APP, pn + 1, t);
+    }
+    expect(gaps).toEqual([pto, 2 * pto, 3000 * MS, 3000 * MS, 3000 * MS, 3000 * MS]);
+    expect(lr.ptoCount).toBe(6);
+  });
+
+  it('counts a capped period from the last expiry when no probe could be sent (no timer spin)', () => {
+    const { lr } = setup({ confirmed: true });
+    lr.ptoCeiling = 3000 * MS;
+    send(lr, APP, 0, 0);
+    let t = 0;
+    // Expiries without sending anything (the 3× limit of an unvalidated address held the probes back).
+    for (let i = 0; i < 6; i++) {
+      const due = lr.timeout()!;
+      expect(due).toBeGreaterThan(t);
+      lr.onTimeout(due);
+      t = due;
+    }
+    expect(lr.timeout()! - t).toBe(3000 * MS);
+  });
+
+  it('never goes below the un-backed-off PTO, and does not apply before the handshake is confirmed', () => {
+    const { lr } = setup({ confirmed: true });
+    lr.ptoCeiling = 10 * MS;
+    send(lr, APP, 0, 0);
+    expect(lr.timeout()).toBe(999 * MS + 25 * MS);
+    const hs = setup({ confirmed: false }).lr;
+    hs.ptoCeiling = 10 * MS;
+    send(hs, HANDSHAKE, 0, 0);
+    const first = hs.timeout()!;
+    hs.onTimeout(first);
+    send(hs, HANDSHAKE, 1, first);
+    expect(hs.timeout()! - first).toBe(2 * 999 * MS);
+  });
+});

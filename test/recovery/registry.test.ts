@@ -31,3 +31,12 @@ describe('congestion controller registry (DESIGN §3)', () => {
     expect(createCongestionController('fixed-test', { maxDatagramSize: 1200 }).name).toBe('fixed-test');
   });
 });
+
+describe('congestion controller registry: names', () => {
+  it('refuses taken and invalid names', () => {
+    expect(() => registerCongestionController('cubic', (o) => new NewReno(o))).toThrow(/already registered/);
+    expect(() => registerCongestionController('', (o) => new NewReno(o))).toThrow(RangeError);
+    expect(() => registerCongestionController('a b', (o) => new NewReno(o))).toThrow(RangeError);
+    expect(createCongestionController('cubic', { maxDatagramSize: 1200 })).toBeInstanceOf(Cubic);
+  });
+});

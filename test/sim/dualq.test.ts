@@ -5,8 +5,6 @@ import { DualQ, DUALQ_ALPHA, DUALQ_BETA, DUALQ_K, DUALQ_L4S_THRESHOLD, DUALQ_TAR
 import { Engine } from '../../src/sim/engine.js';
 import { defaultLink, runScenario } from '../../src/sim/index.js';
 import { MemorySink } from '../../src/qlog/memory.js';
-import { registerCongestionController } from '../../src/recovery/cc/registry.js';
-import { Prague } from '../../src/recovery/cc/prague.js';
 import { simOptions } from '../support/sim.js';
 
 const A = { host: '10.0.0.1', port: 1 };
@@ -395,7 +393,6 @@ describe('DualQ end to end: Prague (ECT(1)) and CUBIC connections', () => {
   // first CE ends slow start with α = 1; additive increase then needs ~100 round trips to fill
   // the 130-datagram BDP.
   it('Prague keeps the bottleneck queue a few datagrams deep where CUBIC overshoots', async () => {
-    registerCongestionController('prague', (o) => new Prague(o));
     const o = await simOptions();
     const result = (cc: string) => {
       const link = defaultLink({ rate: 50_000_000, queuePackets: 3000, aqm: { type: 'dualq' } });

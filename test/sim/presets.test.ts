@@ -100,10 +100,12 @@ describe('presets', () => {
         expect(r.dataIntact, label).toBe(true);
         expect(r.unroutable, label).toBe(0);
         if (name === 'handshakes') {
-          // Under 30% burst loss an attempt can still fail: its probes are all lost until the idle timeout.
+          // Under 30% burst loss an attempt can still fail: its probes are all lost until the idle
+          // or handshake timeout. Seeds 1–12 complete 46–50 of 50 (584 in all; 581 without the
+          // PTO ceiling: which attempts fail moves with any timing change, the rate does not).
           const f = r.flows[0]!;
           expect(f.handshakes.attempted, label).toBe(50);
-          expect(f.messages!.received, label).toBeGreaterThanOrEqual(47);
+          expect(f.messages!.received, label).toBeGreaterThanOrEqual(46);
           expect(f.handshakes.time!.p50, label).toBeGreaterThanOrEqual(30_000);
           continue;
         }

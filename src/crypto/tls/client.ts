@@ -49,6 +49,12 @@ type State = 'start' | 'wait_sh' | 'wait_ee' | 'wait_cert_cr' | 'wait_cert' | 'w
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
+/**
+ * The TLS 1.3 client engine for QUIC (RFC 8446 §4, RFC 9001 §4), sans-IO: `start()` queues the
+ * ClientHello, `receive` takes the server's handshake bytes per level, `pollOutput` and `pollEvent`
+ * give bytes to send, secrets and the outcome. Resumes with one PSK from a ClientSession
+ * (psk_dhe_ke), with 0-RTT when asked for and allowed by the ticket.
+ */
 export class TlsClient extends TlsEngine {
   private state: State = 'start';
   private readonly transcript = new Transcript();

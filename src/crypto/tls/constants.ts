@@ -95,6 +95,10 @@ export const LEGACY_VERSION = 0x0303;
  */
 export const HRR_RANDOM: Uint8Array = fromHex('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c');
 
+/**
+ * Whether a ServerHello.random is HRR_RANDOM, which makes the ServerHello a HelloRetryRequest (RFC
+ * 8446 §4.1.3).
+ */
 export function isHrrRandom(random: Uint8Array): boolean {
   if (random.length !== 32) return false;
   for (let i = 0; i < 32; i++) if (random[i] !== HRR_RANDOM[i]) return false;

@@ -18,6 +18,10 @@ import { decodeHandshake, encodeHandshake, type HandshakeMessage } from './messa
  */
 export type EncryptionLevel = 'initial' | 'early' | 'handshake' | 'application';
 
+/**
+ * What an engine reports through `pollEvent`: secrets to install, the peer's transport parameters,
+ * the 0-RTT outcome, session tickets and handshake completion.
+ */
 export type TlsEvent =
   /** A secret to install (RFC 9001 §4.1.4); derive packet keys with crypto/keys.ts. */
   | { type: 'secret'; level: 'early' | 'handshake' | 'application'; direction: 'read' | 'write'; suite: CipherSuite; secret: Uint8Array }
@@ -30,6 +34,7 @@ export type TlsEvent =
   /** RFC 9001 §4.1.1: the handshake is complete. */
   | { type: 'handshake_complete'; info: HandshakeInfo };
 
+/** What a completed handshake negotiated, reported with the 'handshake_complete' event. */
 export interface HandshakeInfo {
   suite: CipherSuite;
   /** The (EC)DHE group. */
@@ -66,6 +71,10 @@ export interface ClientSession {
   appData?: Uint8Array;
 }
 
+/**
+ * A ClientSession as JSON text (byte fields in hex), for storing a session outside the process;
+ * `decodeSession` reads it back.
+ */
 export function encodeSession(s: ClientSession): string {
   const hex = toHex;
   return JSON.stringify({
@@ -151,13 +160,25 @@ export interface TlsCommonConfig {
   maxMessageSize?: number;
 }
 
+/**
+ * Cipher suites offered and accepted by default, in preference order: AES-128-GCM, AES-256-GCM,
+ * ChaCha20-Poly1305.
+ */
 export const DEFAULT_SUITES: readonly CipherSuite[] = [0x1301, 0x1302, 0x1303];
+/**
+ * Key-exchange groups offered and accepted by default, in preference order: x25519, secp256r1,
+ * secp384r1.
+ */
 export const DEFAULT_GROUPS: readonly number[] = [0x001d, 0x0017, 0x0018];
 
 const LEVELS: readonly EncryptionLevel[] = ['initial', 'early', 'handshake', 'application'];
 const TEXT = new TextEncoder();
 const UTF8 = new TextDecoder();
 
+/**
+ * ALPN protocol names as the opaque bytes of the extension (RFC 7301 §3.1); a RangeError for an
+ * empty name or one over 255 bytes.
+ */
 export function encodeAlpn(names: readonly string[]): Uint8Array[] {
   return names.map((n) => {
     const b = TEXT.encode(n);
@@ -166,10 +187,17 @@ export function encodeAlpn(names: readonly string[]): Uint8Array[] {
   });
 }
 
+/** An ALPN protocol name from its bytes, decoded as UTF-8. */
 export function decodeAlpn(b: Uint8Array): string {
   return UTF8.decode(b);
 }
 
+/**
+ * What the TLS 1.3 client and server engines share: the sans-IO interface QUIC needs (RFC 9001
+ * §4.1: handshake bytes in and out per encryption level, secrets out per level and direction,
+ * events), per-level message framing, output queues, key-log lines, and every failure turned into a
+ * TransportError CRYPTO_ERROR (0x100 + alert).
+ */
 export abstract class TlsEngine {
   readonly quic: boolean;
   protected readonly provider: CryptoProvider;
@@ -190,6 +218,7 @@ export abstract class TlsEngine {
     for (const l of LEVELS) this.framers.set(l, new HandshakeReassembler(common.maxMessageSize));
   }
 
+  /** True once the handshake completed (RFC 9001 §4.1.1). */
   get isHandshakeComplete(): boolean {
     return this.complete;
   }
@@ -227,6 +256,10 @@ export abstract class TlsEngine {
     return o;
   }
 
+  /**
+   * The next event (secret, peer transport parameters, 0-RTT outcome, ticket, completion), or
+   * undefined.
+   */
   pollEvent(): TlsEvent | undefined {
     if (this.eventHead >= this.events.length) return undefined;
     const e = this.events[this.eventHead++]!;
@@ -248,6 +281,10 @@ export abstract class TlsEngine {
     }
   }
 
+  /**
+   * Handles one whole handshake message received at `level`; `raw` is its encoding, for the
+   * transcript.
+   */
   protected abstract onMessage(level: EncryptionLevel, msg: HandshakeMessage, raw: Uint8Array): void;
 
   /** Hash length of the negotiated suite, for decoding Finished. */
@@ -265,6 +302,10 @@ export abstract class TlsEngine {
     if (f.queued > 0 || f.pendingBytes > 0) throw tlsAlert(AlertDescription.UNEXPECTED_MESSAGE, `data left over at ${level} level after a key change`);
   }
 
+  /**
+   * Encodes a handshake message, queues it for `pollOutput` at `level`, and returns its encoding
+   * for the transcript.
+   */
   protected send(level: EncryptionLevel, msg: HandshakeMessage): Uint8Array {
     const raw = encodeHandshake(msg);
     this.output.push({ level, data: raw });
@@ -277,10 +318,14 @@ export abstract class TlsEngine {
     this.emit({ type: 'handshake_complete', info });
   }
 
+  /** Queues an event for `pollEvent`. */
   protected emit(e: TlsEvent): void {
     this.events.push(e);
   }
 
+  /**
+   * Reports a traffic secret as a 'secret' event and, with a `keylog` callback, as a key-log line.
+   */
   protected emitSecret(level: 'early' | 'handshake' | 'application', direction: 'read' | 'write', suite: CipherSuite, secret: Uint8Array, label: KeylogLabel): void {
     this.emit({ type: 'secret', level, direction, suite, secret });
     if (this.common.keylog && this.clientRandom) this.common.keylog(keylogLine(label, this.clientRandom, secret));
@@ -305,6 +350,7 @@ export function certificateVerifyContent(server: boolean, transcriptHash: Uint8A
   return out;
 }
 
+/** The hash function of a cipher suite. */
 export function hashOf(suite: CipherSuite): HashName {
   return suiteInfo(suite).hash;
 }

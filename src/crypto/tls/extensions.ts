@@ -36,6 +36,10 @@ export interface PskIdentity {
   obfuscatedTicketAge: number;
 }
 
+/**
+ * A TLS extension, decoded; one variant per extension and message form, `unknown` for the others
+ * (RFC 8446 §4.2).
+ */
 export type Extension =
   /** RFC 6066 §3: a ServerNameList with one host_name (CH, CR). The name is ASCII; see codec.ts latin1. */
   | { kind: 'server_name'; hostName: string }
@@ -74,7 +78,9 @@ export type Extension =
   /** Any other extension, raw. */
   | { kind: 'unknown'; type: number; data: Uint8Array };
 
+/** The `kind` strings of Extension. */
 export type ExtensionKind = Extension['kind'];
+/** The Extension variant of a kind. */
 export type ExtensionOf<K extends ExtensionKind> = Extract<Extension, { kind: K }>;
 
 /** The messages that carry an extension block (RFC 8446 §4.2 table: CH, SH, HRR, EE, CT, CR, NST). */
@@ -203,6 +209,7 @@ function encodeBody(w: TlsWriter, ext: Extension): void {
  * Writes an extension block: extensions<0..2^16-1> (RFC 8446 §4.2). The encoder writes exactly
  * what it is given (duplicates and misplaced pre_shared_key included, so tests can build bad
  * messages); the decoder is the one that enforces the rules.
+ * @internal
  */
 export function encodeExtensions(w: TlsWriter, exts: readonly Extension[]): void {
   w.vec(2, () => {

@@ -30,6 +30,11 @@ export interface RawHandshakeMessage {
 /** Default bound on one message body: 64 KiB, enough for a long certificate chain. */
 export const DEFAULT_MAX_HANDSHAKE_MESSAGE = 65536;
 
+/**
+ * Cuts the in-order CRYPTO byte stream of one encryption level into whole handshake messages (RFC
+ * 9001 §4), allocating a message's buffer only after its header passed `maxMessageSize` (else
+ * CRYPTO_BUFFER_EXCEEDED, RFC 9000 §7.5).
+ */
 export class HandshakeReassembler {
   private readonly header = new Uint8Array(HANDSHAKE_HEADER_LENGTH);
   private headerFill = 0;

@@ -31,6 +31,7 @@ export class Transcript {
   private buf = new Uint8Array(2048);
   private length = 0;
 
+  /** Appends a handshake message (header and body, as on the wire) to the transcript. */
   add(raw: Uint8Array): void {
     const need = this.length + raw.length;
     if (need > this.buf.length) {
@@ -98,6 +99,10 @@ function constants(provider: CryptoProvider, hash: HashName): Constants {
   return c;
 }
 
+/**
+ * The TLS 1.3 key schedule of one handshake (RFC 8446 §7.1): the Early, Handshake and Master
+ * secrets for one hash, and the traffic, binder, exporter and resumption secrets derived from them.
+ */
 export class KeySchedule {
   readonly hashLength: number;
   private readonly constants: Constants;
@@ -116,6 +121,7 @@ export class KeySchedule {
     this.earlySecret = psk === undefined ? this.constants.earlyNoPsk : provider.hkdfExtract(hash, ZERO.subarray(0, this.hashLength), psk);
   }
 
+  /** The Early Secret (a copy). */
   get early(): Uint8Array {
     return this.earlySecret.slice();
   }
@@ -139,11 +145,13 @@ export class KeySchedule {
     this.masterSecret = this.provider.hkdfExtract(this.hash, derived2, ZERO.subarray(0, this.hashLength));
   }
 
+  /** The Handshake Secret; throws before `setSharedSecret`. */
   get handshake(): Uint8Array {
     if (!this.handshakeSecret) throw new Error('key schedule: no handshake secret yet');
     return this.handshakeSecret;
   }
 
+  /** The Master Secret; throws before `setSharedSecret`. */
   get master(): Uint8Array {
     if (!this.masterSecret) throw new Error('key schedule: no master secret yet');
     return this.masterSecret;

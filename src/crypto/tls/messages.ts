@@ -120,6 +120,7 @@ export interface EndOfEarlyData {
   kind: 'end_of_early_data';
 }
 
+/** A TLS 1.3 handshake message, decoded (RFC 8446 §4), discriminated by `kind`. */
 export type HandshakeMessage =
   | ClientHello
   | ServerHello
@@ -133,6 +134,7 @@ export type HandshakeMessage =
   | KeyUpdate
   | EndOfEarlyData;
 
+/** The `kind` strings of HandshakeMessage. */
 export type HandshakeKind = HandshakeMessage['kind'];
 
 /** The wire msg_type of each message kind (HRR is a ServerHello on the wire, RFC 8446 §4.1.4). */
@@ -237,6 +239,7 @@ export function encodeMessageHash(clientHello1Hash: Uint8Array): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
+/** Options of `decodeHandshake`. */
 export interface DecodeOptions {
   /**
    * RFC 8446 §4.4.4: the expected Finished length (the negotiated hash length). A Finished of

@@ -71,6 +71,12 @@ const CRYPTO_FRAME = 0x06;
 
 type State = 'wait_ch' | 'wait_ch2' | 'wait_finished' | 'connected';
 
+/**
+ * The TLS 1.3 server engine for QUIC (RFC 8446 §4, RFC 9001 §4), sans-IO: takes the client's
+ * handshake bytes with `receive`, answers through `pollOutput`, reports secrets and the outcome
+ * through `pollEvent`. Negotiates suite, group and ALPN, sends a HelloRetryRequest when the client
+ * sent no key share for the chosen group, resumes from its own sealed tickets and decides on 0-RTT.
+ */
 export class TlsServer extends TlsEngine {
   private state: State = 'wait_ch';
   private readonly transcript = new Transcript();

@@ -11,6 +11,10 @@
 import { ByteReader, ByteWriter } from '../../util/bytes.js';
 import { CipherSuite, suiteInfo, type CryptoProvider } from '../provider.js';
 
+/**
+ * What a session ticket carries, sealed, so the server resumes without per-ticket state (RFC 8446
+ * §4.6.1).
+ */
 export interface TicketState {
   suite: CipherSuite;
   psk: Uint8Array;
@@ -28,6 +32,10 @@ const AAD = new TextEncoder().encode('tquic ticket v1');
 const UTF8 = new TextEncoder();
 const NONCE = 12;
 
+/**
+ * Seals ticket state into an opaque ticket: a random 12-byte nonce, then AES-128-GCM under the
+ * 16-byte server ticket `key` (`openTicket` reverses it).
+ */
 export function sealTicket(provider: CryptoProvider, key: Uint8Array, s: TicketState): Uint8Array {
   const alpn = UTF8.encode(s.alpn);
   const w = ByteWriter.alloc(2 + 1 + s.psk.length + 8 + 12 + 1 + alpn.length + 2 + s.appData.length);

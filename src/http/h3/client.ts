@@ -19,6 +19,10 @@ import { fieldsToRecord, type FieldLine, type ResponseHead } from './fields.js';
 import { MessageReader } from './message.js';
 import { H3_ALPN, H3Session, type H3SessionOptions } from './session.js';
 
+/**
+ * Options of `fetchH3`: where bodies go, how many requests run at once, cancellation and progress
+ * callbacks, the method, authority and extra header fields, and the HTTP/3 session settings.
+ */
 export interface H3FetchOptions {
   /** Write each 2xx body to `outputDir/<last path segment>` (default: keep bodies in memory, `H3Result.body`). */
   outputDir?: string;

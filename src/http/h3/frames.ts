@@ -155,6 +155,7 @@ export type ReaderEvent =
   /** A piece of the current DATA frame's payload (a view into a pushed chunk). */
   | { kind: 'data'; bytes: Uint8Array };
 
+/** Bounds a FrameReader applies to frames whose payload it buffers whole. */
 export interface FrameReaderOptions {
   /** Largest HEADERS / PUSH_PROMISE payload accepted (default 64 KiB); larger is a stream error H3_EXCESSIVE_LOAD. */
   maxFieldSectionPayload?: number;
@@ -236,6 +237,10 @@ export class FrameReader {
     return out;
   }
 
+  /**
+   * The next frame or piece of DATA payload, or undefined until more bytes are pushed; throws
+   * H3Error for a malformed frame.
+   */
   next(): ReaderEvent | undefined {
     for (;;) {
       switch (this.state) {

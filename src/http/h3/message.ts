@@ -88,6 +88,7 @@ export class MessageReader<Head extends RequestHead | ResponseHead> {
     this.updateFlow();
   }
 
+  /** Reads from the stream again after `pause` (unless a header section still waits for QPACK). */
   resume(): void {
     this.appPaused = false;
     this.updateFlow();

@@ -22,6 +22,10 @@ import type { FieldLine, RequestHead } from './fields.js';
 import { MessageReader } from './message.js';
 import { H3_ALPN, H3Session, type H3SessionOptions } from './session.js';
 
+/**
+ * Options of `serveH3`: the directory served, logging, accepted ALPNs, the request timeout and the
+ * HTTP/3 session settings.
+ */
 export interface H3ServerOptions {
   /** Directory whose regular files are served; must exist. */
   root: string;
@@ -329,13 +333,13 @@ function describe(h: RequestHead): string {
   return `${h.method} ${JSON.stringify(p.length > 200 ? `${p.slice(0, 200)}…` : p)}`;
 }
 
-/** Serves files under `o.root` over HTTP/3 on every connection `server` accepts with ALPN h3. */
 /**
  * The drain of a QuicServer shutdown: as long as the server's own bound on its shutdown hooks
  * (`close({ timeoutMs })`) allows, which ends it first.
  */
 const DEFAULT_SHUTDOWN_DRAIN_MS = 600_000;
 
+/** Serves files under `o.root` over HTTP/3 on every connection `server` accepts with ALPN h3. */
 export function serveH3(server: QuicServer, o: H3ServerOptions): H3Server {
   return new H3Server(server, o);
 }

@@ -207,6 +207,7 @@ export class H3Session extends EventEmitter<H3SessionEvents> {
     return this.connection.qlogWants(name);
   }
 
+  /** Writes an http3 event to the connection's qlog. */
   qlog(e: QlogEvent): void {
     this.connection.qlogEvent(e);
   }

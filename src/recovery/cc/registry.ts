@@ -17,9 +17,17 @@ const factories = new Map<string, CongestionControllerFactory>([
   ['prague', (o) => new Prague(o)],
 ]);
 
-/** Adds (or replaces) a controller. */
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Adds a controller under `name` (letters, digits, '.', '_', '-'). RangeError for an invalid
+ * name or one that is taken (built-ins included): a name always means one algorithm, as for
+ * schedulers, FEC policies and qlog sinks.
+ */
 export function registerCongestionController(name: string, factory: CongestionControllerFactory): void {
-  if (name === '') throw new RangeError('a congestion controller needs a name');
+  if (typeof name !== 'string' || !NAME_RE.test(name)) throw new RangeError(`invalid congestion controller name ${JSON.stringify(name)}`);
+  if (typeof factory !== 'function') throw new TypeError(`congestion controller "${name}": the factory must be a function`);
+  if (factories.has(name)) throw new RangeError(`congestion controller "${name}" is already registered`);
   factories.set(name, factory);
 }
 
