@@ -56,7 +56,7 @@ try {
   const t0 = performance.now();
   const conn = await connect({ host: '127.0.0.1', port, serverName: 'localhost', ca: certPem, alpn: [H3_ALPN] });
   const info = conn.handshakeInfo;
-  console.log(`tquic client: connected in ${(performance.now() - t0).toFixed(1)} ms: ALPN ${conn.alpn}, ${crypto.suiteInfo(info.suite).name}, certificate verified`);
+  console.log(`tquic client: connected in ${(performance.now() - t0).toFixed(1)} ms: ALPN ${conn.alpn}, ${crypto.suiteInfo(info.suite).name}, QUIC version 0x${conn.version.toString(16).padStart(8, '0')}, certificate verified`);
 
   // One request per file, all at once; without `outputDir` the bodies stay in memory.
   const results = await fetchH3(conn, Object.keys(FILES).map((name) => `/${name}`));

@@ -99,7 +99,7 @@ export default async function client(values: Record<string, unknown>, positional
   if (values.verbose === true && zeroRtt) process.stderr.write('tquic client: sending 0-RTT\n');
   if (values.verbose === true && !zeroRtt) {
     const info = conn.handshakeInfo;
-    process.stderr.write(`tquic client: connected to ${host.includes(':') ? `[${host}]` : host}:${port}, ${conn.alpn ?? '-'}, ${info ? suiteInfo(info.suite).name : '-'}, QUIC ${versionName(conn.core.version)}\n`);
+    process.stderr.write(`tquic client: connected to ${host.includes(':') ? `[${host}]` : host}:${port}, ${conn.alpn ?? '-'}, ${info ? suiteInfo(info.suite).name : '-'}, QUIC ${versionName(conn.version)}\n`);
   }
   // --key-update: start a 1-RTT key update (RFC 9001 §6) as soon as it is permitted (after the
   // handshake is confirmed and the server acknowledged a packet of ours), during the downloads.

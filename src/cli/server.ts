@@ -70,7 +70,7 @@ export default async function server(values: Record<string, unknown>): Promise<n
     srv.on('connection', (qc) => {
       const r = qc.remoteAddress;
       const info = qc.handshakeInfo;
-      process.stderr.write(`tquic server: connection from ${r.host.includes(':') ? `[${r.host}]` : r.host}:${r.port}, ${qc.alpn ?? '-'}, ${info ? suiteInfo(info.suite).name : '-'}, QUIC ${versionName(qc.core.version)}${qc.resumed === true ? ', resumed' : ''}${qc.earlyDataAccepted === true ? ', 0-RTT accepted' : ''}${qc.core.retry.retrySourceCid !== undefined ? ', after Retry' : ''}\n`);
+      process.stderr.write(`tquic server: connection from ${r.host.includes(':') ? `[${r.host}]` : r.host}:${r.port}, ${qc.alpn ?? '-'}, ${info ? suiteInfo(info.suite).name : '-'}, QUIC ${versionName(qc.version)}${qc.resumed === true ? ', resumed' : ''}${qc.earlyDataAccepted === true ? ', 0-RTT accepted' : ''}${qc.core.retry.retrySourceCid !== undefined ? ', after Retry' : ''}\n`);
     });
   }
   process.stdout.write(`listening on ${srv.address.host}:${srv.address.port}\n`);

@@ -169,6 +169,14 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> implement
     return this.core.remote;
   }
 
+  /**
+   * The QUIC version the connection uses now (0x00000001 for v1, 0x6b3343cf for v2, RFC 9369):
+   * the client's first version until compatible version negotiation (RFC 9368) switches it.
+   */
+  get version(): number {
+    return this.core.version;
+  }
+
   /** Our address on the path in use (it changes when we migrate). */
   get localAddress(): SocketAddress {
     return this.core.local;

@@ -17,6 +17,7 @@ import { getProvider, type CryptoProvider } from '../crypto/index.js';
 import { formatViolations } from './checker.js';
 import { simCredentials } from './credentials.js';
 import { runScenario, type RunOptions, type Scenario, type ScenarioResult } from './scenario.js';
+import { compareControllers, type CompareRun } from './compare.js';
 
 /** Options of `simulate`: those of `runScenario`, with the provider and credentials optional. */
 export interface SimulateOptions extends Partial<Omit<RunOptions, 'provider' | 'credentials'>> {
@@ -39,14 +40,30 @@ export interface Simulation extends ScenarioResult {
   failures: string[];
 }
 
-/** Plays `scenario` (see the module comment); never throws for a failed run, only for a bad scenario. */
-export async function simulate(scenario: Scenario, options: SimulateOptions = {}): Promise<Simulation> {
-  const { provider: p, credentials: c, requireCompletion = true, ...rest } = options;
+/** The run options with the provider and credentials filled in. */
+async function runOptions(scenario: Scenario, options: SimulateOptions): Promise<RunOptions> {
+  const { provider: p, credentials: c, requireCompletion: _, ...rest } = options;
   const provider = p === undefined ? getProvider('node') : typeof p === 'string' ? getProvider(p) : p;
   const credentials = c ?? (await simCredentials({ chainLength: scenario.server?.certChainLength ?? 1 }));
-  const result = runScenario(scenario, { ...rest, provider, credentials });
+  return { ...rest, provider, credentials };
+}
+
+/** Plays `scenario` (see the module comment); never throws for a failed run, only for a bad scenario. */
+export async function simulate(scenario: Scenario, options: SimulateOptions = {}): Promise<Simulation> {
+  const requireCompletion = options.requireCompletion ?? true;
+  const result = runScenario(scenario, await runOptions(scenario, options));
   const failures = verdict(result, requireCompletion);
   return { ...result, ok: failures.length === 0, failures };
+}
+
+/**
+ * `compareControllers` (compare.ts, what `tquic sim --compare-cc` runs) with `simulate`'s
+ * defaults: the scenario once per controller (all flows on it) and, with several flows, once
+ * per mixed pair; utilisation, RTT and queueing percentiles and Jain's index per run.
+ */
+export async function compare(scenario: Scenario, controllers: readonly string[], options: SimulateOptions & { pairs?: boolean; warmup?: number } = {}): Promise<CompareRun[]> {
+  const { pairs, warmup, ...rest } = options;
+  return compareControllers(scenario, controllers, await runOptions(scenario, rest), { ...(pairs !== undefined ? { pairs } : {}), ...(warmup !== undefined ? { warmup } : {}) });
 }
 
 /** The failure lines of a result (empty: it passed). */

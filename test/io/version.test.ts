@@ -46,15 +46,15 @@ describe('io: QUIC versions', () => {
     const accepted = once(v2First, 'connection');
     const conn = await connect({ host: '127.0.0.1', port: v2First.address.port, alpn: ['tq'], ca: certPem });
     const [sconn] = (await accepted) as [QuicConnection];
-    expect(conn.core.version).toBe(QUIC_V2);
-    expect(sconn.core.version).toBe(QUIC_V2);
+    expect(conn.version).toBe(QUIC_V2);
+    expect(sconn.version).toBe(QUIC_V2);
     await echoRoundTrip(conn);
     await conn.close();
   });
 
   it('a client starting in v2', async () => {
     const conn = await connect({ host: '127.0.0.1', port: v2First.address.port, alpn: ['tq'], ca: certPem, version: QUIC_V2, crypto: 'noble' });
-    expect(conn.core.version).toBe(QUIC_V2);
+    expect(conn.version).toBe(QUIC_V2);
     expect(conn.core.versionNegotiation.vnVersions).toBeUndefined();
     await echoRoundTrip(conn);
     await conn.close();

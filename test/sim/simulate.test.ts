@@ -4,6 +4,7 @@ import {
   assertSimulation,
   bulk,
   burstyLoss,
+  compare,
   dumbbell,
   flapping,
   jitter,
@@ -90,5 +91,15 @@ describe('simulate', () => {
     expect(a.ok).toBe(true);
     expect(b.completionTime).toBe(a.completionTime);
     expect(b.retransmissions).toBe(a.retransmissions);
+  });
+
+  it('compare: one run per controller, with the same defaults', async () => {
+    const s = scenario({ name: 'cmp', topology: pointToPoint(link({ delayMs: 20, rateMbps: 10, queuePackets: 100 })), workload: bulk(500_000) });
+    const runs = await compare(s, ['cubic', 'newreno']);
+    expect(runs.map((r) => r.label)).toEqual(['cubic', 'newreno']);
+    for (const r of runs) {
+      expect(r.result.completed).toBe(true);
+      expect(r.result.server!.congestionControl).toBe(r.label);
+    }
   });
 });
