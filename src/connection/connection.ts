@@ -439,6 +439,7 @@ export class Connection {
     });
     this.idleTimeout = s.maxIdleTimeoutMs * 1000;
     if (this.idleTimeout > 0) this.idleDeadline = init.now + this.idleTimeout;
+    this.lastAckedAt = init.now;
     this.path.recovery.ptoCeiling = this.ptoCeiling();
     if (s.handshakeTimeoutMs > 0) this.handshakeDeadline = init.now + s.handshakeTimeoutMs * 1000;
     this.cidHost = init.cidHost;
@@ -880,6 +881,7 @@ export class Connection {
    * released (they left the sent history for good).
    */
   onAcked(now: Instant, packets: ReadonlyArray<SentPacket<RecoveryToken>>, path: Path = this.path): void {
+    if (packets.length > 0) this.lastAckedAt = now;
     for (let i = 0; i < packets.length; i++) {
       const p = packets[i]!;
       const tokens = p.tokens;
@@ -947,6 +949,8 @@ export class Connection {
 
   /** @internal The latest time the connection was driven with, for events raised outside a call with `now`. */
   lastNow: Instant = 0;
+  /** @internal When an ACK last acknowledged one of our packets (any path), or the connection's start. */
+  lastAckedAt: Instant = 0;
 
   /** A short description for logs: role, our connection ID, state and close code. */
   toString(): string {

@@ -51,6 +51,14 @@ export function handleTimeout(conn: Connection, now: Instant): void {
     conn.finishClose(now, { kind: 'idle_timeout', code: 0, reason: 'idle timeout', initiator: 'none' });
     return;
   }
+  if (conn.idleTimeout > 0 && now - conn.lastAckedAt >= conn.effectiveIdleTimeout() && probing(conn)) {
+    // Probes that arrive keep the peer's idle timer going, and its ACKs ours, even when none of
+    // them acknowledges anything (say, each end still sends on a path the other has abandoned):
+    // with the PTO ceiling they would go on for ever. A connection whose PTO has fired and that
+    // has had nothing acknowledged for a whole idle timeout ends as if idle (RFC 9000 §10.1).
+    conn.finishClose(now, { kind: 'idle_timeout', code: 0, reason: 'nothing acknowledged for the idle timeout', initiator: 'none' });
+    return;
+  }
   if (conn.handshakeDeadline !== undefined && now >= conn.handshakeDeadline) {
     // A handshake that has not completed in time ends silently like an idle timeout: a peer
     // sending a packet now and then cannot hold a half-open connection (RFC 9000 §21.6).
@@ -138,3 +146,9 @@ export function logRecovery(conn: Connection, now: Instant): void {
   }
 }
 
+/** Some path's PTO fired and nothing was acknowledged on it since (its pto_count is not 0). */
+function probing(conn: Connection): boolean {
+  if (conn.mp === undefined) return conn.recovery.ptoCount > 0;
+  for (const p of conn.mp.paths.values()) if (p.state !== 'closing' && p.recovery.ptoCount > 0) return true;
+  return false;
+}

@@ -259,6 +259,18 @@ describe('bugs the fault matrix found', () => {
     expect(run.outcome, `${run.name}, seed ${run.seed}: ${run.detail}`).toBe('completed');
   }, 30_000);
 
+  it('ends each side probing a path the other abandoned in a clean error, not a hang (loss 30% + reorder + duplicate + blackhole + rebind + multipath, seed 66)', async () => {
+    // The client abandoned path 0 and the server path 1, neither PATH_ABANDON got through, and
+    // each end kept probing the path the other had closed. With the PTO ceiling the probes kept
+    // both idle timers going although nothing was acknowledged: 120 s with 20 kB delivered.
+    const opts = await simOptions();
+    for (const fec of ['off', 'on']) {
+      const cell = allCells().find((c) => matchesFilter(c, parseFilter(`loss=30 reorder=on duplicate=on corrupt=off blackhole=on rebind=on multipath=on fec=${fec}`.split(' '))))!;
+      const run = runCell(cell, 66, opts);
+      expect(['completed', 'error'], `${run.name}, seed ${run.seed}: ${run.detail}`).toContain(run.outcome);
+    }
+  }, 30_000);
+
   it('a handshake that never completes ends in a clean handshake_timeout, not in corrupted data (loss 30% + blackhole, seed 13)', async () => {
     // Nothing was delivered because no stream was ever opened; that is no corruption.
     const opts = await simOptions();
