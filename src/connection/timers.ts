@@ -51,11 +51,12 @@ export function handleTimeout(conn: Connection, now: Instant): void {
     conn.finishClose(now, { kind: 'idle_timeout', code: 0, reason: 'idle timeout', initiator: 'none' });
     return;
   }
-  if (conn.idleTimeout > 0 && now - conn.lastAckedAt >= conn.effectiveIdleTimeout() && probing(conn)) {
+  if (conn.handshakeConfirmed && conn.idleTimeout > 0 && now - conn.lastAckedAt >= conn.effectiveIdleTimeout() && probing(conn)) {
     // Probes that arrive keep the peer's idle timer going, and its ACKs ours, even when none of
     // them acknowledges anything (say, each end still sends on a path the other has abandoned):
-    // with the PTO ceiling they would go on for ever. A connection whose PTO has fired and that
-    // has had nothing acknowledged for a whole idle timeout ends as if idle (RFC 9000 §10.1).
+    // with the PTO ceiling (after confirmation) they would go on for ever. A confirmed
+    // connection whose PTO has fired and that has had nothing acknowledged for a whole idle
+    // timeout ends as if idle (RFC 9000 §10.1). Handshakes have their own timeout.
     conn.finishClose(now, { kind: 'idle_timeout', code: 0, reason: 'nothing acknowledged for the idle timeout', initiator: 'none' });
     return;
   }
