@@ -14,6 +14,7 @@ import type { Instant } from '../util/time.js';
 import type { Connection } from './connection.js';
 import { closePath, fillSchedPath, openPath, setPathStatus, type Multipath } from './multipath.js';
 import type { Path } from './path.js';
+import { newSchedPath } from '../paths/scheduler.js';
 import type { PathControl, PathManager, PathManagerEvent, PathView } from './path-manager.js';
 
 type MutablePathView = { -readonly [K in keyof PathView]: PathView[K] };
@@ -207,23 +208,7 @@ export class PathManagerHost implements PathControl {
 }
 
 function newView(p: Path): MutablePathView {
-  return {
-    id: p.id,
-    state: p.state,
-    usable: false,
-    validated: false,
-    backup: false,
-    localBackup: false,
-    peerBackup: false,
-    srtt: 0,
-    minRtt: Infinity,
-    cwnd: 0,
-    bytesInFlight: 0,
-    ptoCount: 0,
-    lastSentAt: -Infinity,
-    local: p.local,
-    remote: p.remote,
-    bytesSent: 0,
-    bytesReceived: 0,
-  };
+  // The scheduler's "nothing known yet" record, less its pacing time, plus what a manager sees.
+  const { pacingReadyAt: _, ...sched } = newSchedPath(p.id);
+  return { ...sched, state: p.state, validated: false, localBackup: false, peerBackup: false, local: p.local, remote: p.remote, bytesSent: 0, bytesReceived: 0 };
 }

@@ -532,6 +532,11 @@ export class StreamManager {
     return { ...(s.send && { send: s.send.state }), ...(s.recv && { recv: s.recv.state }) };
   }
 
+  /** The IDs of the streams still held (open, or closed and not yet forgotten), for diagnostics. */
+  streamIds(): IterableIterator<StreamId> {
+    return this.streams.keys();
+  }
+
   /** The sending part (send buffer, credit), for stats and tests. */
   sendStream(id: StreamId): SendStream | undefined {
     return this.streams.get(id)?.send;

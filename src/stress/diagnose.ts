@@ -43,7 +43,7 @@ export function diagnose(qc: QuicConnection, close?: CloseInfo): ConnectionDiagn
   const now = c.lastNow;
   const st = c.stats();
   const streams: StreamDiagnosis[] = [];
-  for (let id = 0; id < 64; id++) {
+  for (const id of c.streams.streamIds()) {
     const s = c.streams.sendStream(id);
     const r = c.streams.recvStream(id);
     if (s === undefined && r === undefined) continue;
