@@ -5,7 +5,7 @@
  * measured from V8's GC profiler (bytes collected plus the growth of the used heap), so the
  * steady-state allocation per packet (DESIGN §4 rule 2) is visible.
  *
- * Reading the rows: "none (core only)" runs a do-nothing AEAD, so its allocation is the core's
+ * Reading the rows: "null (core only)" runs null packet protection (sim/null-protection.ts: a CRC-32 for a tag, no encryption), so its allocation is the core's
  * own (the views through which stream bytes are copied into the datagram and out of it into the
  * receive buffer, plus growth while the congestion window still grows). The node row adds what
  * node:crypto allocates per packet (a Cipher/Decipher object per seal/open and the Buffers
@@ -14,7 +14,7 @@
  */
 import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { getProvider, PROVIDER_NAMES, type CryptoProvider } from '../crypto/index.js';
-import type { Aead, HeaderProtection } from '../crypto/provider.js';
+import { nullPacketProtection } from '../sim/null-protection.js';
 import { generateDevCertificate } from '../crypto/certgen.js';
 import { loadCredentials, type TlsCredentials } from '../crypto/tls/certificates.js';
 import { Endpoint } from '../endpoint/endpoint.js';
@@ -25,7 +25,7 @@ const CLIENT = { host: '127.0.0.1', port: 1 };
 const SERVER = { host: '127.0.0.1', port: 2 };
 
 export const NOTE =
-  "alloc KB/MB: V8 heap allocated per MB moved (GC profiler). 'none (core only)' is the core's own share; node adds node:crypto's per-packet Cipher objects and Buffers; noble is dominated by @noble/ciphers' AES-GCM rebuilding its GHASH table per call";
+  "alloc KB/MB: V8 heap allocated per MB moved (GC profiler). 'null (core only)' is the core's own share; node adds node:crypto's per-packet Cipher objects and Buffers; noble is dominated by @noble/ciphers' AES-GCM rebuilding its GHASH table per call";
 
 export interface CoreReport extends BenchReport {
   note: string;
@@ -97,48 +97,13 @@ export function transfer(provider: CryptoProvider, credentials: TlsCredentials, 
   return { seconds, bytes: received, packets: conn.stats().packetsSent + (sconn?.stats().packetsSent ?? 0), allocatedBytes: collected + Math.max(0, heapEnd - heapStart) };
 }
 
-/**
- * A provider whose AEAD and header protection do nothing (identity, zero tag and mask), for the
- * "core only" row: it isolates the connection core's own allocation and time from the crypto
- * backend's. Never usable on a network: it protects nothing.
- */
-export function passthroughProvider(base: CryptoProvider): CryptoProvider {
-  const aead: Omit<Aead, 'suite'> = {
-    tagLength: 16,
-    sealInPlace: (_n, _a, buf, offset, length) => {
-      buf.fill(0, offset + length, offset + length + 16);
-      return length + 16;
-    },
-    openInPlace: (_n, _a, _buf, _offset, length) => (length >= 16 ? length - 16 : -1),
-    sealPacket: (_n, buf, _aadOffset, offset, length) => {
-      buf.fill(0, offset + length, offset + length + 16);
-      return length + 16;
-    },
-    openPacket: (_n, _buf, _aadOffset, _offset, length) => (length >= 16 ? length - 16 : -1),
-    seal: (_n, _a, pt) => {
-      const out = new Uint8Array(pt.length + 16);
-      out.set(pt);
-      return out;
-    },
-    open: (_n, _a, ct) => (ct.length >= 16 ? ct.slice(0, ct.length - 16) : null),
-  };
-  const hp: HeaderProtection = {
-    mask: (_s, out) => {
-      const m = out ?? new Uint8Array(5);
-      m.fill(0, 0, 5);
-      return m;
-    },
-  };
-  return { ...base, aead: (suite) => ({ ...aead, suite }), headerProtection: () => hp };
-}
-
 export async function run(opts: { iterations?: number }): Promise<CoreReport> {
   const pem = await generateDevCertificate();
   const credentials = loadCredentials(pem.certPem, pem.keyPem);
   const results: Measurement[] = [];
   const mb = opts.iterations ?? 16;
   const rows: [string, CryptoProvider][] = PROVIDER_NAMES.map((n) => [n, getProvider(n)]);
-  rows.push(['none (core only)', passthroughProvider(getProvider('node'))]);
+  rows.push(['null (core only)', nullPacketProtection(getProvider('node'))]);
   for (const [name, provider] of rows) {
     for (const size of [1200, 1452]) {
       const bytes = (name === 'noble' ? Math.max(1, mb >> 2) : mb) << 20;

@@ -85,7 +85,7 @@ const EXTRACTORS: Record<string, Extractor> = {
       fig('handshake', { name: `resumed handshake, TLS engine only, ${p}`, unit: '/s' }, find(r, 'resumed handshake', { provider: p, key: 'psk' })?.opsPerSec),
     ]),
   core: (r) => {
-    const out = ['node', 'noble', 'none (core only)'].map((p) => {
+    const out = ['node', 'noble', 'null (core only)'].map((p) => {
       const m = find(r, 'bulk transfer', { provider: p, datagram: '1452B' });
       return fig('core', { name: `in-memory transfer 1452 B, ${p}`, unit: 'MB/s' }, m ? num(m, 'MB/s') : undefined);
     });
@@ -98,7 +98,7 @@ const EXTRACTORS: Record<string, Extractor> = {
       ['default', GOALS.simDefault],
       ['100 Mbps', GOALS.sim100],
     ].flatMap(([c, goal]) =>
-      ['node', 'noble'].map((p) => {
+      ['node', 'noble', 'null'].map((p) => {
         const m = find(r, `sim ${c as string}`, { provider: p });
         return fig('sim', { name: `sim ${c as string} preset speed-up, ${p}`, unit: '×', ...(p === 'node' ? { goal: goal as Goal } : {}) }, m ? num(m, 'speed-up ×') : undefined);
       }),

@@ -13,15 +13,19 @@
  * (both directions) per wall second, the wall time and the simulated completion time.
  * `--iterations N` sets the transfer to N MiB (default: the preset's 10 MiB) in both cases.
  *
+ * The providers are noble, node (the simulator's default, and the goals') and null (node's TLS
+ * with null packet protection, sim/null-protection.ts: the same results without the per-packet AEAD,
+ * so the simulator's own speed; `tquic sim --crypto null`).
+ *
  * Each provider first plays a 1 MiB run of the case to warm the JIT; the timed run follows.
  * The suite (`tquic bench`) takes the median of `--runs N` whole runs.
  */
-import { getProvider, PROVIDER_NAMES } from '../crypto/index.js';
 import { generateDevCertificate } from '../crypto/certgen.js';
 import { loadCredentials, type TlsCredentials } from '../crypto/tls/certificates.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { defaultLink, preset } from '../sim/presets.js';
 import { runScenario, type Scenario } from '../sim/scenario.js';
+import { SIM_PROVIDER_NAMES, simProvider } from '../sim/providers.js';
 import { report, type BenchReport, type Measurement } from './harness.js';
 
 const PRESET = 'default';
@@ -65,8 +69,8 @@ export async function run(opts: { iterations?: number; bytes?: number }): Promis
   const bytes = opts.bytes ?? (opts.iterations !== undefined ? opts.iterations << 20 : preset(PRESET).workload.bytes);
   const results: Measurement[] = [];
   for (const c of CASES) {
-    for (const name of PROVIDER_NAMES) {
-      const provider = getProvider(name);
+    for (const name of SIM_PROVIDER_NAMES) {
+      const provider = simProvider(name);
       simRun(provider, credentials, c.scenario(Math.min(bytes, WARMUP_BYTES))); // warm-up
       const r = simRun(provider, credentials, c.scenario(bytes));
       const speedUp = r.simSeconds / r.wallSeconds;

@@ -11,7 +11,7 @@
 import { fecCharts } from '../sim/report-fec.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getProvider, PROVIDER_NAMES } from '../crypto/index.js';
+import { SIM_PROVIDER_NAMES, simProvider } from '../sim/providers.js';
 import { JsonSeqWriter } from '../qlog/jsonseq.js';
 import { MemorySink, teeSinks } from '../qlog/memory.js';
 import type { QlogSink } from '../qlog/events.js';
@@ -76,8 +76,8 @@ export default async function sim(values: Record<string, unknown>, positionals: 
     };
   }
   const cryptoName = typeof values.crypto === 'string' ? values.crypto : 'node';
-  if (!PROVIDER_NAMES.includes(cryptoName as never)) {
-    process.stderr.write(`tquic sim: unknown crypto provider '${cryptoName}'\n`);
+  if (!SIM_PROVIDER_NAMES.includes(cryptoName as never)) {
+    process.stderr.write(`tquic sim: unknown crypto provider '${cryptoName}' (${SIM_PROVIDER_NAMES.join(', ')})\n`);
     return 2;
   }
   // Ed25519 signatures have a fixed size, so the same seed gives the same run; the chain is as
@@ -114,13 +114,13 @@ export default async function sim(values: Record<string, unknown>, positionals: 
       process.stderr.write('tquic sim: --warmup must be a non-negative number of seconds\n');
       return 2;
     }
-    return compare(scenario, values['compare-cc'], { provider: getProvider(cryptoName), credentials, ...(seed !== undefined ? { seed } : {}) }, reportFile, values.json === true, warmup * 1e6);
+    return compare(scenario, values['compare-cc'], { provider: simProvider(cryptoName), credentials, ...(seed !== undefined ? { seed } : {}) }, reportFile, values.json === true, warmup * 1e6);
   }
 
   let result: ScenarioResult;
   try {
     result = runScenario(scenario, {
-      provider: getProvider(cryptoName),
+      provider: simProvider(cryptoName),
       credentials,
       ...(seed !== undefined ? { seed } : {}),
       ...(qlogDir || reportFile ? { qlog: sinkFor } : {}),

@@ -22,7 +22,8 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { SingleBar } from 'cli-progress';
-import { getProvider, PROVIDER_NAMES, type ProviderName } from '../crypto/index.js';
+import type { ProviderName } from '../crypto/index.js';
+import { SIM_PROVIDER_NAMES, simProvider } from '../sim/providers.js';
 import { simCredentials } from '../sim/credentials.js';
 import {
   allCells,
@@ -83,7 +84,7 @@ export default async function soak(values: Record<string, unknown>, positionals:
   const subset = typeof values.subset === 'string' ? values.subset : 'full';
   if (subset !== 'ci' && subset !== 'full') return fail(`--subset is ci or full, not '${subset}'`);
   const cryptoName = typeof values.crypto === 'string' ? values.crypto : 'node';
-  if (!PROVIDER_NAMES.includes(cryptoName as ProviderName)) return fail(`unknown crypto provider '${cryptoName}'`);
+  if (!SIM_PROVIDER_NAMES.includes(cryptoName as ProviderName)) return fail(`unknown crypto provider '${cryptoName}' (${SIM_PROVIDER_NAMES.join(', ')})`);
   const cells = subset === 'ci' ? ciCells() : allCells();
   const plan = matrixRuns({ cells, seeds, filter });
   if (plan.length === 0) return fail('the filter selects no cell');
@@ -103,7 +104,7 @@ export default async function soak(values: Record<string, unknown>, positionals:
     if (jobs > 1) {
       await runInWorkers(plan, Math.min(jobs, plan.length), cryptoName, onRun);
     } else {
-      const provider = getProvider(cryptoName as ProviderName);
+      const provider = simProvider(cryptoName);
       const credentials = await simCredentials();
       for (let i = 0; i < plan.length; i++) {
         onRun(i, runCell(plan[i]!.cell, plan[i]!.seed, { provider, credentials }));
@@ -243,7 +244,7 @@ function runInWorkers(plan: ReadonlyArray<{ cell: MatrixCell; seed: number }>, j
 /** A worker thread: plays the runs it is sent until it gets null. */
 async function workerMain(): Promise<void> {
   const d = workerData as { crypto: ProviderName };
-  const provider = getProvider(d.crypto);
+  const provider = simProvider(d.crypto);
   const credentials = await simCredentials();
   const port = parentPort!;
   port.on('message', (job: WorkerJob | null) => {

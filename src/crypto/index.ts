@@ -20,7 +20,7 @@ export { nobleProvider } from './noble.js';
 export { nodeProvider } from './node.js';
 
 /** The names `getProvider` accepts, the choices of `--crypto`. */
-export const PROVIDER_NAMES: readonly ProviderName[] = ['noble', 'node'];
+export const PROVIDER_NAMES: readonly Exclude<ProviderName, 'null'>[] = ['noble', 'node'];
 
 /** A provider by name (`--crypto noble|node`); throws RangeError for an unknown name. */
 export function getProvider(name: ProviderName | string): CryptoProvider {

@@ -55,6 +55,7 @@ import {
   checkKeyShareFormat,
   checkOpenBounds,
   checkSealBounds,
+  sealToNew,
   ephemeralPrivateKey,
   invalidKeyShare,
   isAllZero,
@@ -117,10 +118,7 @@ class NodeAead implements Aead {
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    const out = new Uint8Array(plaintext.length + AEAD_TAG_LENGTH);
-    out.set(plaintext);
-    this.sealInPlace(nonce, aad, out, 0, plaintext.length);
-    return out;
+    return sealToNew(this, nonce, aad, plaintext);
   }
 
   open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null {

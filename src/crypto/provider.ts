@@ -184,8 +184,11 @@ export interface HeaderProtection {
   mask(sample: Uint8Array, out?: Uint8Array, offset?: number): Uint8Array;
 }
 
-/** The name of a built-in crypto provider. */
-export type ProviderName = 'noble' | 'node';
+/**
+ * The name of a built-in crypto provider; 'null' is `nullPacketProtection` (sim/null-protection.ts), which
+ * protects nothing and is for the simulator only (`getProvider` does not return it).
+ */
+export type ProviderName = 'noble' | 'node' | 'null';
 
 /**
  * One ephemeral (EC)DHE key pair for one group (RFC 9846 §4.2.8). The private key never leaves
@@ -375,6 +378,14 @@ export class AadScratch {
     for (let i = 0; i < n; i++) a[i] = buf[start + i]!;
     return a;
   }
+}
+
+/** `Aead.seal` from `sealInPlace`: the plaintext copied into a new array with room for the tag. */
+export function sealToNew(aead: Pick<Aead, 'sealInPlace'>, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const out = new Uint8Array(plaintext.length + AEAD_TAG_LENGTH);
+  out.set(plaintext);
+  aead.sealInPlace(nonce, aad, out, 0, plaintext.length);
+  return out;
 }
 
 /** Shared argument check of sealInPlace. */

@@ -15,3 +15,5 @@ export * from './compare.js';
 export * from './build.js';
 export * from './simulate.js';
 export { formatViolations, INVARIANTS, type Violation, type Invariant, type Side } from './checker.js';
+export * from './providers.js';
+export * from './null-protection.js';

@@ -142,17 +142,25 @@ export function messageByte(key: number, i: number): number {
   return (payloadByte(i) + key * 151 + (key >>> 8) * 53) & 0xff;
 }
 
+/**
+ * 0, 1, …, 255, 0, 1, …, 255: within a 256-byte aligned block the payload is a run of this ramp
+ * (only the low byte of the position changes there, so the higher terms of payloadByte are one
+ * constant per block), and a run of up to 256 bytes starting anywhere is one slice of it. The
+ * simulator writes and checks every byte it moves, so both are native copies and compares.
+ */
+const RAMP = Buffer.alloc(512);
+for (let i = 0; i < RAMP.length; i++) RAMP[i] = i & 0xff;
+
 /** `len` bytes of message `key` from `offset`. */
 export function messagePayload(key: number, offset: number, len: number): Uint8Array {
   const b = new Uint8Array(len);
   const k = (key * 151 + (key >>> 8) * 53) & 0xff;
-  // Within a 256-byte aligned block only the low byte of the position changes, so the higher
-  // terms of payloadByte are one constant per block.
   for (let i = 0; i < len; ) {
     const pos = offset + i;
-    const c = blockConstant(pos) + k;
-    const end = Math.min(len, i + 256 - (pos & 0xff));
-    for (let p = pos; i < end; i++, p++) b[i] = (p + c) & 0xff;
+    const n = Math.min(len - i, 256 - (pos & 0xff));
+    const s = (pos + blockConstant(pos) + k) & 0xff;
+    b.set(RAMP.subarray(s, s + n), i);
+    i += n;
   }
   return b;
 }
@@ -162,14 +170,16 @@ function blockConstant(i: number): number {
   return (i >>> 8) * 7 + (i >>> 16) * 13 + (i >>> 24) * 29;
 }
 
-/** Whether `data` is message `key`'s payload from `offset`. */
+/** Whether `data` from index `from` is message `key`'s payload from `offset + from`. */
 export function checkPayload(key: number, offset: number, data: Uint8Array, from = 0): boolean {
   const k = (key * 151 + (key >>> 8) * 53) & 0xff;
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.length);
   for (let i = from; i < data.length; ) {
     const pos = offset + i;
-    const c = blockConstant(pos) + k;
-    const end = Math.min(data.length, i + 256 - (pos & 0xff));
-    for (let p = pos; i < end; i++, p++) if (data[i] !== ((p + c) & 0xff)) return false;
+    const n = Math.min(data.length - i, 256 - (pos & 0xff));
+    const s = (pos + blockConstant(pos) + k) & 0xff;
+    if (buf.compare(RAMP, s, s + n, i, i + n) !== 0) return false;
+    i += n;
   }
   return true;
 }

@@ -6,7 +6,7 @@ describe('bench sim', () => {
   it('reports the default preset and its 100 Mbps variant per provider: speed-up, packets per second, wall and simulated time', async () => {
     const r = await run({ bytes: 16 << 10 });
     expect(r.bench).toBe('sim');
-    expect(r.results.map((m) => `${m.name}/${m.labels.provider}`)).toEqual(['sim default/noble', 'sim default/node', 'sim 100 Mbps/noble', 'sim 100 Mbps/node']);
+    expect(r.results.map((m) => `${m.name}/${m.labels.provider}`)).toEqual(['sim default/noble', 'sim default/node', 'sim default/null', 'sim 100 Mbps/noble', 'sim 100 Mbps/node', 'sim 100 Mbps/null']);
     for (const m of r.results) {
       for (const k of ['sim s', 'wall s', 'speed-up ×', 'packets/s']) {
         expect(Number(m.labels[k]), k).toBeGreaterThan(0);

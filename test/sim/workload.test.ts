@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   checkPayload,
   expectedBytes,
+  messageByte,
   messagePayload,
   payloadByte,
   percentiles,
@@ -52,6 +54,24 @@ describe('workload helpers', () => {
     expect(checkPayload(8, 0, m)).toBe(false);
     expect(checkPayload(7, 1, m)).toBe(false);
     expect(checkPayload(7, 100, m.subarray(100))).toBe(true);
+  });
+
+  it('message payloads equal messageByte at every key, offset and length, and a flipped byte anywhere fails the check', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 70_000 }), fc.integer({ min: 0, max: 0x7fff_ffff - 3000 }), fc.integer({ min: 0, max: 2000 }), fc.nat(), (key, offset, len, at) => {
+        const m = messagePayload(key, offset, len);
+        expect(m.length).toBe(len);
+        for (let i = 0; i < len; i++) if (m[i] !== messageByte(key, offset + i)) return false;
+        if (!checkPayload(key, offset, m)) return false;
+        if (len === 0) return true;
+        const i = at % len;
+        const bad = m.slice();
+        bad[i] = bad[i]! ^ (1 << at % 8);
+        // The corruption is missed only when checking from after it.
+        return !checkPayload(key, offset, bad) && checkPayload(key, offset, bad, i + 1) && (i === 0 || checkPayload(key, offset, bad.subarray(0, i)));
+      }),
+      { seed: 12, numRuns: 300 },
+    );
   });
 
   it('validates workloads and counts their bytes', () => {

@@ -1,0 +1,145 @@
+/**
+ * Null packet protection, for the simulator only: a provider that keeps another provider's TLS
+ * (key exchange, signatures, HKDF, hashes, randomness — the handshake is real) but protects
+ * packets with nothing. It offers no confidentiality and no security at all; the socket API
+ * refuses it (io/options.ts) and only `runScenario` callers (`tquic sim --crypto null`, `tquic
+ * soak --crypto null`) reach it.
+ *
+ * Why it exists: in the simulator, node:crypto's per-packet AEAD (a `createCipheriv` and four
+ * more binding calls per packet, about 6 µs to seal and 6 µs to open) is close to half of the
+ * wall time, yet it changes nothing the simulation measures, which runs in virtual time. A
+ * parameter sweep runs about twice as fast without it. The same idea is in neqo's
+ * `disable-encryption` build (a null AEAD for fuzzing).
+ *
+ * What it keeps, so that a run gives the same result as with real protection:
+ * - Sizes: the 16-byte tag is still appended, so every datagram has the same length.
+ * - Integrity: the tag holds a CRC-32 (zlib's) of nonce ‖ AAD ‖ plaintext, started from a CRC
+ *   of the key, plus twelve bytes of the key. A datagram the simulator corrupts fails to open
+ *   (CRC-32 detects every error of up to three bits in a packet of QUIC's size), and so does a
+ *   packet opened with the wrong keys (another packet number space, key phase or connection),
+ *   as with an AEAD.
+ * - Header protection: the mask is all zeros, so the header goes out as built. A flipped bit in
+ *   the header still fails the open, through the AAD.
+ * The plaintext is left in place: the "ciphertext" is readable.
+ *
+ * `test/sim/null-protection.test.ts` checks that the simulator's results are the same with this
+ * and with the node provider.
+ */
+import { crc32 } from 'node:zlib';
+import {
+  AEAD_TAG_LENGTH,
+  HP_MASK_LENGTH,
+  HP_SAMPLE_LENGTH,
+  checkKeyLength,
+  checkOpenBounds,
+  checkSealBounds,
+  sealToNew,
+  suiteInfo,
+  type Aead,
+  type CipherSuite,
+  type CryptoProvider,
+  type HeaderProtection,
+} from '../crypto/provider.js';
+
+/** Bytes of the key repeated in the tag after the CRC (the rest of the 16-byte tag). */
+const KEY_CHECK_LENGTH = AEAD_TAG_LENGTH - 4;
+
+class NullAead implements Aead {
+  readonly tagLength = AEAD_TAG_LENGTH;
+  /** CRC-32 of the key: where each packet's CRC starts, so another key gives another tag. */
+  private readonly seed: number;
+  private readonly check: Uint8Array;
+
+  constructor(
+    readonly suite: CipherSuite,
+    key: Uint8Array,
+  ) {
+    this.seed = crc32(key);
+    this.check = key.slice(0, KEY_CHECK_LENGTH);
+  }
+
+  private crc(nonce: Uint8Array, buf: Uint8Array, aadStart: number, aadEnd: number, aad: Uint8Array | undefined, offset: number, length: number): number {
+    let c = crc32(nonce, this.seed);
+    c = aad !== undefined ? crc32(aad, c) : crc32(buf.subarray(aadStart, aadEnd), c);
+    return crc32(buf.subarray(offset, offset + length), c);
+  }
+
+  private writeTag(crc: number, buf: Uint8Array, at: number): void {
+    buf[at] = crc >>> 24;
+    buf[at + 1] = (crc >>> 16) & 0xff;
+    buf[at + 2] = (crc >>> 8) & 0xff;
+    buf[at + 3] = crc & 0xff;
+    buf.set(this.check, at + 4);
+  }
+
+  private tagMatches(crc: number, buf: Uint8Array, at: number): boolean {
+    if (buf[at] !== crc >>> 24 || buf[at + 1] !== ((crc >>> 16) & 0xff) || buf[at + 2] !== ((crc >>> 8) & 0xff) || buf[at + 3] !== (crc & 0xff)) return false;
+    const k = this.check;
+    for (let i = 0; i < k.length; i++) if (buf[at + 4 + i] !== k[i]) return false;
+    return true;
+  }
+
+  sealInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number {
+    checkSealBounds(buf, offset, length);
+    this.writeTag(this.crc(nonce, buf, 0, 0, aad, offset, length), buf, offset + length);
+    return length + AEAD_TAG_LENGTH;
+  }
+
+  openInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number {
+    if (!checkOpenBounds(buf, offset, length)) return -1;
+    const n = length - AEAD_TAG_LENGTH;
+    return this.tagMatches(this.crc(nonce, buf, 0, 0, aad, offset, n), buf, offset + n) ? n : -1;
+  }
+
+  sealPacket(nonce: Uint8Array, buf: Uint8Array, aadOffset: number, offset: number, length: number): number {
+    checkSealBounds(buf, offset, length);
+    this.writeTag(this.crc(nonce, buf, aadOffset, offset, undefined, offset, length), buf, offset + length);
+    return length + AEAD_TAG_LENGTH;
+  }
+
+  openPacket(nonce: Uint8Array, buf: Uint8Array, aadOffset: number, offset: number, length: number): number {
+    if (!checkOpenBounds(buf, offset, length)) return -1;
+    const n = length - AEAD_TAG_LENGTH;
+    return this.tagMatches(this.crc(nonce, buf, aadOffset, offset, undefined, offset, n), buf, offset + n) ? n : -1;
+  }
+
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    return sealToNew(this, nonce, aad, plaintext);
+  }
+
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null {
+    const buf = ciphertextAndTag.slice();
+    const n = this.openInPlace(nonce, aad, buf, 0, buf.length);
+    return n < 0 ? null : buf.subarray(0, n);
+  }
+}
+
+/** Header protection that masks nothing. */
+const NULL_HP: HeaderProtection = {
+  mask(sample: Uint8Array, out: Uint8Array = new Uint8Array(HP_MASK_LENGTH), offset = 0): Uint8Array {
+    if (sample.length < offset + HP_SAMPLE_LENGTH) throw new RangeError('header protection sample too short');
+    out.fill(0, 0, HP_MASK_LENGTH);
+    return out;
+  },
+};
+
+/**
+ * `base` with null packet protection (see the file comment): named 'null', its TLS and
+ * randomness `base`'s. For the simulator only; it protects nothing.
+ */
+export function nullPacketProtection(base: CryptoProvider): CryptoProvider {
+  return {
+    ...base,
+    name: 'null',
+    aead(suite: CipherSuite, key: Uint8Array): Aead {
+      const info = suiteInfo(suite);
+      checkKeyLength(info.name, key, info.keyLength);
+      return new NullAead(info.suite, key);
+    },
+    headerProtection(suite: CipherSuite, hpKey: Uint8Array): HeaderProtection {
+      const info = suiteInfo(suite);
+      checkKeyLength(`${info.name} hp`, hpKey, info.hpKeyLength);
+      return NULL_HP;
+    },
+  };
+}
