@@ -13,11 +13,11 @@
  *
  * What it keeps, so that a run gives the same result as with real protection:
  * - Sizes: the 16-byte tag is still appended, so every datagram has the same length.
- * - Integrity: the tag holds a CRC-32 (zlib's) of nonce ‖ AAD ‖ plaintext, started from a CRC
- *   of the key, plus twelve bytes of the key. A datagram the simulator corrupts fails to open
- *   (CRC-32 detects every error of up to three bits in a packet of QUIC's size), and so does a
- *   packet opened with the wrong keys (another packet number space, key phase or connection),
- *   as with an AEAD.
+ * - Integrity: the tag holds a CRC-32 (zlib's) of AAD ‖ plaintext started from a CRC of the
+ *   key, then twelve bytes of the key XOR the nonce. A datagram the simulator corrupts fails to
+ *   open (CRC-32 detects every error of up to three bits in a packet of QUIC's size), and so
+ *   does a packet opened with the wrong keys (another packet number space, key phase or
+ *   connection) or the wrong packet number, as with an AEAD.
  * - Header protection: the mask is all zeros, so the header goes out as built. A flipped bit in
  *   the header still fails the open, through the AAD.
  * The plaintext is left in place: the "ciphertext" is readable.
@@ -58,49 +58,51 @@ class NullAead implements Aead {
     this.check = key.slice(0, KEY_CHECK_LENGTH);
   }
 
-  private crc(nonce: Uint8Array, buf: Uint8Array, aadStart: number, aadEnd: number, aad: Uint8Array | undefined, offset: number, length: number): number {
-    let c = crc32(nonce, this.seed);
-    c = aad !== undefined ? crc32(aad, c) : crc32(buf.subarray(aadStart, aadEnd), c);
-    return crc32(buf.subarray(offset, offset + length), c);
+  /** CRC of aad ‖ payload: one call over the packet when the header precedes the payload. */
+  private crc(buf: Uint8Array, aad: Uint8Array | undefined, aadStart: number, offset: number, length: number): number {
+    if (aad === undefined) return crc32(buf.subarray(aadStart, offset + length), this.seed);
+    return crc32(buf.subarray(offset, offset + length), crc32(aad, this.seed));
   }
 
-  private writeTag(crc: number, buf: Uint8Array, at: number): void {
+  /** The tag: the CRC, then the key's check bytes XOR the nonce (so another packet number fails). */
+  private writeTag(crc: number, nonce: Uint8Array, buf: Uint8Array, at: number): void {
     buf[at] = crc >>> 24;
     buf[at + 1] = (crc >>> 16) & 0xff;
     buf[at + 2] = (crc >>> 8) & 0xff;
     buf[at + 3] = crc & 0xff;
-    buf.set(this.check, at + 4);
+    const k = this.check;
+    for (let i = 0; i < KEY_CHECK_LENGTH; i++) buf[at + 4 + i] = k[i]! ^ nonce[i]!;
   }
 
-  private tagMatches(crc: number, buf: Uint8Array, at: number): boolean {
+  private tagMatches(crc: number, nonce: Uint8Array, buf: Uint8Array, at: number): boolean {
     if (buf[at] !== crc >>> 24 || buf[at + 1] !== ((crc >>> 16) & 0xff) || buf[at + 2] !== ((crc >>> 8) & 0xff) || buf[at + 3] !== (crc & 0xff)) return false;
     const k = this.check;
-    for (let i = 0; i < k.length; i++) if (buf[at + 4 + i] !== k[i]) return false;
+    for (let i = 0; i < KEY_CHECK_LENGTH; i++) if (buf[at + 4 + i] !== (k[i]! ^ nonce[i]!)) return false;
     return true;
   }
 
   sealInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number {
     checkSealBounds(buf, offset, length);
-    this.writeTag(this.crc(nonce, buf, 0, 0, aad, offset, length), buf, offset + length);
+    this.writeTag(this.crc(buf, aad, 0, offset, length), nonce, buf, offset + length);
     return length + AEAD_TAG_LENGTH;
   }
 
   openInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): number {
     if (!checkOpenBounds(buf, offset, length)) return -1;
     const n = length - AEAD_TAG_LENGTH;
-    return this.tagMatches(this.crc(nonce, buf, 0, 0, aad, offset, n), buf, offset + n) ? n : -1;
+    return this.tagMatches(this.crc(buf, aad, 0, offset, n), nonce, buf, offset + n) ? n : -1;
   }
 
   sealPacket(nonce: Uint8Array, buf: Uint8Array, aadOffset: number, offset: number, length: number): number {
     checkSealBounds(buf, offset, length);
-    this.writeTag(this.crc(nonce, buf, aadOffset, offset, undefined, offset, length), buf, offset + length);
+    this.writeTag(this.crc(buf, undefined, aadOffset, offset, length), nonce, buf, offset + length);
     return length + AEAD_TAG_LENGTH;
   }
 
   openPacket(nonce: Uint8Array, buf: Uint8Array, aadOffset: number, offset: number, length: number): number {
     if (!checkOpenBounds(buf, offset, length)) return -1;
     const n = length - AEAD_TAG_LENGTH;
-    return this.tagMatches(this.crc(nonce, buf, aadOffset, offset, undefined, offset, n), buf, offset + n) ? n : -1;
+    return this.tagMatches(this.crc(buf, undefined, aadOffset, offset, n), nonce, buf, offset + n) ? n : -1;
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
