@@ -2,8 +2,9 @@
  * The `node` crypto provider (DESIGN §5): node:crypto (OpenSSL).
  *
  * - AEAD: one `createCipheriv`/`createDecipheriv` per packet (an AEAD context cannot be re-keyed
- *   with a new nonce through the Node API), with the key prepared once as a KeyObject
- *   (`createSecretKey`) per AEAD object, so OpenSSL does not re-import raw key bytes per packet.
+ *   with a new nonce through the Node API), with the key imported as a KeyObject
+ *   (`createSecretKey`) once the AEAD has protected a few packets (KEY_OBJECT_AFTER), so
+ *   OpenSSL does not re-import raw key bytes per packet of a long-lived key.
  *   The ciphertext comes back as a new Buffer and is copied into place; on open the plaintext is
  *   copied only after `final()` has verified the tag, so a failed open changes nothing.
  * - AES header protection: one long-lived AES-ECB context per hp key; ECB without padding is
@@ -82,24 +83,38 @@ const COUNTER_ONE = new Uint8Array([1]);
 /** Shared by every cipher: node reads it once per call, so one object serves (no literal per packet). */
 const AEAD_OPTIONS = { authTagLength: AEAD_TAG_LENGTH } as const;
 
+/**
+ * Packets an AEAD protects with its raw key before it imports the key as a KeyObject: the import
+ * (createSecretKey, about 1.7 µs) saves about 0.1 µs per packet, so the Initial and Handshake
+ * keys, which protect a few packets each, never pay for it.
+ */
+const KEY_OBJECT_AFTER = 16;
+
 class NodeAead implements Aead {
   readonly tagLength = AEAD_TAG_LENGTH;
-  private readonly key: KeyObject;
+  private key: KeyObject | Uint8Array;
+  private uses = 0;
 
   constructor(
     readonly suite: CipherSuite,
     private readonly alg: AeadAlgorithm,
     key: Uint8Array,
   ) {
-    this.key = createSecretKey(key);
+    this.key = key.slice();
+  }
+
+  private currentKey(): KeyObject | Uint8Array {
+    if (++this.uses === KEY_OBJECT_AFTER) this.key = createSecretKey(this.key as Uint8Array);
+    return this.key;
   }
 
   private cipher(nonce: Uint8Array, aad: Uint8Array, plaintextLength: number) {
+    const key = this.currentKey();
     // The overloads differ only in the algorithm literal type; both return an AEAD cipher.
     const c =
       this.alg === 'chacha20-poly1305'
-        ? createCipheriv(this.alg, this.key, nonce, AEAD_OPTIONS)
-        : createCipheriv(this.alg, this.key, nonce, AEAD_OPTIONS);
+        ? createCipheriv(this.alg, key, nonce, AEAD_OPTIONS)
+        : createCipheriv(this.alg, key, nonce, AEAD_OPTIONS);
     // One options object per AEAD, refilled: node reads it during the call.
     this.aadOptions.plaintextLength = plaintextLength;
     c.setAAD(aad, this.aadOptions);
@@ -107,10 +122,11 @@ class NodeAead implements Aead {
   }
 
   private decipher(nonce: Uint8Array, aad: Uint8Array, tag: Uint8Array, plaintextLength: number) {
+    const key = this.currentKey();
     const d =
       this.alg === 'chacha20-poly1305'
-        ? createDecipheriv(this.alg, this.key, nonce, AEAD_OPTIONS)
-        : createDecipheriv(this.alg, this.key, nonce, AEAD_OPTIONS);
+        ? createDecipheriv(this.alg, key, nonce, AEAD_OPTIONS)
+        : createDecipheriv(this.alg, key, nonce, AEAD_OPTIONS);
     d.setAuthTag(tag);
     this.aadOptions.plaintextLength = plaintextLength;
     d.setAAD(aad, this.aadOptions);
@@ -187,7 +203,8 @@ class NodeAesHp implements HeaderProtection {
   private readonly sample = new Uint8Array(HP_SAMPLE_LENGTH);
 
   constructor(keyLength: number, key: Uint8Array) {
-    this.ecb = createCipheriv(keyLength === 16 ? 'aes-128-ecb' : 'aes-256-ecb', createSecretKey(key), null);
+    // One context for the key's life: the raw key is imported once, no KeyObject needed.
+    this.ecb = createCipheriv(keyLength === 16 ? 'aes-128-ecb' : 'aes-256-ecb', key, null);
     this.ecb.setAutoPadding(false);
   }
 

@@ -9,7 +9,7 @@ describe('bench loopback', () => {
 
   it('reports the dgram ceiling, a download and handshakes per second per provider, and closes every socket', async () => {
     const udpBefore = handles('UDPWrap');
-    const r = await run({ downloadBytes: 256_000, nobleBytes: 64_000, warmupBytes: 16_000, handshakes: 3, nobleHandshakes: 2, handshakeRounds: 1, blastMs: 100 });
+    const r = await run({ downloadBytes: 256_000, nobleBytes: 64_000, warmupBytes: 16_000, warmupMs: 0, handshakes: 3, nobleHandshakes: 2, handshakeRounds: 1, blastMs: 100 });
     expect(r.bench).toBe('loopback');
     expect(r.note).toMatch(/one process/);
     expect(r.results.map((m) => `${m.name}/${m.labels.provider}`)).toEqual([
