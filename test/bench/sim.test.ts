@@ -4,7 +4,7 @@ import { run } from '../../src/bench/sim.js';
 // Structure only: figures are for `npm run bench -- sim`, never asserted in tests.
 describe('bench sim', () => {
   it('reports the default preset and its 100 Mbps variant per provider: speed-up, packets per second, wall and simulated time', async () => {
-    const r = await run({ bytes: 16 << 10 });
+    const r = await run({ bytes: 16 << 10, warmupMs: 0 });
     expect(r.bench).toBe('sim');
     expect(r.results.map((m) => `${m.name}/${m.labels.provider}`)).toEqual(['sim default/noble', 'sim default/node', 'sim default/null', 'sim 100 Mbps/noble', 'sim 100 Mbps/node', 'sim 100 Mbps/null']);
     for (const m of r.results) {
