@@ -294,9 +294,12 @@ function matchesChallenge(path: Path, data: Uint8Array): boolean {
 
 /**
  * The builder sent the PATH_CHALLENGE of `path`. Acknowledging its packet does not end the
- * validation (the PATH_RESPONSE may be lost), so a new one goes out every PTO of the path, about
- * three before the deadline (RFC 9000 §8.2.1: "MAY send multiple PATH_CHALLENGE frames", no
- * more often than an Initial would be), until a PATH_RESPONSE arrives or the deadline (§8.2.4).
+ * validation (the PATH_RESPONSE may be lost), so a new one goes out every PTO of the path, three
+ * before the deadline (RFC 9000 §8.2.1: "MAY send multiple PATH_CHALLENGE frames"), until a
+ * PATH_RESPONSE arrives or the deadline (§8.2.4: three times the larger PTO). Not doubled as a
+ * single path's re-sends are (path-probe.ts): with doubling only two would fit before the
+ * deadline, and a new path is worth a third try under loss. §8.2.1 asks for no more than an
+ * Initial's rate; with a PTO from kInitialRtt that is one every second or so.
  */
 export function onPathChallengeSent(conn: Connection, now: Instant, path: Path): void {
   // The path's own PTO: from kInitialRtt on a new path (as an Initial would be re-sent), never

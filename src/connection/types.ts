@@ -97,8 +97,6 @@ export type ConnectionEvent =
   | { type: 'peer_address_changed'; address: SocketAddress; previous: SocketAddress; state: 'validating' | 'validated' | 'reverted'; pathId?: number }
   /** Server, RFC 9000 §9.6: packets now leave from another of our addresses (the preferred address). */
   | { type: 'local_address_changed'; address: SocketAddress; previous: SocketAddress }
-  /** Server, RFC 9000 §9.6: packets now leave from another of our addresses (the preferred address). */
-  | { type: 'local_address_changed'; address: SocketAddress; previous: SocketAddress }
   /**
    * Client, RFC 9000 §9.2, §9.6: we moved to a new path (`migrate`, or the server's preferred
    * address): 'validating' at once, then 'validated' on its PATH_RESPONSE, or 'failed' when

@@ -65,6 +65,25 @@ describe('multipath path validation under loss', () => {
     expect(c.state).toBe('established');
   });
 
+  it('an unanswered PATH_CHALLENGE is re-sent every PTO, three tries before the validation deadline', async () => {
+    const pair = await mpPair();
+    const c = pair.clientConn;
+    // Nothing from the server reaches the new path: no PATH_RESPONSE, ever.
+    pair.opts.link!.dropIf = (d, _i, from) => from === 'server' && sameAddress(d.to, SECOND);
+    const id = c.openPath(pair.now, SECOND)!;
+    pair.runUntil(() => events(pair.clientEvents, 'path_failed').length > 0, 10_000_000);
+    const times: number[] = [];
+    for (const { time, event: e } of pair.clientQlog.events as unknown as { time: number; event: { name: string; data: { frames?: { frame_type?: string; frame_name?: string }[] } } }[]) {
+      if (e.name === 'quic:packet_sent' && (e.data.frames ?? []).some((f) => (f.frame_name ?? f.frame_type) === 'path_challenge')) times.push(time);
+    }
+    expect(events(pair.clientEvents, 'path_failed').map((e) => e.pathId)).toEqual([id]);
+    expect(times).toHaveLength(3);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    // A PTO from kInitialRtt on the new path (RFC 9002 §6.2.2), the same each time.
+    expect(gaps[0]!).toBeGreaterThan(900_000);
+    expect(Math.abs(gaps[1]! - gaps[0]!)).toBeLessThan(gaps[0]! / 10);
+  });
+
   it('validation fails on the only open path left: the connection closes with a clear error, no idle timeout', async () => {
     const pair = await mpPair();
     const c = pair.clientConn;
