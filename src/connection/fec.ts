@@ -79,9 +79,10 @@ export interface FecConfig {
    */
   repairPath?: 'same' | 'other' | 'backup';
   /**
-   * The longest a block waits for more sources before it is closed with its share of repairs
-   * (µs; default half the smoothed RTT). Bulk transfers fill blocks sooner; sparse traffic gets
-   * its repairs within this delay.
+   * The longest a block waits for more sources while more data is queued behind it (held by the
+   * congestion window or pacing) before it is closed with its share of repairs (µs; default half
+   * the smoothed RTT). A block is closed at once when nothing more is waiting to be sent, so
+   * sparse traffic gets its repairs right after its last packet, whatever this delay.
    */
   maxDelay?: number;
   /**
