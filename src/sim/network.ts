@@ -145,6 +145,10 @@ export class Network {
   private readonly observedBy = new Map<Host, Map<string, Map<string, number>>>();
   /** Address keys of the address objects seen (datagrams reuse their endpoints' objects). */
   private readonly keys = new WeakMap<SocketAddress, string>();
+  /** The last hop `forward` looked up, valid while `topologyVersion` is unchanged. */
+  private lastHop: { at: string; dest: string; next: string; key: string; link: Link; version: number } | undefined;
+  /** Bumped by every change of links, routes and NAT attachments. */
+  private topologyVersion = 0;
 
   constructor(readonly opts: NetworkOptions = {}) {
     this.prng = new Prng(opts.seed ?? 1);
@@ -185,6 +189,7 @@ export class Network {
     const n = name ?? key;
     if (this.linksByName.has(n)) throw new RangeError(`duplicate link name ${n}`);
     const link = new Link(config, this.prng.nextU32());
+    this.topologyVersion++;
     this.links.set(key, link);
     this.linksByName.set(n, link);
     for (const e of config.events ?? []) this.engine.schedule(Math.max(e.at, this.engine.now), () => link.apply(e));
@@ -193,6 +198,7 @@ export class Network {
 
   /** At IP `at`, datagrams for IP `dest` (or for any IP without a more specific route: '*') go to `via`. */
   addRoute(at: string, dest: string, via: string): void {
+    this.topologyVersion++;
     this.routes.set(linkKey(at, dest), via);
   }
 
@@ -248,6 +254,7 @@ export class Network {
   }
 
   private bindPublic(nat: Nat, pub: SocketAddress): void {
+    this.topologyVersion++;
     this.natByPublic.set(addressKey(pub), nat);
     this.natByIp.set(pub.host, nat);
     if (pub.host !== nat.inside.host) this.attached.set(pub.host, nat.inside.host);
@@ -294,16 +301,28 @@ export class Network {
 
   private forward(at: string, d: Datagram, sender: string, hops: number): void {
     const dest = this.locate(d.to.host);
-    let next = dest;
-    let key = linkKey(at, dest);
-    let link = this.links.get(key);
-    if (!link) {
-      const via = this.routes.get(key) ?? this.routes.get(linkKey(at, '*'));
-      if (via !== undefined) {
-        next = via;
-        key = linkKey(at, via);
-        link = this.links.get(key);
+    let next: string;
+    let key: string;
+    let link: Link | undefined;
+    const hop = this.lastHop;
+    if (hop !== undefined && hop.at === at && hop.dest === dest && hop.version === this.topologyVersion) {
+      // Most datagrams take the hop the one before took (DESIGN §4 rule 4).
+      next = hop.next;
+      key = hop.key;
+      link = hop.link;
+    } else {
+      next = dest;
+      key = linkKey(at, dest);
+      link = this.links.get(key);
+      if (!link) {
+        const via = this.routes.get(key) ?? this.routes.get(linkKey(at, '*'));
+        if (via !== undefined) {
+          next = via;
+          key = linkKey(at, via);
+          link = this.links.get(key);
+        }
       }
+      if (link) this.lastHop = { at, dest, next, key, link, version: this.topologyVersion };
     }
     if (!link || hops >= MAX_HOPS) return void this.unroutable++;
     const out = link.offer(this.engine.now, d);

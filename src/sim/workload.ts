@@ -151,18 +151,60 @@ export function messageByte(key: number, i: number): number {
 const RAMP = Buffer.alloc(512);
 for (let i = 0; i < RAMP.length; i++) RAMP[i] = i & 0xff;
 
-/** `len` bytes of message `key` from `offset`. */
-export function messagePayload(key: number, offset: number, len: number): Uint8Array {
-  const b = new Uint8Array(len);
+/** Writes message `key`'s bytes [offset, offset + len) into `out` from `at`, a ramp slice per block. */
+function writePattern(key: number, offset: number, len: number, out: Buffer, at: number): void {
   const k = (key * 151 + (key >>> 8) * 53) & 0xff;
   for (let i = 0; i < len; ) {
     const pos = offset + i;
     const n = Math.min(len - i, 256 - (pos & 0xff));
     const s = (pos + blockConstant(pos) + k) & 0xff;
-    b.set(RAMP.subarray(s, s + n), i);
+    RAMP.copy(out, at + i, s, s + n);
     i += n;
   }
-  return b;
+}
+
+/**
+ * Reads and writes of this size or more go through a window: the expected bytes of a 64 KiB
+ * aligned stretch of one message (plus a margin for reads that cross its end), built once and
+ * compared or copied in one call, instead of a call per 256-byte block.
+ */
+const WINDOW_MIN = 512;
+const WINDOW_SPAN = 1 << 16;
+const WINDOW_MARGIN = 1 << 14;
+/** Windows kept, most recent first: one per message being moved (a bulk flow has one). */
+const WINDOWS_KEPT = 4;
+const windows: { key: number; base: number; buf: Buffer }[] = [];
+
+/** The window of message `key` holding [offset, offset + len), or undefined when none can. */
+function windowFor(key: number, offset: number, len: number): { base: number; buf: Buffer } | undefined {
+  if (len < WINDOW_MIN || len > WINDOW_MARGIN) return undefined;
+  const base = offset - (offset % WINDOW_SPAN);
+  for (let i = 0; i < windows.length; i++) {
+    const w = windows[i]!;
+    if (w.key === key && w.base === base) {
+      if (i > 0) windows.splice(i, 1), windows.unshift(w);
+      return w;
+    }
+  }
+  const w = windows.length < WINDOWS_KEPT ? { key, base, buf: Buffer.allocUnsafe(WINDOW_SPAN + WINDOW_MARGIN) } : windows.pop()!;
+  w.key = key;
+  w.base = base;
+  writePattern(key, base, w.buf.length, w.buf, 0);
+  windows.unshift(w);
+  return w;
+}
+
+/** `len` bytes of message `key` from `offset`. */
+export function messagePayload(key: number, offset: number, len: number): Uint8Array {
+  const b = Buffer.alloc(len);
+  for (let i = 0; i < len; ) {
+    const n = Math.min(len - i, WINDOW_MARGIN);
+    const w = windowFor(key, offset + i, n);
+    if (w) w.buf.copy(b, i, offset + i - w.base, offset + i - w.base + n);
+    else writePattern(key, offset + i, n, b, i);
+    i += n;
+  }
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
 
 /** payloadByte(i) − i, the same for all i of one 256-byte aligned block (mod 256). */
@@ -172,8 +214,13 @@ function blockConstant(i: number): number {
 
 /** Whether `data` from index `from` is message `key`'s payload from `offset + from`. */
 export function checkPayload(key: number, offset: number, data: Uint8Array, from = 0): boolean {
-  const k = (key * 151 + (key >>> 8) * 53) & 0xff;
   const buf = Buffer.from(data.buffer, data.byteOffset, data.length);
+  const w = windowFor(key, offset + from, data.length - from);
+  if (w) {
+    const at = offset + from - w.base;
+    return buf.compare(w.buf, at, at + data.length - from, from, data.length) === 0;
+  }
+  const k = (key * 151 + (key >>> 8) * 53) & 0xff;
   for (let i = from; i < data.length; ) {
     const pos = offset + i;
     const n = Math.min(data.length - i, 256 - (pos & 0xff));
