@@ -19,7 +19,7 @@ import { generateDevCertificate } from '../crypto/certgen.js';
 import { loadCredentials, type TlsCredentials } from '../crypto/tls/certificates.js';
 import { Endpoint } from '../endpoint/endpoint.js';
 import type { Connection } from '../connection/connection.js';
-import { report, type BenchReport, type Measurement } from './harness.js';
+import { report, warmUp, type BenchReport, type Measurement } from './harness.js';
 
 const CLIENT = { host: '127.0.0.1', port: 1 };
 const SERVER = { host: '127.0.0.1', port: 2 };
@@ -97,7 +97,10 @@ export function transfer(provider: CryptoProvider, credentials: TlsCredentials, 
   return { seconds, bytes: received, packets: conn.stats().packetsSent + (sconn?.stats().packetsSent ?? 0), allocatedBytes: collected + Math.max(0, heapEnd - heapStart) };
 }
 
-export async function run(opts: { iterations?: number }): Promise<CoreReport> {
+/** Warm-up time per row, ms. */
+const WARMUP_MS = 1000;
+
+export async function run(opts: { iterations?: number; warmupMs?: number }): Promise<CoreReport> {
   const pem = await generateDevCertificate();
   const credentials = loadCredentials(pem.certPem, pem.keyPem);
   const results: Measurement[] = [];
@@ -107,7 +110,7 @@ export async function run(opts: { iterations?: number }): Promise<CoreReport> {
   for (const [name, provider] of rows) {
     for (const size of [1200, 1452]) {
       const bytes = (name === 'noble' ? Math.max(1, mb >> 2) : mb) << 20;
-      transfer(provider, credentials, 1 << 20, size); // warm-up
+      warmUp(opts.warmupMs ?? WARMUP_MS, () => void transfer(provider, credentials, 1 << 20, size));
       const r = transfer(provider, credentials, bytes, size);
       const mbps = r.bytes / 1e6 / r.seconds;
       results.push({

@@ -51,6 +51,25 @@ const ROUND_TARGET_US = 60_000;
 /** Warm-up time: long enough for the JIT to optimise a pure-JS cipher. */
 const WARMUP_US = 300_000;
 
+/**
+ * Runs `fn` until `ms` have passed (at least once): the warm-up of a whole-stack benchmark, so
+ * its timed run measures code the JIT has optimised. Whole runs need more of it than
+ * micro-benchmarks: a simulator run, a transfer or a handshake speeds up by 1.5-2.5x over
+ * its first second or two in a process.
+ */
+export function warmUp(ms: number, fn: () => void): void {
+  const until = performance.now() + ms;
+  do fn();
+  while (performance.now() < until);
+}
+
+/** `warmUp` for an asynchronous `fn`, awaited each time. */
+export async function warmUpAsync(ms: number, fn: () => Promise<unknown>): Promise<void> {
+  const until = performance.now() + ms;
+  do await fn();
+  while (performance.now() < until);
+}
+
 export function measure(name: string, fn: () => void, opts: BenchOptions = {}): Measurement {
   const rounds = opts.rounds ?? 5;
   // Warm-up and calibration: run for WARMUP_US to let the JIT settle, and size a round to take

@@ -29,7 +29,7 @@ import { generateDevCertificate, type PemCredentials } from '../crypto/certgen.j
 import { PROVIDER_NAMES } from '../crypto/index.js';
 import { connect, listen, type QuicConnection, type QuicServer, type QuicStream } from '../io/index.js';
 import { DEFAULT_SOCKET_BUFFER } from '../io/udp.js';
-import { report, type BenchReport, type Measurement } from './harness.js';
+import { report, warmUpAsync, type BenchReport, type Measurement } from './harness.js';
 
 const HOST = '127.0.0.1';
 const ALPN = ['bench'];
@@ -293,9 +293,7 @@ export async function run(opts: LoopbackOptions = {}): Promise<LoopbackReport> {
     const server = await listen({ host: HOST, port: 0, cert: pem.certPem, key: pem.keyPem, alpn: ALPN, crypto, transport });
     try {
       serveDownloads(server, conns);
-      const warmUntil = performance.now() + (opts.warmupMs ?? WARMUP_MS);
-      do await download(server, conns, pem, crypto, Math.min(bytes, opts.warmupBytes ?? WARMUP_BYTES));
-      while (performance.now() < warmUntil);
+      await warmUpAsync(opts.warmupMs ?? WARMUP_MS, () => download(server, conns, pem, crypto, Math.min(bytes, opts.warmupBytes ?? WARMUP_BYTES)));
       const r = await download(server, conns, pem, crypto, bytes);
       const mbps = (r.bytes * 8) / r.seconds / 1e6;
       const mb = r.bytes / MB;
@@ -331,9 +329,7 @@ export async function run(opts: LoopbackOptions = {}): Promise<LoopbackReport> {
     try {
       // Accepted connections are not kept: the server's queue would otherwise hold them all.
       server.on('connection', () => {});
-      const warmUntil = performance.now() + (opts.warmupMs ?? HANDSHAKE_WARMUP_MS);
-      do await handshakes(server, pem, Math.min(n, 100), crypto);
-      while (performance.now() < warmUntil);
+      await warmUpAsync(opts.warmupMs ?? HANDSHAKE_WARMUP_MS, () => handshakes(server, pem, Math.min(n, 100), crypto));
       const all: HandshakeRound[] = [];
       for (let r = 0; r < rounds; r++) all.push(await handshakes(server, pem, n, crypto));
       all.sort((x, y) => x.seconds - y.seconds);

@@ -27,7 +27,7 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import { defaultLink, preset } from '../sim/presets.js';
 import { runScenario, type Scenario } from '../sim/scenario.js';
 import { SIM_PROVIDER_NAMES, simProvider } from '../sim/providers.js';
-import { report, type BenchReport, type Measurement } from './harness.js';
+import { report, warmUp, type BenchReport, type Measurement } from './harness.js';
 
 const PRESET = 'default';
 const SEED = 1;
@@ -75,9 +75,7 @@ export async function run(opts: { iterations?: number; bytes?: number; warmupMs?
       const provider = simProvider(name);
       // Warm-up runs for WARMUP_MS: the speed-up climbs from about 13x to 23x (node) over the
       // first few runs of a process as the JIT compiles.
-      const warmUntil = performance.now() + (opts.warmupMs ?? WARMUP_MS);
-      do simRun(provider, credentials, c.scenario(Math.min(bytes, WARMUP_BYTES)));
-      while (performance.now() < warmUntil);
+      warmUp(opts.warmupMs ?? WARMUP_MS, () => void simRun(provider, credentials, c.scenario(Math.min(bytes, WARMUP_BYTES))));
       const r = simRun(provider, credentials, c.scenario(bytes));
       const speedUp = r.simSeconds / r.wallSeconds;
       const packetsPerSec = r.packets / r.wallSeconds;
