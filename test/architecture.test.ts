@@ -27,7 +27,7 @@ const RANK: Record<string, number> = {
   io: 6,
   sim: 6,
   http: 7,
-  bench: 8,
+  bench: 8.5, // may run stress/'s server child (a server in a process of its own)
   fuzz: 8, // the coverage-guided fuzzer and its targets
   stress: 8, // live abuse of a running endpoint, loopback soak
   cli: 9,

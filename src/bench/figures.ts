@@ -116,8 +116,12 @@ const EXTRACTORS: Record<string, Extractor> = {
       out.push(fig('loopback', { name: `download goodput, ${p}`, unit: 'Mbit/s', goal: p === 'node' ? GOALS.loopbackNode : GOALS.loopbackNoble, ...(m ? { note: m.labels.size } : {}) }, mbps, ratio));
     }
     for (const p of ['node', 'noble'] as const) {
+      // The goal's "against one server": a server in a process of its own, clients in the bench's.
+      const s = find(r, /^handshake: against a server process/, { provider: p });
+      out.push(fig('loopback', { name: `handshakes against one server process, ${p}`, unit: '/s', goal: p === 'node' ? GOALS.handshakesNode : GOALS.handshakesNoble }, s?.opsPerSec));
+      out.push(fig('loopback', { name: `server CPU per handshake, ${p}`, unit: 'ms', better: 'lower' }, s ? num(s, 'server CPU ms') : undefined));
       const m = find(r, /^handshake: connect \+ close/, { provider: p });
-      out.push(fig('loopback', { name: `handshakes against one server, ${p}`, unit: '/s', goal: p === 'node' ? GOALS.handshakesNode : GOALS.handshakesNoble }, m?.opsPerSec));
+      out.push(fig('loopback', { name: `handshakes, client and server in one process, ${p}`, unit: '/s' }, m?.opsPerSec));
     }
     return out;
   },

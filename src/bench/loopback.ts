@@ -24,11 +24,16 @@
  * Every socket is closed before `run` resolves.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { generateDevCertificate, type PemCredentials } from '../crypto/certgen.js';
 import { PROVIDER_NAMES } from '../crypto/index.js';
 import { connect, listen, type QuicConnection, type QuicServer, type QuicStream } from '../io/index.js';
 import { DEFAULT_SOCKET_BUFFER } from '../io/udp.js';
+import { HQ_ALPN } from '../http/index.js';
+import { ChildServer } from '../stress/server-child.js';
 import { report, warmUpAsync, type BenchReport, type Measurement } from './harness.js';
 
 const HOST = '127.0.0.1';
@@ -67,6 +72,12 @@ export interface LoopbackOptions {
   handshakeRounds?: number;
   /** Duration of the node:dgram blast, ms (default 1000). */
   blastMs?: number;
+  /**
+   * Handshakes against the server process, with node (default 1000) and noble (default a
+   * quarter), from `serverConcurrency` client loops (default 8); 0 leaves the rows out.
+   */
+  serverHandshakes?: number;
+  serverConcurrency?: number;
 }
 
 export interface LoopbackReport extends BenchReport {
@@ -242,6 +253,69 @@ export async function handshakes(server: QuicServer, pem: PemCredentials, n: num
   }
 }
 
+// --- handshakes against a server process -------------------------------------------------------
+
+export interface ServerHandshakeRun {
+  /** Handshakes timed, and their wall time from the first connect to the last completing. */
+  handshakes: number;
+  seconds: number;
+  /** The server process's CPU time in the window, s (its own process: no client work in it). */
+  serverCpuSeconds: number;
+  /** Handshakes that failed (they are not counted). */
+  failed: number;
+}
+
+/**
+ * `n` handshakes (connect, then close without waiting for it) against a tquic server in a
+ * process of its own (stress/'s server child: `listen` and the HTTP/0.9 file server), from
+ * `concurrency` client loops in this process, each one handshake at a time: the server's rate
+ * with its own core, and its CPU time per handshake from its process's CPU clock. Warm-up
+ * handshakes run first for `warmupMs`.
+ */
+export async function serverHandshakes(crypto: 'node' | 'noble', n: number, concurrency: number, warmupMs: number): Promise<ServerHandshakeRun> {
+  const root = await mkdtemp(join(tmpdir(), 'tquic-bench-'));
+  const child = new ChildServer({ root, crypto, sampleMs: 60_000 });
+  try {
+    const ready = await child.next('ready', 30_000);
+    if (ready === undefined) throw new Error(`the server process did not start${child.stderr ? `: ${child.stderr.trim()}` : ''}`);
+    const o = { host: HOST, port: ready.port, serverName: 'localhost', ca: ready.certPem, alpn: [HQ_ALPN], crypto, transport };
+    const closing: Promise<unknown>[] = [];
+    let failed = 0;
+    /** Runs handshakes from `concurrency` loops while `more()` lets another start; returns those done. */
+    const drive = async (more: () => boolean): Promise<number> => {
+      let done = 0;
+      const loop = async (): Promise<void> => {
+        while (more()) {
+          try {
+            const qc = await connect(o);
+            closing.push(qc.close());
+            done++;
+          } catch {
+            failed++;
+            if (failed > 100) throw new Error('bench loopback: over 100 handshakes against the server process failed');
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, loop));
+      return done;
+    };
+    const warmUntil = performance.now() + warmupMs;
+    await drive(() => performance.now() < warmUntil);
+    failed = 0;
+    const c0 = await child.counters();
+    const t0 = performance.now();
+    let started = 0;
+    const done = await drive(() => started++ < n);
+    const seconds = (performance.now() - t0) / 1e3;
+    const c1 = await child.counters();
+    await Promise.all(closing);
+    return { handshakes: done, seconds, serverCpuSeconds: (c1.cpuMicros - c0.cpuMicros) / 1e6, failed };
+  } finally {
+    await child.stop();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
 // --- the benchmark -----------------------------------------------------------------------------
 
 /** The columns of the table, in order; a row leaves out what does not apply to it. */
@@ -353,6 +427,30 @@ export async function run(opts: LoopbackOptions = {}): Promise<LoopbackReport> {
       await server.close();
     }
   }
+  // Against a server in a process of its own: the rate the server serves, and its own CPU time.
+  const serverN = opts.serverHandshakes ?? 1000;
+  for (const crypto of serverN > 0 ? PROVIDER_NAMES : []) {
+    const n = crypto === 'noble' ? Math.max(1, Math.round(serverN / 4)) : serverN;
+    const concurrency = opts.serverConcurrency ?? 8;
+    const h = await serverHandshakes(crypto, n, concurrency, opts.warmupMs ?? HANDSHAKE_WARMUP_MS);
+    const cpuMs = (h.serverCpuSeconds * 1e3) / h.handshakes;
+    results.push({
+      name: 'handshake: against a server process',
+      labels: labels({
+        provider: crypto,
+        size: `${h.handshakes} × ${concurrency} clients`,
+        'handshakes/s': fmt(h.handshakes / h.seconds, 0),
+        'wall s': fmt(h.seconds, 2),
+        note: `server CPU ${fmt(cpuMs, 2)} ms per handshake (its capacity with a core of its own: ${fmt(1e3 / cpuMs, 0)}/s); clients in this process${h.failed > 0 ? `; ${h.failed} failed` : ''}`,
+      }),
+      values: { 'handshakes/s': h.handshakes / h.seconds, 'server CPU ms': cpuMs, 'server capacity /s': 1e3 / cpuMs },
+      usPerOp: (h.seconds * 1e6) / h.handshakes,
+      opsPerSec: h.handshakes / h.seconds,
+      rounds: 1,
+      opsPerRound: h.handshakes,
+    });
+  }
+
 
   return { ...report('loopback', results), note: NOTE };
 }

@@ -3,9 +3,9 @@
  * and its heap is its own) running the same stack as `tquic server` — `listen` and the
  * HTTP/0.9 file server (`serveHq`) on 127.0.0.1, a fresh certificate — and reporting over the
  * IPC channel: 'ready' with its port, certificate and baseline memory (after a full GC), then a
- * 'sample' every `sampleMs` (memory in use, connections, the endpoint's drop counters and the
- * driver's datagram counters), a 'measured' figure after a full GC when the parent sends
- * 'measure', and 'closed' after 'stop' (the server closed; the process then exits with 0).
+ * 'sample' every `sampleMs` (memory in use, connections, the endpoint's drop counters, the
+ * driver's datagram counters and its CPU time), a 'measured' figure after a full GC when the
+ * parent sends 'measure', the counters at once on 'counters', and 'closed' after 'stop' (the server closed; the process then exits with 0).
  *
  * The parent starts it with `childCommand()`: node on the built module (dist/stress/), with the
  * configuration in the TQUIC_STRESS_CHILD environment variable.
@@ -57,17 +57,21 @@ export interface ServerCounters {
   /** Handshakes completed and failed (QuicServer 'connection' and 'handshakeError'). */
   established: number;
   handshakeErrors: number;
+  /** The child's CPU time so far (process.cpuUsage, user + system), µs. */
+  cpuMicros: number;
 }
 
 export type ChildMessage =
   | { type: 'ready'; port: number; certPem: string; baseline: MemorySample; counters: ServerCounters }
   | { type: 'sample'; mem: MemorySample; counters: ServerCounters }
   | { type: 'measured'; mem: MemorySample; counters: ServerCounters }
+  /** The answer to 'counters': the counters now. */
+  | { type: 'counters'; counters: ServerCounters }
   | { type: 'closed'; counters: ServerCounters }
   /** A connection that ended other than by a close with code 0 (timeouts, resets, errors). */
   | { type: 'abnormal'; diagnosis: ConnectionDiagnosis };
 
-export type ParentMessage = { type: 'measure' } | { type: 'stop' };
+export type ParentMessage = { type: 'measure' } | { type: 'counters' } | { type: 'stop' };
 
 export const CHILD_ENV = 'TQUIC_STRESS_CHILD';
 
@@ -81,6 +85,11 @@ export function childCommand(): { cmd: string; args: string[] } {
   const file = candidates.find((f) => existsSync(f));
   if (file === undefined) throw new Error(`abuse: ${candidates[0]} is missing (run npm run build)`);
   return { cmd: process.execPath, args: [file] };
+}
+
+function cpuMicros(): number {
+  const c = process.cpuUsage();
+  return c.user + c.system;
 }
 
 function counters(srv: QuicServer, hs: { established: number; errors: number }): ServerCounters {
@@ -100,6 +109,7 @@ function counters(srv: QuicServer, hs: { established: number; errors: number }):
     receiveErrors: st.receiveErrors,
     established: hs.established,
     handshakeErrors: hs.errors,
+    cpuMicros: cpuMicros(),
   };
 }
 
@@ -145,6 +155,7 @@ export async function childMain(config: ChildConfig): Promise<void> {
   };
   process.on('message', (m: ParentMessage) => {
     if (m.type === 'measure') void settledMemory().then((mem) => send({ type: 'measured', mem, counters: counters(srv, hs) }));
+    else if (m.type === 'counters') send({ type: 'counters', counters: counters(srv, hs) });
     else if (m.type === 'stop') void stop();
   });
   // The parent went away: nothing to serve for.
@@ -200,7 +211,7 @@ export class ChildServer {
       this.abnormalCount++;
       return;
     }
-    if (m.type !== 'closed') {
+    if (m.type !== 'closed' && m.type !== 'counters') {
       const mem = m.type === 'ready' ? m.baseline : m.mem;
       if (this.peak === undefined || mem.total > this.peak.total) this.peak = mem;
     }
@@ -233,7 +244,7 @@ export class ChildServer {
     });
   }
 
-  send(m: { type: 'measure' } | { type: 'stop' }): void {
+  send(m: ParentMessage): void {
     if (m.type === 'stop') this.stopping = true;
     if (this.proc.connected) this.proc.send(m);
   }
@@ -245,6 +256,15 @@ export class ChildServer {
     const m = await reply;
     if (m === undefined) throw new Error(`the server child did not measure its memory${this.stderr ? `: ${this.stderr.trim()}` : ''}`);
     return m.mem;
+  }
+
+  /** The child's counters now (its CPU time included). */
+  async counters(): Promise<ServerCounters> {
+    const reply = this.next('counters', 10_000);
+    this.send({ type: 'counters' });
+    const m = await reply;
+    if (m === undefined) throw new Error(`the server child did not report its counters${this.stderr ? `: ${this.stderr.trim()}` : ''}`);
+    return m.counters;
   }
 
   get alive(): boolean {
