@@ -249,22 +249,23 @@ export class ChildServer {
     if (this.proc.connected) this.proc.send(m);
   }
 
+  /** Sends `request` and waits for the child's `reply`; throws, saying `what` failed, without one. */
+  private async ask<T extends ChildMessage['type']>(request: ParentMessage, reply: T, timeoutMs: number, what: string): Promise<Extract<ChildMessage, { type: T }>> {
+    const answer = this.next(reply, timeoutMs);
+    this.send(request);
+    const m = await answer;
+    if (m === undefined) throw new Error(`the server child did not ${what}${this.stderr ? `: ${this.stderr.trim()}` : ''}`);
+    return m;
+  }
+
   /** The child's memory after full GCs. */
   async measure(): Promise<MemorySample> {
-    const reply = this.next('measured', 30_000);
-    this.send({ type: 'measure' });
-    const m = await reply;
-    if (m === undefined) throw new Error(`the server child did not measure its memory${this.stderr ? `: ${this.stderr.trim()}` : ''}`);
-    return m.mem;
+    return (await this.ask({ type: 'measure' }, 'measured', 30_000, 'measure its memory')).mem;
   }
 
   /** The child's counters now (its CPU time included). */
   async counters(): Promise<ServerCounters> {
-    const reply = this.next('counters', 10_000);
-    this.send({ type: 'counters' });
-    const m = await reply;
-    if (m === undefined) throw new Error(`the server child did not report its counters${this.stderr ? `: ${this.stderr.trim()}` : ''}`);
-    return m.counters;
+    return (await this.ask({ type: 'counters' }, 'counters', 10_000, 'report its counters')).counters;
   }
 
   get alive(): boolean {
