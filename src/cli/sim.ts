@@ -19,7 +19,11 @@ import { formatViolations } from '../sim/checker.js';
 import { describeScenario, PRESETS, PRESET_NAMES, preset } from '../sim/presets.js';
 import { flowCharts, formatBitrate, formatBytes, formatDuration, renderReport, type FlowEvents, type SummaryRow } from '../sim/report.js';
 import { pathCharts, pathTable, type PathFlowEvents, type PathTableEndpoint } from '../sim/report-paths.js';
-import { runScenario, type RunOptions, type Scenario, type ScenarioResult } from '../sim/scenario.js';
+import { runScenario, type RunOptions, type Scenario, type ScenarioResult, type SimMultipath } from '../sim/scenario.js';
+import { schedulerNames } from '../paths/scheduler.js';
+import { pathManagerNames } from '../connection/path-manager.js';
+import { fecPolicyNames } from '../fec/policy.js';
+import type { FecConfig } from '../connection/fec.js';
 import { compareControllers, type CompareRun } from '../sim/compare.js';
 import { compareReport, compareTable } from '../sim/report-compare.js';
 import { congestionControllerNames } from '../recovery/cc/registry.js';
@@ -74,6 +78,29 @@ export default async function sim(values: Record<string, unknown>, positionals: 
       client: { ...scenario.client, transport: { ...scenario.client?.transport, congestionControl: cc } },
       server: { ...scenario.server, transport: { ...scenario.server?.transport, congestionControl: cc } },
     };
+  }
+  // Multipath scheduler and path manager, FEC policy: by registry name, on both ends of a
+  // scenario that has multipath / FEC (a preset or a file), a plug-in's names included.
+  const byName: { option: string; known: () => string[]; needs: 'multipath' | 'fec'; set: (side: { multipath?: SimMultipath; fec?: FecConfig }, name: string) => void }[] = [
+    { option: 'scheduler', known: schedulerNames, needs: 'multipath', set: (side, n) => (side.multipath = { ...side.multipath, scheduler: n }) },
+    { option: 'path-manager', known: pathManagerNames, needs: 'multipath', set: (side, n) => (side.multipath = { ...side.multipath, pathManager: n }) },
+    { option: 'fec-policy', known: fecPolicyNames, needs: 'fec', set: (side, n) => (side.fec = { ...side.fec, policy: n }) },
+  ];
+  for (const o of byName) {
+    const name = values[o.option];
+    if (typeof name !== 'string') continue;
+    if (!o.known().includes(name)) {
+      process.stderr.write(`tquic sim: --${o.option}: unknown name "${name}" (known: ${o.known().join(', ')})\n`);
+      return 2;
+    }
+    if (scenario.client?.[o.needs] === undefined && scenario.server?.[o.needs] === undefined) {
+      process.stderr.write(`tquic sim: --${o.option}: scenario ${scenario.name} has no ${o.needs === 'fec' ? 'FEC' : 'multipath'} (client.${o.needs} / server.${o.needs})\n`);
+      return 2;
+    }
+    const client = { ...scenario.client };
+    const server = { ...scenario.server };
+    for (const side of [client, server]) if (side[o.needs] !== undefined) o.set(side, name);
+    scenario = { ...scenario, client, server };
   }
   const cryptoName = typeof values.crypto === 'string' ? values.crypto : 'node';
   if (!SIM_PROVIDER_NAMES.includes(cryptoName as never)) {

@@ -86,6 +86,30 @@ describe('tquic cert', () => {
 });
 
 describe('tquic sim', () => {
+  it('--scheduler, --path-manager and --fec-policy pick registered names for both ends; --crypto null gives the same run', async () => {
+    const json = async (args: string[]): Promise<{ completed: boolean; completionTime: number; paths?: unknown }> => {
+      const c = capture();
+      expect(await main(['sim', ...args, '--json'])).toBe(0);
+      vi.restoreAllMocks();
+      return JSON.parse(c.out());
+    };
+    const minrtt = await json(['multipath', '--seed', '2', '--bytes', '2000000', '--crypto', 'null']);
+    const rr = await json(['multipath', '--seed', '2', '--bytes', '2000000', '--crypto', 'null', '--scheduler', 'roundrobin', '--path-manager', 'all-addresses']);
+    expect(minrtt.completed && rr.completed).toBe(true);
+    // Another scheduler, another run.
+    expect(rr.completionTime).not.toBe(minrtt.completionTime);
+    expect((await json(['multipath', '--seed', '2', '--bytes', '2000000', '--scheduler', 'roundrobin', '--path-manager', 'all-addresses'])).completionTime).toBe(rr.completionTime);
+    const fixed = await json(['fec-rs', '--seed', '1', '--crypto', 'null']);
+    const off = await json(['fec-rs', '--seed', '1', '--crypto', 'null', '--fec-policy', 'off']);
+    expect(off.completed).toBe(true);
+    expect(off.completionTime).not.toBe(fixed.completionTime);
+    const c = capture();
+    expect(await main(['sim', 'multipath', '--scheduler', 'nosuch'])).toBe(2);
+    expect(await main(['sim', 'default', '--fec-policy', 'off'])).toBe(2);
+    expect(c.err()).toMatch(/--scheduler: unknown name "nosuch" \(known: minrtt/);
+    expect(c.err()).toMatch(/--fec-policy: scenario default has no FEC/);
+  }, 60_000);
+
   it('lists presets and runs one deterministically', async () => {
     let c = capture();
     expect(await main(['sim', '--list'])).toBe(0);
