@@ -97,7 +97,12 @@ export type EndpointEvent = { type: 'connection'; connection: Connection };
 
 /** RFC 9000 §14.1: a server drops Initial packets in datagrams below 1200 bytes. */
 const MIN_INITIAL_DATAGRAM = 1200;
-const MAX_VN_QUEUE = 16;
+/**
+ * Stateless replies (Version Negotiation, Retry, refusals) waiting to be sent, at most. At least
+ * a whole receive batch's worth (libuv reads up to 32 datagrams a turn), so a burst of new
+ * clients above the 'auto' Retry threshold all get their Retry instead of waiting out a PTO.
+ */
+const MAX_VN_QUEUE = 64;
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_MAX_HANDSHAKES = 1000;
 

@@ -194,6 +194,18 @@ describe('Retry tokens at the server', () => {
     });
   }
 
+  it('a burst of 32 Initials (one libuv read batch) gets 32 Retry packets; beyond 64 waiting, replies are dropped', async () => {
+    const { client, server, drain } = await endpoints();
+    for (let i = 0; i < 70; i++) client.connect(0, SERVER_ADDR, base);
+    const initials = drain(client, 0);
+    expect(initials).toHaveLength(70);
+    for (const d of initials.slice(0, 32)) server.handleDatagram(10_000, d);
+    expect(drain(server, 10_000).filter((d) => isRetry(d.data))).toHaveLength(32);
+    // The stateless queue is bounded (memory): 64 replies wait at most.
+    for (const d of initials) server.handleDatagram(20_000, d);
+    expect(drain(server, 20_000)).toHaveLength(64);
+  });
+
   it('a token the server did not make is treated as no token: Retry', async () => {
     const { client, server, drain } = await endpoints();
     client.connect(0, SERVER_ADDR, { ...base, tokenStore: { get: () => new Uint8Array(40).fill(0x4e), set: () => {} } });
