@@ -145,8 +145,9 @@ export class Network {
   private readonly observedBy = new Map<Host, Map<string, Map<string, number>>>();
   /** Address keys of the address objects seen (datagrams reuse their endpoints' objects). */
   private readonly keys = new WeakMap<SocketAddress, string>();
-  /** The last hop `forward` looked up, valid while `topologyVersion` is unchanged. */
-  private lastHop: { at: string; dest: string; next: string; key: string; link: Link; version: number } | undefined;
+  /** The hops `forward` looked up last, newest first, valid while `topologyVersion` is `hopsVersion`. */
+  private readonly recentHops: Hop[] = [];
+  private hopsVersion = 0;
   /** Bumped by every change of links, routes and NAT attachments. */
   private topologyVersion = 0;
 
@@ -304,9 +305,21 @@ export class Network {
     let next: string;
     let key: string;
     let link: Link | undefined;
-    const hop = this.lastHop;
-    if (hop !== undefined && hop.at === at && hop.dest === dest && hop.version === this.topologyVersion) {
-      // Most datagrams take the hop the one before took (DESIGN §4 rule 4).
+    let hop: Hop | undefined;
+    const recent = this.recentHops;
+    if (this.hopsVersion !== this.topologyVersion) {
+      recent.length = 0;
+      this.hopsVersion = this.topologyVersion;
+    }
+    for (let i = 0; i < recent.length; i++) {
+      const h = recent[i]!;
+      if (h.at === at && h.dest === dest) {
+        hop = h;
+        break;
+      }
+    }
+    if (hop !== undefined) {
+      // Datagrams take the few hops of their flows' paths over and over (DESIGN §4 rule 4).
       next = hop.next;
       key = hop.key;
       link = hop.link;
@@ -322,7 +335,10 @@ export class Network {
           link = this.links.get(key);
         }
       }
-      if (link) this.lastHop = { at, dest, next, key, link, version: this.topologyVersion };
+      if (link) {
+        if (recent.length >= RECENT_HOPS) recent.pop();
+        recent.unshift({ at, dest, next, key, link });
+      }
     }
     if (!link || hops >= MAX_HOPS) return void this.unroutable++;
     const out = link.offer(this.engine.now, d);
@@ -362,6 +378,18 @@ export class Network {
     host.node.deliver(d);
   }
 }
+
+/** A forwarding decision: at IP `at`, toward `dest`, the link `key` to `next`. */
+interface Hop {
+  at: string;
+  dest: string;
+  next: string;
+  key: string;
+  link: Link;
+}
+
+/** Hops remembered: both directions of a few paths. */
+const RECENT_HOPS = 8;
 
 function linkKey(from: string, to: string): string {
   return `${from}>${to}`;
