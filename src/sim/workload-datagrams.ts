@@ -63,7 +63,7 @@ export class DatagramsDriver extends FlowDriver {
     while (this.sent < this.releaser.released) {
       const i = this.sent++;
       const data = messagePayload(i + 1, 0, this.w.size);
-      new DataView(data.buffer).setUint32(0, i);
+      new DataView(data.buffer, data.byteOffset, data.byteLength).setUint32(0, i);
       this.sentAt[i] = this.ctx.now();
       if (!conn.sendDatagram(data)) this.rejected++;
     }

@@ -143,68 +143,26 @@ export function messageByte(key: number, i: number): number {
 }
 
 /**
- * 0, 1, …, 255, 0, 1, …, 255: within a 256-byte aligned block the payload is a run of this ramp
- * (only the low byte of the position changes there, so the higher terms of payloadByte are one
- * constant per block), and a run of up to 256 bytes starting anywhere is one slice of it. The
- * simulator writes and checks every byte it moves, so both are native copies and compares.
+ * The payload pattern as one table. Within a 64 KiB aligned window the higher terms of
+ * payloadByte are constant, so byte j of the window is (j + 7·(j >> 8) + C) & 0xff for a
+ * constant C (the window's and the message key's). Since 7 is invertible mod 256 (7 · 183 ≡ 1),
+ * adding C is the same as starting 256·(183·C mod 256) bytes further into the window of C = 0:
+ * every window is a rotation of one 64 KiB table by whole blocks. The table is stored twice
+ * over, so any stretch of up to 64 KiB of any window is one slice of it, and the simulator
+ * writes and checks every byte it moves with one native copy or compare per window crossed.
  */
-const RAMP = Buffer.alloc(512);
-for (let i = 0; i < RAMP.length; i++) RAMP[i] = i & 0xff;
+const WINDOW = 1 << 16;
+const PATTERN = Buffer.alloc(2 * WINDOW);
+for (let j = 0; j < PATTERN.length; j++) PATTERN[j] = (j + 7 * ((j >>> 8) & 0xff)) & 0xff;
+/** 7⁻¹ mod 256. */
+const INV7 = 183;
 
-/** Writes message `key`'s bytes [offset, offset + len) into `out` from `at`, a ramp slice per block. */
-function writePattern(key: number, offset: number, len: number, out: Buffer, at: number): void {
-  const k = (key * 151 + (key >>> 8) * 53) & 0xff;
-  for (let i = 0; i < len; ) {
-    const pos = offset + i;
-    const n = Math.min(len - i, 256 - (pos & 0xff));
-    const s = (pos + blockConstant(pos) + k) & 0xff;
-    RAMP.copy(out, at + i, s, s + n);
-    i += n;
-  }
-}
-
-/**
- * Reads and writes of this size or more go through a window: the expected bytes of a 64 KiB
- * aligned stretch of one message (plus a margin for reads that cross its end), built once and
- * compared or copied in one call, instead of a call per 256-byte block.
- */
-const WINDOW_MIN = 512;
-const WINDOW_SPAN = 1 << 16;
-const WINDOW_MARGIN = 1 << 14;
-/** Windows kept, most recent first: one per message being moved (a bulk flow has one). */
-const WINDOWS_KEPT = 4;
-const windows: { key: number; base: number; buf: Buffer }[] = [];
-
-/** The window of message `key` holding [offset, offset + len), or undefined when none can. */
-function windowFor(key: number, offset: number, len: number): { base: number; buf: Buffer } | undefined {
-  if (len < WINDOW_MIN || len > WINDOW_MARGIN) return undefined;
-  const base = offset - (offset % WINDOW_SPAN);
-  for (let i = 0; i < windows.length; i++) {
-    const w = windows[i]!;
-    if (w.key === key && w.base === base) {
-      if (i > 0) windows.splice(i, 1), windows.unshift(w);
-      return w;
-    }
-  }
-  const w = windows.length < WINDOWS_KEPT ? { key, base, buf: Buffer.allocUnsafe(WINDOW_SPAN + WINDOW_MARGIN) } : windows.pop()!;
-  w.key = key;
-  w.base = base;
-  writePattern(key, base, w.buf.length, w.buf, 0);
-  windows.unshift(w);
-  return w;
-}
-
-/** `len` bytes of message `key` from `offset`. */
-export function messagePayload(key: number, offset: number, len: number): Uint8Array {
-  const b = Buffer.alloc(len);
-  for (let i = 0; i < len; ) {
-    const n = Math.min(len - i, WINDOW_MARGIN);
-    const w = windowFor(key, offset + i, n);
-    if (w) w.buf.copy(b, i, offset + i - w.base, offset + i - w.base + n);
-    else writePattern(key, offset + i, n, b, i);
-    i += n;
-  }
-  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+/** Where message `key`'s byte at stream offset `pos` sits in PATTERN, and how many follow it in the same window. */
+function patternAt(key: number, pos: number): { at: number; room: number } {
+  const base = pos - (pos % WINDOW);
+  const c = (blockConstant(base) + key * 151 + (key >>> 8) * 53) & 0xff;
+  const j = pos - base;
+  return { at: j + 256 * ((INV7 * c) & 0xff), room: WINDOW - j };
 }
 
 /** payloadByte(i) − i, the same for all i of one 256-byte aligned block (mod 256). */
@@ -212,20 +170,25 @@ function blockConstant(i: number): number {
   return (i >>> 8) * 7 + (i >>> 16) * 13 + (i >>> 24) * 29;
 }
 
+/** `len` bytes of message `key` from `offset`. */
+export function messagePayload(key: number, offset: number, len: number): Uint8Array {
+  const b = Buffer.allocUnsafe(len);
+  for (let i = 0; i < len; ) {
+    const { at, room } = patternAt(key, offset + i);
+    const n = Math.min(len - i, room);
+    PATTERN.copy(b, i, at, at + n);
+    i += n;
+  }
+  return new Uint8Array(b.buffer, b.byteOffset, len);
+}
+
 /** Whether `data` from index `from` is message `key`'s payload from `offset + from`. */
 export function checkPayload(key: number, offset: number, data: Uint8Array, from = 0): boolean {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.length);
-  const w = windowFor(key, offset + from, data.length - from);
-  if (w) {
-    const at = offset + from - w.base;
-    return buf.compare(w.buf, at, at + data.length - from, from, data.length) === 0;
-  }
-  const k = (key * 151 + (key >>> 8) * 53) & 0xff;
   for (let i = from; i < data.length; ) {
-    const pos = offset + i;
-    const n = Math.min(data.length - i, 256 - (pos & 0xff));
-    const s = (pos + blockConstant(pos) + k) & 0xff;
-    if (buf.compare(RAMP, s, s + n, i, i + n) !== 0) return false;
+    const { at, room } = patternAt(key, offset + i);
+    const n = Math.min(data.length - i, room);
+    if (buf.compare(PATTERN, at, at + n, i, i + n) !== 0) return false;
     i += n;
   }
   return true;
