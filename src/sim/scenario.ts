@@ -18,6 +18,7 @@ import { addressKey, type Datagram, type SocketAddress } from '../util/datagram.
 import { Prng } from '../util/prng.js';
 import type { Duration, Instant } from '../util/time.js';
 import type { CryptoProvider } from '../crypto/provider.js';
+import { withoutChecksum } from './null-protection.js';
 import type { TlsCredentials } from '../crypto/tls/certificates.js';
 import type { ConnectionConfig, TransportSettings } from '../connection/config.js';
 import type { Connection, ConnectionStats } from '../connection/connection.js';
@@ -443,7 +444,9 @@ export function runScenario(scenario: Scenario, opts: RunOptions): ScenarioResul
     ...(opts.trace ? { trace: true } : {}),
     ...(tap ? { onDeliver: (h: Host, d: Datagram, at: Instant) => tap(h.name, d, at) } : {}),
   });
-  const provider = opts.secureRandom ? opts.provider : seededProvider(opts.provider, prng.fork());
+  // Null protection needs no checksum where no link corrupts (null-protection.ts).
+  const chosen = (!corrupts(scenario) && withoutChecksum(opts.provider)) || opts.provider;
+  const provider = opts.secureRandom ? chosen : seededProvider(chosen, prng.fork());
   const base = { provider, alpn: ['sim'], timeMs: Date.UTC(2026, 0, 2) };
   // RFC 9001 §4.5: one ticket key per run (and so one anti-replay register, early-data.ts).
   const tickets = scenario.server?.sessionTickets === true ? { key: prng.bytes(16), ...(scenario.server.earlyData === true ? { earlyData: true } : {}) } : undefined;
@@ -771,3 +774,17 @@ function sharedWindow(flows: Flow[], results: FlowResult[]): SharedWindow | unde
 }
 
 export type { Percentiles };
+
+/** Whether any link of `s` may corrupt a datagram: a positive `corrupt` anywhere in the plain data (link events cannot set it). */
+function corrupts(s: Scenario): boolean {
+  const walk = (v: unknown): boolean => {
+    if (Array.isArray(v)) return v.some(walk);
+    if (v === null || typeof v !== 'object') return false;
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'corrupt' && typeof x === 'number' && x > 0) return true;
+      if (walk(x)) return true;
+    }
+    return false;
+  };
+  return walk(s);
+}

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { CipherSuite, nodeProvider } from '../../src/crypto/index.js';
 import { connect } from '../../src/io/index.js';
 import { allCells, runCell } from '../../src/sim/matrix.js';
-import { nullPacketProtection, preset, runScenario, simCredentials, SIM_PROVIDER_NAMES, simProvider } from '../../src/sim/index.js';
+import { nullPacketProtection, preset, runScenario, simCredentials, SIM_PROVIDER_NAMES, simProvider, withoutChecksum } from '../../src/sim/index.js';
 
 const KEY = new Uint8Array(16).map((_, i) => i + 1);
 const NONCE = new Uint8Array(12).fill(9);
@@ -51,6 +51,23 @@ describe('null packet protection', () => {
       }),
       { seed: 5, numRuns: 200 },
     );
+  });
+
+  it('without the checksum (runs where no link corrupts) the key and nonce are still checked, the payload not', () => {
+    const twin = withoutChecksum(p)!;
+    expect(twin.name).toBe('null');
+    expect(withoutChecksum(nodeProvider)).toBeUndefined();
+    expect(withoutChecksum(twin)).toBeUndefined();
+    const aead = twin.aead(CipherSuite.TLS_AES_128_GCM_SHA256, KEY);
+    const buf = new Uint8Array(10 + 100 + 16).fill(3);
+    const n = aead.sealPacket(NONCE, buf, 0, 10, 100);
+    const flipped = buf.slice();
+    flipped[50] = flipped[50]! ^ 1;
+    expect(aead.openPacket(NONCE, flipped, 0, 10, n)).toBe(100);
+    expect(twin.aead(CipherSuite.TLS_AES_128_GCM_SHA256, KEY.map((b) => b ^ 1)).openPacket(NONCE, buf.slice(), 0, 10, n)).toBe(-1);
+    expect(aead.openPacket(new Uint8Array(12).fill(8), buf.slice(), 0, 10, n)).toBe(-1);
+    // With the checksum, the flipped payload fails.
+    expect(p.aead(CipherSuite.TLS_AES_128_GCM_SHA256, KEY).openPacket(NONCE, flipped, 0, 10, n)).toBe(-1);
   });
 
   it('header protection masks nothing', () => {
