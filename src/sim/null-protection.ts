@@ -20,6 +20,9 @@
  *   connection) or the wrong packet number, as with an AEAD.
  * - Header protection: the mask is all zeros, so the header goes out as built. A flipped bit in
  *   the header still fails the open, through the AAD.
+ * - Where no link of a scenario corrupts datagrams, `runScenario` uses a twin without the CRC
+ *   (`withoutChecksum`): nothing can then change a datagram on its way, and the key and nonce
+ *   bytes still fail a packet opened with the wrong keys or packet number.
  * The plaintext is left in place: the "ciphertext" is readable.
  *
  * `test/sim/null-protection.test.ts` checks that the simulator's results are the same with this
