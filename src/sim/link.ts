@@ -285,30 +285,19 @@ export class Link {
     let departAt = now;
     let l4s = false;
     if (this.rate > 0) {
-      // The queue as this datagram finds it (queueLength without its object per datagram).
-      let qPackets: number;
-      let qBytes: number;
-      if (this.dualq) {
-        const b = this.dualq.backlog(now);
-        qPackets = b.packets;
-        qBytes = b.bytes;
-      } else {
-        this.drain(now);
-        qPackets = this.queue.length - this.queueHead;
-        qBytes = this.queuedBytes;
-      }
+      const q = this.queueLength(now);
       const cfg = this.config;
-      if ((cfg.queuePackets !== undefined && qPackets >= cfg.queuePackets) || (cfg.queueBytes !== undefined && qBytes + size > cfg.queueBytes)) {
+      if ((cfg.queuePackets !== undefined && q.packets >= cfg.queuePackets) || (cfg.queueBytes !== undefined && q.bytes + size > cfg.queueBytes)) {
         return void c.dropped.queue++, [];
       }
       // The DualQ classifies by the codepoint the datagram arrives with (RFC 9332 §2.3).
       const arrivedEcn = ecn;
-      if (cfg.ecnThreshold !== undefined && qPackets >= cfg.ecnThreshold && (ecn === 'ect0' || ecn === 'ect1')) {
+      if (cfg.ecnThreshold !== undefined && q.packets >= cfg.ecnThreshold && (ecn === 'ect0' || ecn === 'ect1')) {
         ecn = 'ce';
         c.ceMarked++;
       }
-      c.maxQueuePackets = Math.max(c.maxQueuePackets, qPackets + 1);
-      c.maxQueueBytes = Math.max(c.maxQueueBytes, qBytes + size);
+      c.maxQueuePackets = Math.max(c.maxQueuePackets, q.packets + 1);
+      c.maxQueueBytes = Math.max(c.maxQueueBytes, q.bytes + size);
       if (this.dualq) {
         // Two queues behind the transmitter: timing, marks and drops are the DualQ's (dualq.ts).
         const r = this.dualq.enqueue(now, size, (size * 8 * 1_000_000) / this.rate, arrivedEcn);
@@ -325,7 +314,7 @@ export class Link {
           // The datagram leaves the queue when its serialisation starts (`start`). Bytes waiting
           // behind it then are not known yet; the bytes waiting ahead of it on arrival stand in
           // for them (see CoDel below).
-          const waiting = qPackets > 0 ? qBytes - this.queue[this.queueHead]!.size : 0;
+          const waiting = q.packets > 0 ? q.bytes - this.queue[this.queueHead]!.size : 0;
           const capable = ecn === 'ect0' || ecn === 'ect1' || ecn === 'ce';
           const verdict = this.codel.dequeue(start, start - now, waiting, now > this.busyUntil, capable);
           if (verdict === 'drop') {
