@@ -1,7 +1,7 @@
 /**
  * The crypto providers a simulation may run on: the two real ones, and 'null' (node's TLS with
- * null packet protection, sim/null-protection.ts), which gives the same results about twice as fast and
- * is refused outside the simulator.
+ * null packet protection, sim/null-protection.ts), which gives the same results in about a
+ * third of the time and is refused outside the simulator.
  */
 import { getProvider, nodeProvider, type CryptoProvider, type ProviderName } from '../crypto/index.js';
 import { nullPacketProtection } from './null-protection.js';
